@@ -1,0 +1,484 @@
+//! Losses: each returns its value and its gradient with respect to the
+//! predictions, and accuracy.
+//!
+//! | loss | value | gradient `∂L/∂p` |
+//! |---|---|---|
+//! | [`HalfSquaredError`] (notebook 000) | `½ Σ_bo (p - y)²` | `p - y` |
+//! | [`MeanSquaredError`] (notebook 002) | `(1/B) Σ_b ½ Σ_o (p - y)²` | `(p - y) / B` |
+//! | [`SoftmaxCrossEntropy`] (notebook 001), from logits `z` | `-Σ_bc y log softmax(z)` | `softmax(z) - y` (one-hot `y`) |
+//! | [`BinaryCrossEntropyWithLogits`], from logits `z` | `Σ max(z,0) - z y + ln(1 + e^{-\|z\|})` | `σ(z) - y` |
+//! | [`BinaryCrossEntropy`] (notebook 004), from probabilities `p` | `-Σ y ln p + (1-y) ln(1-p)` | `(p - y) / (p (1 - p))` |
+//!
+//! The cross-entropies take a [`Reduction`]: `Sum` over the batch (the notebooks'
+//! convention for 001) or `Mean` over the batch (divide by `B`). Class targets
+//! are one-hot (or soft) rows of a `Matrix<T, B, C>`, or class indices in
+//! [`Labels<B, C>`](Labels), which are checked against `C` when they are made, so
+//! a loss never sees an out-of-range class. Targets of the wrong shape do not
+//! compile:
+//!
+//! ```text
+//! error[E0277]: the loss expects targets of shape 5 x 4 (batch x outputs) but got 5 x 3
+//! ```
+
+use crate::nn::{log_softmax_rows, sigmoid, softmax_rows};
+use crate::shape::{Check, LabelShapeMatches, TargetShapeMatches};
+use crate::{Error, Matrix, Scalar};
+
+/// A loss over predictions `Pred` and targets `Target`.
+///
+/// ```
+/// use stackgrad::loss::{Loss, HalfSquaredError};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64], [2.0]]);
+/// let y = Matrix::from_array([[0.0], [4.0]]);
+/// let (l, grad) = HalfSquaredError.loss_and_grad(&p, &y);
+/// assert_eq!(l, 2.5);
+/// assert_eq!(grad.into_array(), [[1.0], [-2.0]]);
+/// ```
+pub trait Loss<Pred, Target> {
+    /// The scalar type of the value.
+    type Value;
+    /// The loss value.
+    fn loss(&self, pred: &Pred, target: &Target) -> Self::Value;
+    /// The loss value and `∂L/∂pred`.
+    fn loss_and_grad(&self, pred: &Pred, target: &Target) -> (Self::Value, Pred);
+}
+
+/// How per-example losses are combined over a batch of `B`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// Sum over the batch (notebook 001's cross-entropy).
+    #[default]
+    Sum,
+    /// Mean over the batch: the sum divided by `B`.
+    Mean,
+}
+
+impl Reduction {
+    #[inline]
+    fn factor<T: Scalar>(self, batch: usize) -> T {
+        match self {
+            Reduction::Sum => T::one(),
+            Reduction::Mean => T::one() / T::from_usize(batch.max(1)),
+        }
+    }
+}
+
+/// Class indices for a batch of `B` examples over `C` classes, each checked to be
+/// `< C` when made.
+///
+/// ```
+/// use stackgrad::loss::Labels;
+/// let y = Labels::<3, 4>::new([0, 3, 1]).unwrap();
+/// assert_eq!(y.one_hot::<f32>().row(1), &[0.0, 0.0, 0.0, 1.0]);
+/// let err = Labels::<2, 4>::new([0, 4]).unwrap_err();
+/// assert_eq!(err.to_string(), "label 4 at row 1 is out of range: there are 4 classes (0..=3)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Labels<const B: usize, const C: usize> {
+    classes: [usize; B],
+}
+
+impl<const B: usize, const C: usize> Labels<B, C> {
+    /// Checks that every index is below `C`.
+    ///
+    /// # Errors
+    /// [`Error::LabelOutOfRange`] naming the first offending row and label.
+    pub fn new(classes: [usize; B]) -> Result<Self, Error> {
+        for (row, &label) in classes.iter().enumerate() {
+            if label >= C {
+                return Err(Error::LabelOutOfRange {
+                    row,
+                    label,
+                    classes: C,
+                });
+            }
+        }
+        Ok(Self { classes })
+    }
+
+    /// The class of each row of one-hot (or soft) targets: the index of the row's
+    /// largest entry.
+    #[must_use]
+    pub fn from_one_hot<T: Scalar>(y: &Matrix<T, B, C>) -> Self {
+        Self {
+            classes: y.row_argmax(),
+        }
+    }
+
+    /// The class indices.
+    #[must_use]
+    pub fn as_array(&self) -> &[usize; B] {
+        &self.classes
+    }
+
+    /// The one-hot matrix: row `b` is 1 at column `label_b` and 0 elsewhere.
+    #[must_use]
+    pub fn one_hot<T: Scalar>(&self) -> Matrix<T, B, C> {
+        Matrix::from_fn(|b, c| if self.classes[b] == c { T::one() } else { T::zero() })
+    }
+}
+
+/// Targets that name one class per example (for [`accuracy`]).
+pub trait ClassTargets<const B: usize> {
+    /// The class of each example.
+    fn classes(&self) -> [usize; B];
+}
+
+impl<const B: usize, const C: usize> ClassTargets<B> for Labels<B, C> {
+    fn classes(&self) -> [usize; B] {
+        self.classes
+    }
+}
+
+impl<T: Scalar, const B: usize, const C: usize> ClassTargets<B> for Matrix<T, B, C> {
+    /// The argmax of each one-hot row.
+    fn classes(&self) -> [usize; B] {
+        self.row_argmax()
+    }
+}
+
+/// Fraction of rows whose largest prediction (logit or probability) is the
+/// target class, in `[0, 1]` (notebook 001's accuracy). 0 for an empty batch.
+///
+/// ```
+/// use stackgrad::loss::{accuracy, Labels};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[0.1f32, 0.9], [0.8, 0.2], [0.3, 0.7]]);
+/// assert_eq!(accuracy(&p, &Labels::<3, 2>::new([1, 1, 1]).unwrap()), 2.0 / 3.0);
+/// assert_eq!(accuracy(&p, &Matrix::from_array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])), 1.0);
+/// ```
+#[must_use]
+pub fn accuracy<T: Scalar, const B: usize, const C: usize>(
+    pred: &Matrix<T, B, C>,
+    target: &impl ClassTargets<B>,
+) -> T {
+    correct(pred, target).map_or(T::zero(), |n| T::from_usize(n) / T::from_usize(B))
+}
+
+/// Number of rows whose argmax is the target class (`None` for an empty batch).
+#[must_use]
+pub fn correct<T: Scalar, const B: usize, const C: usize>(
+    pred: &Matrix<T, B, C>,
+    target: &impl ClassTargets<B>,
+) -> Option<usize> {
+    if B == 0 {
+        return None;
+    }
+    let got = pred.row_argmax();
+    let want = target.classes();
+    Some(got.iter().zip(&want).filter(|(a, b)| a == b).count())
+}
+
+/// `½ Σ (p - y)²` over every element; gradient `p - y` (notebook 000).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HalfSquaredError;
+
+impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for HalfSquaredError
+where
+    Check: TargetShapeMatches<B2, O2, B, O>,
+{
+    type Value = T;
+    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+        self.loss_and_grad(p, y).0
+    }
+    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+        let d = *p - *y;
+        let half = T::from_f64(0.5);
+        (half * d.as_slice().iter().map(|&e| e * e).sum::<T>(), d)
+    }
+}
+
+/// Mean over the batch of `½ Σ_o (p - y)²`; gradient `(p - y) / B` (notebook 002).
+///
+/// ```
+/// use stackgrad::loss::{Loss, MeanSquaredError};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64, 0.0], [0.0, 0.0]]);
+/// let (l, g) = MeanSquaredError.loss_and_grad(&p, &Matrix::zeros());
+/// assert_eq!(l, 0.25);
+/// assert_eq!(g.into_array(), [[0.5, 0.0], [0.0, 0.0]]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MeanSquaredError;
+
+impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for MeanSquaredError
+where
+    Check: TargetShapeMatches<B2, O2, B, O>,
+{
+    type Value = T;
+    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+        self.loss_and_grad(p, y).0
+    }
+    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+        let (sse, d) = HalfSquaredError.loss_and_grad(p, y);
+        let inv_b = Reduction::Mean.factor::<T>(B);
+        (sse * inv_b, d.scale(inv_b))
+    }
+}
+
+/// Cross-entropy of softmax probabilities against class targets, computed from
+/// the logits `z`: `L = -Σ_b Σ_c y_bc log softmax(z_b)_c` (divided by `B` for
+/// [`Reduction::Mean`]).
+///
+/// The gradient is the fused `∂L/∂z = softmax(z) Σ_c y_bc - y`, which is
+/// `softmax(z) - y` for one-hot rows; it never forms `log 0`, so it stays finite
+/// for logits of any finite magnitude.
+///
+/// ```
+/// use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
+/// use stackgrad::Matrix;
+/// let z = Matrix::from_array([[0.0f64, 0.0], [1e4, -1e4]]);
+/// let (l, g) = SoftmaxCrossEntropy::sum().loss_and_grad(&z, &Labels::new([0, 1]).unwrap());
+/// assert_eq!(l, 2.0f64.ln() + 2e4);
+/// assert_eq!(g.into_array(), [[-0.5, 0.5], [1.0, -1.0]]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SoftmaxCrossEntropy {
+    /// Sum or mean over the batch.
+    pub reduction: Reduction,
+}
+
+impl SoftmaxCrossEntropy {
+    /// Summed over the batch (notebook 001).
+    #[must_use]
+    pub const fn sum() -> Self {
+        Self {
+            reduction: Reduction::Sum,
+        }
+    }
+    /// Averaged over the batch.
+    #[must_use]
+    pub const fn mean() -> Self {
+        Self {
+            reduction: Reduction::Mean,
+        }
+    }
+
+    fn with_dense_targets<T: Scalar, const B: usize, const C: usize>(
+        &self,
+        z: &Matrix<T, B, C>,
+        y: &Matrix<T, B, C>,
+    ) -> (T, Matrix<T, B, C>) {
+        let k = self.reduction.factor::<T>(B);
+        let logp = log_softmax_rows(z);
+        let p = softmax_rows(z);
+        let mut loss = T::zero();
+        let mut grad = p;
+        for ((g, lp), yr) in grad.as_array_mut().iter_mut().zip(logp.as_array()).zip(y.as_array()) {
+            let mass: T = yr.iter().copied().sum();
+            for ((g, &lp), &yc) in g.iter_mut().zip(lp).zip(yr) {
+                // 0 · log p counts as 0 even where log p = -∞ (a class with no mass).
+                if yc != T::zero() {
+                    loss -= yc * lp;
+                }
+                *g = (*g * mass - yc) * k;
+            }
+        }
+        (loss * k, grad)
+    }
+}
+
+impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
+    Loss<Matrix<T, B, C>, Matrix<T, B2, C2>> for SoftmaxCrossEntropy
+where
+    Check: TargetShapeMatches<B2, C2, B, C>,
+{
+    type Value = T;
+    fn loss(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> T {
+        self.loss_and_grad(z, y).0
+    }
+    fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> (T, Matrix<T, B, C>) {
+        let y = <Check as TargetShapeMatches<B2, C2, B, C>>::as_pred_shape(y);
+        self.with_dense_targets(z, y)
+    }
+}
+
+impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
+    Loss<Matrix<T, B, C>, Labels<B2, C2>> for SoftmaxCrossEntropy
+where
+    Check: LabelShapeMatches<B2, C2, B, C>,
+{
+    type Value = T;
+    fn loss(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> T {
+        self.loss_and_grad(z, y).0
+    }
+    fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
+        let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
+        let k = self.reduction.factor::<T>(B);
+        let logp = log_softmax_rows(z);
+        let mut grad = softmax_rows(z);
+        let mut loss = T::zero();
+        for (b, &c) in classes.iter().enumerate() {
+            // `Labels` guarantees c < C; `get` keeps this total anyway.
+            if let Some(&lp) = logp.row(b).get(c) {
+                loss -= lp;
+            }
+            if let Some(g) = grad.as_array_mut()[b].get_mut(c) {
+                *g -= T::one();
+            }
+        }
+        (loss * k, grad.scale(k))
+    }
+}
+
+/// Binary cross-entropy from logits `z` with targets `y ∈ [0, 1]`:
+/// `ℓ = max(z, 0) - z y + ln(1 + e^{-|z|})` per element, the stable form of
+/// `-(y ln σ(z) + (1 - y) ln(1 - σ(z)))`; gradient `σ(z) - y`.
+///
+/// ```
+/// use stackgrad::loss::{BinaryCrossEntropyWithLogits, Loss};
+/// use stackgrad::Matrix;
+/// let z = Matrix::from_array([[0.0f64], [1e4], [-1e4]]);
+/// let y = Matrix::from_array([[1.0], [0.0], [0.0]]);
+/// let (l, g) = BinaryCrossEntropyWithLogits::default().loss_and_grad(&z, &y);
+/// assert_eq!(l, 2.0f64.ln() + 1e4);
+/// assert_eq!(g.into_array(), [[-0.5], [1.0], [0.0]]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BinaryCrossEntropyWithLogits {
+    /// Sum or mean over the batch.
+    pub reduction: Reduction,
+}
+
+impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for BinaryCrossEntropyWithLogits
+where
+    Check: TargetShapeMatches<B2, O2, B, O>,
+{
+    type Value = T;
+    fn loss(&self, z: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+        self.loss_and_grad(z, y).0
+    }
+    fn loss_and_grad(&self, z: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+        let k = self.reduction.factor::<T>(B);
+        let mut loss = T::zero();
+        let grad = z.zip_map(y, |z, y| {
+            loss += z.max(T::zero()) - z * y + (-z.abs()).exp().ln_1p();
+            (sigmoid(z) - y) * k
+        });
+        (loss * k, grad)
+    }
+}
+
+/// Binary cross-entropy from probabilities `p` (after a sigmoid) with targets
+/// `y ∈ [0, 1]`: `ℓ = -(y ln p + (1 - y) ln(1 - p))`, gradient `(p - y) / (p (1 - p))`
+/// (notebook 004).
+///
+/// `p` is clamped to `[ε, 1 - ε]` (`ε` the type's machine epsilon) inside the
+/// logarithms and the gradient, so a saturated sigmoid gives a large finite loss
+/// instead of infinity. Prefer [`BinaryCrossEntropyWithLogits`], which needs no
+/// clamp.
+///
+/// ```
+/// use stackgrad::loss::{BinaryCrossEntropy, Loss, Reduction};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[0.5f64], [0.8]]);
+/// let y = Matrix::from_array([[1.0], [0.0]]);
+/// let bce = BinaryCrossEntropy { reduction: Reduction::Mean };
+/// let (l, g) = bce.loss_and_grad(&p, &y);
+/// assert!((l - (2.0f64.ln() + 5.0f64.ln()) / 2.0).abs() < 1e-15);
+/// assert!((g[(0, 0)] + 1.0).abs() < 1e-15 && (g[(1, 0)] - 2.5).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BinaryCrossEntropy {
+    /// Sum or mean over the batch.
+    pub reduction: Reduction,
+}
+
+impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for BinaryCrossEntropy
+where
+    Check: TargetShapeMatches<B2, O2, B, O>,
+{
+    type Value = T;
+    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+        self.loss_and_grad(p, y).0
+    }
+    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+        let k = self.reduction.factor::<T>(B);
+        let eps = <T as Scalar>::EPSILON;
+        let mut loss = T::zero();
+        let grad = p.zip_map(y, |p, y| {
+            // NaN passes through `clamp`'s comparisons as NaN.
+            let p = if p < eps { eps } else if p > T::one() - eps { T::one() - eps } else { p };
+            loss -= y * p.ln() + (T::one() - y) * (T::one() - p).ln();
+            (p - y) / (p * (T::one() - p)) * k
+        });
+        (loss * k, grad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each loss's gradient against central differences of its value.
+    #[test]
+    fn gradients_match_central_differences() {
+        fn check<L: Loss<Matrix<f64, 3, 2>, Y, Value = f64>, Y>(loss: L, p: Matrix<f64, 3, 2>, y: &Y) {
+            let (_, g) = loss.loss_and_grad(&p, y);
+            let h = 1e-6;
+            for i in 0..3 {
+                for j in 0..2 {
+                    let (mut a, mut b) = (p, p);
+                    a[(i, j)] += h;
+                    b[(i, j)] -= h;
+                    let num = (loss.loss(&a, y) - loss.loss(&b, y)) / (2.0 * h);
+                    assert!((num - g[(i, j)]).abs() < 1e-7, "({i},{j}): {} vs {num}", g[(i, j)]);
+                }
+            }
+        }
+        let z = Matrix::from_array([[0.3, -1.2], [2.0, 0.1], [-0.4, 0.9]]);
+        let probs = Matrix::from_array([[0.3, 0.6], [0.9, 0.1], [0.45, 0.7]]);
+        let y = Matrix::from_array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]);
+        let soft = Matrix::from_array([[0.2, 0.8], [0.5, 0.5], [1.0, 0.0]]);
+        check(HalfSquaredError, z, &y);
+        check(MeanSquaredError, z, &y);
+        for r in [Reduction::Sum, Reduction::Mean] {
+            check(SoftmaxCrossEntropy { reduction: r }, z, &y);
+            check(SoftmaxCrossEntropy { reduction: r }, z, &soft);
+            check(SoftmaxCrossEntropy { reduction: r }, z, &Labels::<3, 2>::new([0, 1, 0]).unwrap());
+            check(BinaryCrossEntropyWithLogits { reduction: r }, z, &soft);
+            check(BinaryCrossEntropy { reduction: r }, probs, &soft);
+        }
+    }
+
+    #[test]
+    fn label_and_one_hot_targets_agree() {
+        let z = Matrix::from_array([[0.3f32, -1.2, 0.5], [2.0, 0.1, -3.0]]);
+        let labels = Labels::<2, 3>::new([2, 0]).unwrap();
+        let a = SoftmaxCrossEntropy::mean().loss_and_grad(&z, &labels);
+        let b = SoftmaxCrossEntropy::mean().loss_and_grad(&z, &labels.one_hot());
+        assert!((a.0 - b.0).abs() < 1e-6);
+        assert!((a.1 - b.1).max_abs() < 1e-7);
+    }
+
+    #[test]
+    fn bce_with_logits_agrees_with_bce_on_probabilities() {
+        let z = Matrix::from_array([[0.3f64, -2.0], [4.0, 0.1]]);
+        let y = Matrix::from_array([[1.0, 0.0], [0.0, 1.0]]);
+        let a = BinaryCrossEntropyWithLogits::default().loss(&z, &y);
+        let b = BinaryCrossEntropy::default().loss(&z.map(sigmoid), &y);
+        assert!((a - b).abs() < 1e-12);
+    }
+
+    #[test]
+    fn saturated_probabilities_give_finite_bce() {
+        let p = Matrix::from_array([[0.0f32], [1.0]]);
+        let y = Matrix::from_array([[1.0], [0.0]]);
+        let (l, g) = BinaryCrossEntropy::default().loss_and_grad(&p, &y);
+        assert!(l.is_finite() && g.is_finite());
+    }
+
+    #[test]
+    fn accuracy_of_empty_batch_is_zero() {
+        let p = Matrix::<f32, 0, 3>::zeros();
+        assert_eq!(accuracy(&p, &Labels::<0, 3>::new([]).unwrap()), 0.0);
+    }
+}

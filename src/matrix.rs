@@ -1,0 +1,571 @@
+//! [`Matrix<T, R, C>`]: a row-major `R x C` matrix stored inline, on the stack.
+//!
+//! Batches are matrices with one example per row: a batch of `B` inputs with `N`
+//! features is a `Matrix<T, B, N>`, and a dense layer computes `Y = X W + b` with
+//! `W: I x O` (the notebooks' layout).
+//!
+//! | operation | shapes | result |
+//! |---|---|---|
+//! | [`a.matmul(&b)`](Matrix::matmul), `a * b` | `M x K`, `K x N` | `M x N` |
+//! | [`a.t_matmul(&b)`](Matrix::t_matmul) (`Aᵀ B`) | `M x K`, `M x N` | `K x N` |
+//! | [`a.matmul_t(&b)`](Matrix::matmul_t) (`A Bᵀ`) | `M x K`, `N x K` | `M x N` |
+//! | [`transpose`](Matrix::transpose) | `R x C` | `C x R` |
+//! | `+`, `-`, [`hadamard`](Matrix::hadamard), [`zip_map`](Matrix::zip_map) | `R x C`, `R x C` | `R x C` |
+//! | [`add_row`](Matrix::add_row) (broadcast bias) | `R x C`, `[T; C]` | `R x C` |
+//! | [`sum_rows`](Matrix::sum_rows) (sum over the batch) | `R x C` | `[T; C]` |
+//! | [`row_argmax`](Matrix::row_argmax) | `R x C` | `[usize; R]` |
+//!
+//! A product whose inner dimensions differ does not compile, and says so in numbers:
+//!
+//! ```text
+//! error[E0277]: matrix product needs the left matrix's columns to equal the right matrix's rows, but they are 3 and 4
+//! ```
+
+use core::fmt;
+use core::ops::{Add, AddAssign, Index, IndexMut, Mul, Neg, Sub, SubAssign};
+
+use crate::Scalar;
+use crate::shape::{Check, InnerDimsMatch};
+
+/// A row-major `R x C` matrix of `T`, stored inline as `[[T; C]; R]`.
+///
+/// `Copy`, no heap, and every shape is a type parameter, so shape errors are
+/// compile errors. Rows are examples: a batch of 5 two-feature inputs is a
+/// `Matrix<f64, 5, 2>`.
+///
+/// ```
+/// use stackgrad::Matrix;
+/// let x = Matrix::from_array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]); // 3 x 2
+/// let w = Matrix::from_array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]);   // 2 x 3
+/// let y = x.matmul(&w);                                             // 3 x 3
+/// assert_eq!(y.into_array(), [[1.0, 2.0, 3.0], [3.0, 4.0, 7.0], [5.0, 6.0, 11.0]]);
+/// assert_eq!(y.row_argmax(), [2, 2, 2]);
+/// ```
+#[derive(Clone, Copy, PartialEq)]
+#[repr(transparent)]
+pub struct Matrix<T, const R: usize, const C: usize> {
+    data: [[T; C]; R],
+}
+
+/// An `f32` matrix, for concrete examples: `Mat<2, 3>`.
+pub type Mat<const R: usize, const C: usize> = Matrix<f32, R, C>;
+/// An `f64` matrix.
+pub type Mat64<const R: usize, const C: usize> = Matrix<f64, R, C>;
+
+impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
+    /// Number of rows `R` (the batch size when rows are examples).
+    pub const ROWS: usize = R;
+    /// Number of columns `C`.
+    pub const COLS: usize = C;
+
+    /// Wraps a row-major array: `a[r][c]` becomes element `(r, c)`.
+    #[inline(always)]
+    #[must_use]
+    pub const fn from_array(data: [[T; C]; R]) -> Self {
+        Self { data }
+    }
+
+    /// Every element equal to `v`.
+    #[inline(always)]
+    #[must_use]
+    pub const fn splat(v: T) -> Self {
+        Self { data: [[v; C]; R] }
+    }
+
+    /// Element `(r, c)` is `f(r, c)`, called in row-major order.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let m = Matrix::<f64, 2, 3>::from_fn(|r, c| (10 * r + c) as f64);
+    /// assert_eq!(m[(1, 2)], 12.0);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
+        Self {
+            data: core::array::from_fn(|r| core::array::from_fn(|c| f(r, c))),
+        }
+    }
+
+    /// Builds from `R * C` values in row-major order (the layout of `as_slice`).
+    /// Returns `None` when `values.len() != R * C`.
+    #[must_use]
+    pub fn from_slice(values: &[T]) -> Option<Self> {
+        if values.len() != R * C {
+            return None;
+        }
+        Some(Self::from_fn(|r, c| values[r * C + c]))
+    }
+
+    /// The rows, as the underlying array.
+    #[inline(always)]
+    #[must_use]
+    pub const fn as_array(&self) -> &[[T; C]; R] {
+        &self.data
+    }
+
+    /// The rows, mutably.
+    #[inline(always)]
+    pub fn as_array_mut(&mut self) -> &mut [[T; C]; R] {
+        &mut self.data
+    }
+
+    /// Unwraps the underlying array.
+    #[inline(always)]
+    #[must_use]
+    pub const fn into_array(self) -> [[T; C]; R] {
+        self.data
+    }
+
+    /// All `R * C` elements in row-major order.
+    #[inline(always)]
+    #[must_use]
+    pub fn as_slice(&self) -> &[T] {
+        self.data.as_flattened()
+    }
+
+    /// All `R * C` elements in row-major order, mutably.
+    #[inline(always)]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.data.as_flattened_mut()
+    }
+
+    /// Row `r`. Panics if `r >= R` (use [`get`](Self::get) for a checked access).
+    #[inline(always)]
+    #[must_use]
+    pub fn row(&self, r: usize) -> &[T; C] {
+        &self.data[r]
+    }
+
+    /// Element `(r, c)`, or `None` when out of range.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, r: usize, c: usize) -> Option<T> {
+        self.data.get(r).and_then(|row| row.get(c)).copied()
+    }
+
+    /// `Aᵀ`: element `(c, r)` of the result is element `(r, c)` of `self`.
+    #[inline]
+    #[must_use]
+    pub fn transpose(&self) -> Matrix<T, C, R> {
+        Matrix::from_fn(|c, r| self.data[r][c])
+    }
+
+    /// Applies `f` to every element.
+    #[inline]
+    #[must_use]
+    pub fn map<U: Copy>(&self, mut f: impl FnMut(T) -> U) -> Matrix<U, R, C> {
+        Matrix {
+            data: self.data.map(|row| row.map(&mut f)),
+        }
+    }
+
+    /// Combines two matrices of the same shape element by element: `f(a_rc, b_rc)`.
+    #[inline]
+    #[must_use]
+    pub fn zip_map<U: Copy, V: Copy>(
+        &self,
+        other: &Matrix<U, R, C>,
+        mut f: impl FnMut(T, U) -> V,
+    ) -> Matrix<V, R, C> {
+        Matrix::from_fn(|r, c| f(self.data[r][c], other.data[r][c]))
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
+    /// The zero matrix.
+    #[inline(always)]
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::splat(T::zero())
+    }
+
+    /// Matrix product `A B` for `A: R x C` and `B: C x N`:
+    /// `(A B)_ij = Σ_k A_ik B_kj`.
+    ///
+    /// The inner dimensions are checked at compile time; a mismatch is an error
+    /// that names both numbers.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let a = Matrix::from_array([[1.0f32, 2.0]]);
+    /// let b = Matrix::from_array([[3.0f32], [4.0]]);
+    /// assert_eq!(a.matmul(&b).into_array(), [[11.0]]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn matmul<const K: usize, const N: usize>(&self, rhs: &Matrix<T, K, N>) -> Matrix<T, R, N>
+    where
+        Check: InnerDimsMatch<C, K>,
+    {
+        let rhs = <Check as InnerDimsMatch<C, K>>::rows_as(rhs);
+        let mut out = Matrix::<T, R, N>::zeros();
+        for (o, a) in out.data.iter_mut().zip(&self.data) {
+            for (&a_k, b) in a.iter().zip(&rhs.data) {
+                for (o_j, &b_kj) in o.iter_mut().zip(b) {
+                    *o_j += a_k * b_kj;
+                }
+            }
+        }
+        out
+    }
+
+    /// `Aᵀ B` for `A: R x C` and `B: R x N`, without forming `Aᵀ`:
+    /// `(Aᵀ B)_ij = Σ_r A_ri B_rj`. This is a dense layer's weight gradient `Xᵀ D`.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let a = Matrix::from_array([[1.0f64, 2.0], [3.0, 4.0]]);
+    /// let b = Matrix::from_array([[5.0f64], [6.0]]);
+    /// assert_eq!(a.t_matmul(&b), a.transpose().matmul(&b));
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn t_matmul<const N: usize>(&self, rhs: &Matrix<T, R, N>) -> Matrix<T, C, N> {
+        let mut out = Matrix::<T, C, N>::zeros();
+        for (a, b) in self.data.iter().zip(&rhs.data) {
+            for (o, &a_ri) in out.data.iter_mut().zip(a) {
+                for (o_j, &b_rj) in o.iter_mut().zip(b) {
+                    *o_j += a_ri * b_rj;
+                }
+            }
+        }
+        out
+    }
+
+    /// `A Bᵀ` for `A: R x C` and `B: N x C`, without forming `Bᵀ`:
+    /// `(A Bᵀ)_ij = Σ_k A_ik B_jk`. This is a dense layer's input gradient `D Wᵀ`.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let a = Matrix::from_array([[1.0f64, 2.0]]);
+    /// let b = Matrix::from_array([[3.0f64, 4.0], [5.0, 6.0]]);
+    /// assert_eq!(a.matmul_t(&b).into_array(), [[11.0, 17.0]]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
+        Matrix::from_fn(|i, j| {
+            self.data[i]
+                .iter()
+                .zip(&rhs.data[j])
+                .fold(T::zero(), |acc, (&a, &b)| acc + a * b)
+        })
+    }
+
+    /// Element-wise (Hadamard) product `A ⊙ B`.
+    #[inline]
+    #[must_use]
+    pub fn hadamard(&self, other: &Self) -> Self {
+        self.zip_map(other, |a, b| a * b)
+    }
+
+    /// Every element multiplied by `s`.
+    #[inline]
+    #[must_use]
+    pub fn scale(&self, s: T) -> Self {
+        self.map(|a| a * s)
+    }
+
+    /// Adds the row vector `b` to every row (broadcast bias): `Y_rc = A_rc + b_c`.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let a = Matrix::<f32, 2, 2>::zeros().add_row(&[1.0, 2.0]);
+    /// assert_eq!(a.into_array(), [[1.0, 2.0], [1.0, 2.0]]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn add_row(&self, b: &[T; C]) -> Self {
+        Self {
+            data: self.data.map(|row| {
+                let mut row = row;
+                for (x, &bc) in row.iter_mut().zip(b) {
+                    *x += bc;
+                }
+                row
+            }),
+        }
+    }
+
+    /// Sum over the rows (the batch): `s_c = Σ_r A_rc`. A dense layer's bias gradient.
+    ///
+    /// ```
+    /// use stackgrad::Matrix;
+    /// let a = Matrix::from_array([[1.0f64, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(a.sum_rows(), [4.0, 6.0]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn sum_rows(&self) -> [T; C] {
+        let mut s = [T::zero(); C];
+        for row in &self.data {
+            for (s_c, &x) in s.iter_mut().zip(row) {
+                *s_c += x;
+            }
+        }
+        s
+    }
+
+    /// Sum of all elements.
+    #[inline]
+    #[must_use]
+    pub fn sum(&self) -> T {
+        self.as_slice().iter().copied().sum()
+    }
+
+    /// Index of the largest element of each row (the predicted class).
+    ///
+    /// Ties go to the first index. NaN never wins a comparison, so a row that is
+    /// all NaN reports index 0; a row that holds a NaN reports the largest of its
+    /// other elements.
+    #[inline]
+    #[must_use]
+    pub fn row_argmax(&self) -> [usize; R] {
+        self.data.map(|row| {
+            let mut best = 0;
+            for (c, &x) in row.iter().enumerate() {
+                if x > row[best] || row[best].is_nan() && !x.is_nan() {
+                    best = c;
+                }
+            }
+            best
+        })
+    }
+
+    /// Frobenius norm `sqrt(Σ A_rc²)`, computed with scaling so that it neither
+    /// overflows nor underflows for finite input.
+    #[must_use]
+    pub fn norm(&self) -> T {
+        crate::scalar::norm(self.as_slice())
+    }
+
+    /// Largest absolute value (0 for an empty matrix; NaN if any element is NaN).
+    #[must_use]
+    pub fn max_abs(&self) -> T {
+        self.as_slice().iter().fold(T::zero(), |m, &x| {
+            if x.is_nan() || m.is_nan() { T::nan() } else { m.max(x.abs()) }
+        })
+    }
+
+    /// Whether every element is finite (no NaN, no infinity).
+    #[must_use]
+    pub fn is_finite(&self) -> bool {
+        self.as_slice().iter().all(|x| x.is_finite())
+    }
+
+    /// Converts every element to another float type (rounding to nearest).
+    #[must_use]
+    pub fn cast<U: Scalar>(&self) -> Matrix<U, R, C> {
+        self.map(|x| U::from_f64(x.to_f64()))
+    }
+}
+
+impl<T: Scalar, const N: usize> Matrix<T, N, N> {
+    /// The `N x N` identity matrix.
+    #[must_use]
+    pub fn identity() -> Self {
+        Self::from_fn(|r, c| if r == c { T::one() } else { T::zero() })
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Default for Matrix<T, R, C> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<T: Copy, const R: usize, const C: usize> From<[[T; C]; R]> for Matrix<T, R, C> {
+    fn from(data: [[T; C]; R]) -> Self {
+        Self { data }
+    }
+}
+
+impl<T, const R: usize, const C: usize> Index<(usize, usize)> for Matrix<T, R, C> {
+    type Output = T;
+    /// Element `(row, column)`. Panics when out of range, like slice indexing.
+    #[inline(always)]
+    fn index(&self, (r, c): (usize, usize)) -> &T {
+        &self.data[r][c]
+    }
+}
+
+impl<T, const R: usize, const C: usize> IndexMut<(usize, usize)> for Matrix<T, R, C> {
+    #[inline(always)]
+    fn index_mut(&mut self, (r, c): (usize, usize)) -> &mut T {
+        &mut self.data[r][c]
+    }
+}
+
+/// `A * B` is the matrix product (inner dimensions must agree).
+impl<T: Scalar, const M: usize, const K: usize, const N: usize> Mul<Matrix<T, K, N>>
+    for Matrix<T, M, K>
+{
+    type Output = Matrix<T, M, N>;
+    #[inline]
+    fn mul(self, rhs: Matrix<T, K, N>) -> Matrix<T, M, N> {
+        self.matmul(&rhs)
+    }
+}
+
+/// `A * s` scales every element.
+impl<T: Scalar, const R: usize, const C: usize> Mul<T> for Matrix<T, R, C> {
+    type Output = Self;
+    #[inline]
+    fn mul(self, s: T) -> Self {
+        self.scale(s)
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Add for Matrix<T, R, C> {
+    type Output = Self;
+    #[inline]
+    fn add(self, rhs: Self) -> Self {
+        self.zip_map(&rhs, |a, b| a + b)
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Sub for Matrix<T, R, C> {
+    type Output = Self;
+    #[inline]
+    fn sub(self, rhs: Self) -> Self {
+        self.zip_map(&rhs, |a, b| a - b)
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> Neg for Matrix<T, R, C> {
+    type Output = Self;
+    #[inline]
+    fn neg(self) -> Self {
+        self.map(|a| -a)
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> AddAssign for Matrix<T, R, C> {
+    #[inline]
+    fn add_assign(&mut self, rhs: Self) {
+        for (a, &b) in self.as_mut_slice().iter_mut().zip(rhs.as_slice()) {
+            *a += b;
+        }
+    }
+}
+
+impl<T: Scalar, const R: usize, const C: usize> SubAssign for Matrix<T, R, C> {
+    #[inline]
+    fn sub_assign(&mut self, rhs: Self) {
+        for (a, &b) in self.as_mut_slice().iter_mut().zip(rhs.as_slice()) {
+            *a -= b;
+        }
+    }
+}
+
+/// Prints like numpy: one bracketed row per line, honouring the precision flag
+/// (`{:.3}`) and the alternate flag for scientific notation (`{:#}`).
+///
+/// ```
+/// use stackgrad::Matrix;
+/// let m = Matrix::from_array([[1.0f64, -2.5], [0.25, 4.0]]);
+/// assert_eq!(format!("{m:.2}"), "[[ 1.00, -2.50],\n [ 0.25,  4.00]]");
+/// ```
+impl<T: Scalar, const R: usize, const C: usize> fmt::Display for Matrix<T, R, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prec = f.precision().unwrap_or(6);
+        let sci = f.alternate();
+        // Width of the widest element, so that columns line up (no heap: two passes).
+        let mut width = 0;
+        for &x in self.as_slice() {
+            width = width.max(formatted_len(x, prec, sci));
+        }
+        f.write_str("[")?;
+        for (r, row) in self.data.iter().enumerate() {
+            if r > 0 {
+                f.write_str(",\n ")?;
+            }
+            f.write_str("[")?;
+            for (c, &x) in row.iter().enumerate() {
+                if c > 0 {
+                    f.write_str(", ")?;
+                }
+                if sci {
+                    write!(f, "{:>width$.prec$e}", x)?;
+                } else {
+                    write!(f, "{:>width$.prec$}", x)?;
+                }
+            }
+            f.write_str("]")?;
+        }
+        f.write_str("]")
+    }
+}
+
+/// Length of `x` printed with `prec` digits, counted without allocating.
+fn formatted_len<T: Scalar>(x: T, prec: usize, sci: bool) -> usize {
+    struct Counter(usize);
+    impl fmt::Write for Counter {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.chars().count();
+            Ok(())
+        }
+    }
+    let mut c = Counter(0);
+    let _ = if sci {
+        fmt::write(&mut c, format_args!("{:.prec$e}", x))
+    } else {
+        fmt::write(&mut c, format_args!("{:.prec$}", x))
+    };
+    c.0
+}
+
+/// Shows the shape, then the rows (`{:?}` of each element; `{:.3?}` sets the precision).
+impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Matrix<{R}, {C}> ")?;
+        f.debug_list().entries(self.data.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposed_products_agree_with_explicit_transpose() {
+        let a = Matrix::<f64, 3, 2>::from_fn(|r, c| (r * 2 + c) as f64 - 1.5);
+        let b = Matrix::<f64, 3, 4>::from_fn(|r, c| (r as f64) * 0.5 - c as f64);
+        assert_eq!(a.t_matmul(&b), a.transpose().matmul(&b));
+        let d = Matrix::<f64, 4, 2>::from_fn(|r, c| (r + c) as f64 * 0.25);
+        assert_eq!(a.matmul_t(&d), a.matmul(&d.transpose()));
+    }
+
+    #[test]
+    fn display_aligns_columns_and_debug_names_shape() {
+        let m = Matrix::from_array([[1.0f32, 10.0]]);
+        assert_eq!(format!("{m:.1}"), "[[ 1.0, 10.0]]");
+        assert_eq!(format!("{m:?}"), "Matrix<1, 2> [[1.0, 10.0]]");
+        assert_eq!(format!("{m:#.1}"), "[[1.0e0, 1.0e1]]");
+    }
+
+    #[test]
+    fn argmax_handles_ties_and_nan() {
+        let m = Matrix::from_array([
+            [1.0f64, 3.0, 3.0],
+            [f64::NAN, 2.0, 1.0],
+            [f64::NAN, f64::NAN, f64::NAN],
+        ]);
+        assert_eq!(m.row_argmax(), [1, 1, 0]);
+    }
+
+    #[test]
+    fn from_slice_checks_length() {
+        assert!(Matrix::<f32, 2, 2>::from_slice(&[1.0, 2.0, 3.0]).is_none());
+        let m = Matrix::<f32, 2, 2>::from_slice(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(m[(1, 0)], 3.0);
+        assert_eq!(m.get(2, 0), None);
+    }
+
+    #[test]
+    fn norm_does_not_overflow() {
+        let m = Matrix::<f32, 1, 2>::from_array([[3e30, 4e30]]);
+        assert!((m.norm() / 5e30 - 1.0).abs() < 1e-6);
+    }
+}

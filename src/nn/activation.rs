@@ -1,0 +1,225 @@
+//! Element-wise activations, each function beside its derivative.
+//!
+//! | layer | `f(x)` | `f'` in terms of the output `y = f(x)` |
+//! |---|---|---|
+//! | [`Identity`] | `x` | `1` |
+//! | [`Sigmoid`] | `1 / (1 + e^-x)` | `y (1 - y)` |
+//! | [`Tanh`] | `tanh x` | `1 - y²` |
+//! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, else `0` (the subgradient 0 at `x = 0`) |
+//!
+//! Every derivative is written in terms of the output, so the cache of an
+//! activation layer is its output and nothing else. The layers apply to any
+//! [`Elements`] tensor (matrices and image batches).
+
+use core::fmt::Debug;
+
+use super::{Connect, Layer};
+use crate::{Elements, Scalar};
+
+/// An element-wise function `f` with its derivative `df`, expressed through the
+/// output `y = f(x)`.
+pub trait Activation: Copy + Default + Debug {
+    /// `f(x)`.
+    fn f<T: Scalar>(x: T) -> T;
+    /// `f'(x)` where `y = f(x)`.
+    fn df<T: Scalar>(y: T) -> T;
+}
+
+/// Numerically stable logistic function `σ(x) = 1 / (1 + e^-x)`.
+///
+/// Evaluated as `1 / (1 + e^-x)` for `x ≥ 0` and `e^x / (1 + e^x)` for `x < 0`,
+/// so `e^{|x|}` is never formed: the result is finite and correctly signed for
+/// every input (`σ(-1e4) = 0`, `σ(1e4) = 1`, in f32 and f64), without the wider
+/// float type the notebooks needed. NaN gives NaN.
+///
+/// ```
+/// use stackgrad::nn::sigmoid;
+/// assert_eq!(sigmoid(0.0f32), 0.5);
+/// assert_eq!(sigmoid(-1e4f32), 0.0);
+/// assert_eq!(sigmoid(1e4f64), 1.0);
+/// assert!((sigmoid(1.0f64) - 0.7310585786300049).abs() < 1e-16);
+/// ```
+#[inline(always)]
+#[must_use]
+pub fn sigmoid<T: Scalar>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `f(x) = x`. A "linear" layer's activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Identity;
+
+impl Activation for Identity {
+    #[inline(always)]
+    fn f<T: Scalar>(x: T) -> T {
+        x
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(_y: T) -> T {
+        T::one()
+    }
+}
+
+/// The logistic sigmoid `σ(x) = 1 / (1 + e^-x)`, `σ' = σ (1 - σ)`; see [`sigmoid`].
+///
+/// ```
+/// use stackgrad::nn::{Layer, Sigmoid};
+/// use stackgrad::Matrix;
+/// let (y, cache) = Sigmoid.forward(&Matrix::from_array([[0.0f64, 1e4, -1e4]]));
+/// assert_eq!(y.into_array(), [[0.5, 1.0, 0.0]]);
+/// let dx = Sigmoid.backward(&cache, &Matrix::splat(1.0), &mut Sigmoid);
+/// assert_eq!(dx.into_array(), [[0.25, 0.0, 0.0]]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sigmoid;
+
+impl Activation for Sigmoid {
+    #[inline(always)]
+    fn f<T: Scalar>(x: T) -> T {
+        sigmoid(x)
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(y: T) -> T {
+        y * (T::one() - y)
+    }
+}
+
+/// The hyperbolic tangent, `tanh' = 1 - tanh²`.
+///
+/// ```
+/// use stackgrad::nn::{Activation, Tanh};
+/// assert_eq!(Tanh::f(1e4f32), 1.0);
+/// assert_eq!(Tanh::df(0.0f64), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tanh;
+
+impl Activation for Tanh {
+    #[inline(always)]
+    fn f<T: Scalar>(x: T) -> T {
+        x.tanh()
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(y: T) -> T {
+        T::one() - y * y
+    }
+}
+
+/// The rectifier `max(0, x)`; its derivative is 1 where the output is positive
+/// and 0 elsewhere (the subgradient 0 is used at `x = 0`). NaN propagates.
+///
+/// ```
+/// use stackgrad::nn::{Activation, Relu};
+/// assert_eq!(Relu::f(-2.0f32), 0.0);
+/// assert_eq!(Relu::f(3.0f32), 3.0);
+/// assert!(Relu::f(f64::NAN).is_nan());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relu;
+
+impl Activation for Relu {
+    #[inline(always)]
+    fn f<T: Scalar>(x: T) -> T {
+        if x < T::zero() { T::zero() } else { x }
+    }
+    #[inline(always)]
+    fn df<T: Scalar>(y: T) -> T {
+        if y > T::zero() { T::one() } else { T::zero() }
+    }
+}
+
+macro_rules! activation_layers {
+    ($($act:ty),*) => {$(
+        impl<X: Elements> Layer<X> for $act {
+            type Output = X;
+            /// The output `y = f(x)`.
+            type Cache = X;
+
+            #[inline]
+            fn forward(&self, x: &X) -> (X, X) {
+                let y = self.infer(x);
+                (y, y)
+            }
+
+            #[inline]
+            fn infer(&self, x: &X) -> X {
+                let mut y = *x;
+                for v in y.elems_mut() {
+                    *v = <$act as Activation>::f(*v);
+                }
+                y
+            }
+
+            // dx = dy ⊙ f'(x), with f'(x) computed from the cached output.
+            #[inline]
+            fn backward(&self, y: &X, dy: &X, _grads: &mut Self) -> X {
+                let mut dx = *dy;
+                for (d, &y) in dx.elems_mut().iter_mut().zip(y.elems()) {
+                    *d *= <$act as Activation>::df(y);
+                }
+                dx
+            }
+        }
+
+        impl<X: Elements> Connect<X> for $act {
+            type Checked = Self;
+            #[inline(always)]
+            fn connect(self) -> Self {
+                self
+            }
+        }
+
+        super::no_params!($act);
+    )*};
+}
+
+activation_layers!(Identity, Sigmoid, Tanh, Relu);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each derivative against a central difference of its function, at points
+    /// away from the ReLU kink.
+    #[test]
+    fn derivatives_match_central_differences() {
+        fn check<A: Activation>(a: A) {
+            for &x in &[-3.0f64, -0.7, -0.1, 0.2, 0.9, 2.5] {
+                let h = 1e-6;
+                let num = (A::f(x + h) - A::f(x - h)) / (2.0 * h);
+                let ana = A::df(A::f(x));
+                assert!((num - ana).abs() < 1e-8, "{a:?} at {x}: {ana} vs {num}");
+            }
+        }
+        check(Identity);
+        check(Sigmoid);
+        check(Tanh);
+        check(Relu);
+    }
+
+    #[test]
+    fn sigmoid_is_finite_and_accurate_at_the_extremes() {
+        for &x in &[-1e4f32, -100.0, -20.0, 20.0, 100.0, 1e4] {
+            let y = sigmoid(x);
+            assert!(y.is_finite() && (0.0..=1.0).contains(&y));
+            let want = 1.0 / (1.0 + (-(x as f64)).exp());
+            // Relative accuracy, down to the subnormal range where one ulp is 1.4e-45.
+            assert!((y as f64 - want).abs() <= want * 1e-6 + 1e-44, "{x}: {y} vs {want}");
+        }
+        for &x in &[-1e4f64, -700.0, -30.0, 30.0, 700.0, 1e4] {
+            let y = sigmoid(x);
+            assert!(y.is_finite());
+            // σ(x) = e^x for x ≪ 0 to double precision (relative).
+            if x < -30.0 && x > -700.0 {
+                assert!((y / x.exp() - 1.0).abs() < 1e-14);
+            }
+        }
+        assert_eq!(sigmoid(-1e4f64), 0.0);
+        assert_eq!(sigmoid(1e4f64), 1.0);
+    }
+}

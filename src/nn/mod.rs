@@ -1,0 +1,128 @@
+//! Layers and their composition into networks.
+//!
+//! A layer maps an input tensor to an output tensor ([`Layer::forward`]) and
+//! back-propagates a gradient ([`Layer::backward`]). Every shape is a type
+//! parameter; a network is a tuple of layers, built with [`input`] and
+//! [`Builder::then`], which checks each connection where it is made:
+//!
+//! ```
+//! use stackgrad::nn::{input, Dense, Layer, Net, Sigmoid};
+//! use stackgrad::Matrix;
+//!
+//! // The network's type names its layers and nothing else.
+//! type Classifier = Net<(Dense<f64, 2, 25>, Sigmoid, Dense<f64, 25, 4>)>;
+//!
+//! let net: Classifier = input::<2>()
+//!     .then(Dense::zeros())
+//!     .then(Sigmoid)
+//!     .then(Dense::zeros())
+//!     .build();
+//! let x = Matrix::<f64, 5, 2>::zeros(); // a batch of 5
+//! let (logits, cache) = net.forward(&x);
+//! assert_eq!(logits, Matrix::<f64, 5, 4>::zeros());
+//! let mut grads = net.zeros_like();
+//! let dx = net.backward(&cache, &logits, &mut grads);
+//! assert_eq!(dx, Matrix::zeros());
+//! # use stackgrad::nn::Params;
+//! ```
+//!
+//! A layer that does not fit is a compile error at that layer, once:
+//!
+//! ```text
+//! error[E0277]: layer expects 24 inputs but the previous layer produces 25
+//!   |
+//!   |         .then(Dense::<f64, 24, 4>::zeros())
+//!   |          ^^^^ this layer takes 24 inputs, but receives 25
+//! ```
+//!
+//! | layer | input | output | parameters |
+//! |---|---|---|---|
+//! | [`Dense<T, I, O>`](Dense) | `B x I` | `B x O` | `weight: I x O`, `bias: O` |
+//! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | `B x N` | `B x N` | none |
+//! | [`Softmax`] | `B x N` | `B x N` (rows sum to 1) | none |
+//! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
+
+mod activation;
+mod dense;
+mod net;
+mod params;
+mod softmax;
+
+pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use dense::Dense;
+pub use net::{Builder, Net, Push, input};
+pub(crate) use params::no_params;
+pub use params::{MAX_NAME_DEPTH, ParamName, Params, Shape, Tensor, TensorMut};
+pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
+
+/// A differentiable map from `In` to [`Output`](Layer::Output) with a
+/// hand-written backward pass.
+///
+/// `forward` returns the output and a statically typed cache (what backward
+/// needs: the input of a dense layer, the output of a sigmoid). `backward` takes
+/// that cache and the gradient of the loss with respect to the output, writes
+/// the gradient with respect to every parameter into `grads` (a value of the
+/// layer's own type, see [`Params`]) and returns the gradient with respect to
+/// the input. Nothing is allocated on the heap and nothing is dispatched
+/// dynamically; a network's forward and backward are plain nested calls.
+///
+/// The input type is a trait parameter, so shape-polymorphic layers (activations)
+/// work for any size, and a layer with a fixed input size simply has no impl for
+/// other sizes.
+pub trait Layer<In>: Sized {
+    /// The output tensor type.
+    type Output;
+    /// What backward needs from forward.
+    type Cache;
+
+    /// Computes the output and the cache for [`backward`](Layer::backward).
+    fn forward(&self, x: &In) -> (Self::Output, Self::Cache);
+
+    /// Computes the output only (inference). Same values as `forward(x).0`;
+    /// layers override it when building the cache costs something.
+    fn infer(&self, x: &In) -> Self::Output {
+        self.forward(x).0
+    }
+
+    /// Back-propagates `dy = ∂L/∂output`: writes `∂L/∂θ` for each parameter `θ`
+    /// into the matching field of `grads` (overwriting it) and returns `∂L/∂x`.
+    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In;
+}
+
+/// Checks, where a network is built, that a layer accepts the previous layer's
+/// output; the error names both sizes in plain numbers.
+///
+/// [`Builder::then`] requires it. Shape-polymorphic layers implement it with
+/// `Checked = Self`; sized layers implement it through a rule in
+/// [`shape`](crate::shape) whose associated type is `Self` when the sizes agree
+/// and unnameable otherwise, so a mismatch is reported once, at the layer, with
+/// no follow-on errors further down. A user-defined layer implements it like an
+/// activation:
+///
+/// ```
+/// use stackgrad::nn::{Connect, Layer};
+/// use stackgrad::{Matrix, Scalar};
+///
+/// #[derive(Clone, Copy)]
+/// struct Double;
+/// impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Double {
+///     type Output = Matrix<T, B, N>;
+///     type Cache = ();
+///     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {
+///         (x.scale(T::from_f64(2.0)), ())
+///     }
+///     fn backward(&self, _: &(), dy: &Matrix<T, B, N>, _: &mut Self) -> Matrix<T, B, N> {
+///         dy.scale(T::from_f64(2.0))
+///     }
+/// }
+/// impl<In> Connect<In> for Double where Double: Layer<In> {
+///     type Checked = Self;
+///     fn connect(self) -> Self { self }
+/// }
+/// ```
+pub trait Connect<In>: Sized {
+    /// `Self`, once the connection is proven to fit.
+    type Checked: Layer<In>;
+    /// Identity.
+    fn connect(self) -> Self::Checked;
+}

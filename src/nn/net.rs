@@ -1,0 +1,333 @@
+//! Networks: tuples of layers, the [`Net`] wrapper, and the [`Builder`] that
+//! checks every connection where it is made.
+//!
+//! A tuple `(L0, L1, .., Lk)` of up to 12 layers is itself a layer when each
+//! layer accepts the previous one's output; its forward is `Lk(..L1(L0(x)))`,
+//! its cache the tuple of the layers' caches, its backward the layers'
+//! backwards in reverse order, and its parameters those of `L0`, then `L1`, ...
+//! named `"0.weight"`, `"1.bias"`. Nest tuples (or `Net`s) for deeper networks.
+//! All of it is static dispatch: the composed forward compiles to the same code
+//! as the hand-written sequence of calls.
+
+use core::marker::PhantomData;
+
+use super::{Connect, Layer, Params, Tensor, TensorMut};
+use crate::{Matrix, Scalar};
+
+/// A network: a tuple of layers (or any layer) behind a name that users put in
+/// struct fields and signatures, `Net<(Dense<f32, 2, 25>, Sigmoid, Dense<f32, 25, 4>)>`.
+///
+/// Build it with [`input`] and [`Builder::then`] (each connection checked where it
+/// is made) or wrap a tuple with [`Net::new`] (checked where it is first used).
+/// `forward`, `infer` and `backward` are available as inherent methods, so no
+/// trait import is needed.
+///
+/// ```
+/// use stackgrad::nn::{Dense, Net, Relu};
+/// use stackgrad::Matrix;
+/// let net = Net::new((Dense::<f32, 3, 4>::zeros(), Relu));
+/// let y = net.infer(&Matrix::<f32, 2, 3>::zeros());
+/// assert_eq!(y, Matrix::<f32, 2, 4>::zeros());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Net<L> {
+    /// The layers, in order (a tuple): `net.layers.0` is the first.
+    pub layers: L,
+}
+
+impl<L> Net<L> {
+    /// Wraps a layer or tuple of layers.
+    #[must_use]
+    pub const fn new(layers: L) -> Self {
+        Self { layers }
+    }
+
+    /// See [`Layer::forward`].
+    #[inline]
+    pub fn forward<In>(&self, x: &In) -> (L::Output, L::Cache)
+    where
+        L: Layer<In>,
+    {
+        self.layers.forward(x)
+    }
+
+    /// See [`Layer::infer`].
+    #[inline]
+    #[must_use]
+    pub fn infer<In>(&self, x: &In) -> L::Output
+    where
+        L: Layer<In>,
+    {
+        self.layers.infer(x)
+    }
+
+    /// See [`Layer::backward`]: writes the parameter gradients into `grads`
+    /// (a network of the same type) and returns the input gradient.
+    #[inline]
+    pub fn backward<In>(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In
+    where
+        L: Layer<In>,
+    {
+        self.layers.backward(cache, dy, &mut grads.layers)
+    }
+}
+
+impl<In, L: Layer<In>> Layer<In> for Net<L> {
+    type Output = L::Output;
+    type Cache = L::Cache;
+    #[inline]
+    fn forward(&self, x: &In) -> (L::Output, L::Cache) {
+        self.layers.forward(x)
+    }
+    #[inline]
+    fn infer(&self, x: &In) -> L::Output {
+        self.layers.infer(x)
+    }
+    #[inline]
+    fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
+        self.layers.backward(cache, dy, &mut grads.layers)
+    }
+}
+
+impl<In, L: Layer<In>> Connect<In> for Net<L> {
+    type Checked = Self;
+    #[inline(always)]
+    fn connect(self) -> Self {
+        self
+    }
+}
+
+impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
+    const TENSORS: usize = L::TENSORS;
+    const PARAMS: usize = L::PARAMS;
+    #[inline]
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+        self.layers.tensor(k)
+    }
+    #[inline]
+    fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        self.layers.tensor_mut(k)
+    }
+    fn zeros_like(&self) -> Self {
+        Self {
+            layers: self.layers.zeros_like(),
+        }
+    }
+}
+
+/// The shape of one example, from which a [`Builder`] starts; the builder checks
+/// each layer against a batch of one such example (the shape rules of every
+/// layer are the same for all batch sizes).
+pub trait InputShape {
+    /// A batch of one example with element type `T`.
+    type One<T: Scalar>;
+}
+
+/// Examples of `N` features: a batch is a `Matrix<T, B, N>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Features<const N: usize>;
+
+impl<const N: usize> InputShape for Features<N> {
+    type One<T: Scalar> = Matrix<T, 1, N>;
+}
+
+/// Starts a network whose examples have `N` features (see [`Builder`]).
+///
+/// ```
+/// use stackgrad::nn::{input, Dense, Tanh};
+/// let net = input::<3>().then(Dense::<f32, 3, 8>::zeros()).then(Tanh).build();
+/// # let _ = net;
+/// ```
+#[must_use]
+pub fn input<const N: usize>() -> Start<Features<N>> {
+    Start(PhantomData)
+}
+
+/// A network builder before its first layer; see [`input`].
+#[derive(Debug, Clone, Copy)]
+pub struct Start<S>(PhantomData<S>);
+
+impl<S: InputShape> Start<S> {
+    /// Adds the first layer, checking that it accepts the input.
+    #[allow(clippy::type_complexity)]
+    pub fn then<T: Scalar, X>(
+        self,
+        layer: X,
+    ) -> Builder<<X::Checked as Layer<S::One<T>>>::Output, (X::Checked,)>
+    where
+        X: Connect<S::One<T>>,
+    {
+        Builder {
+            layers: (layer.connect(),),
+            out: PhantomData,
+        }
+    }
+}
+
+/// A network under construction whose last layer produces `Out` (for a batch of
+/// one). Each [`then`](Builder::then) checks one connection, so a layer that does
+/// not fit is one compile error, at that layer, in plain numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Builder<Out, L> {
+    layers: L,
+    out: PhantomData<fn() -> Out>,
+}
+
+impl<Out, L> Builder<Out, L> {
+    /// Appends a layer, checking that it accepts `Out`.
+    #[allow(clippy::type_complexity)]
+    pub fn then<X>(
+        self,
+        layer: X,
+    ) -> Builder<<X::Checked as Layer<Out>>::Output, <L as Push<X::Checked>>::Output>
+    where
+        X: Connect<Out>,
+        L: Push<X::Checked>,
+    {
+        Builder {
+            layers: self.layers.push(layer.connect()),
+            out: PhantomData,
+        }
+    }
+
+    /// The finished network.
+    #[must_use]
+    pub fn build(self) -> Net<L> {
+        Net::new(self.layers)
+    }
+}
+
+/// Appends an element to a tuple: `(A, B).push(C) == (A, B, C)` (up to 12 elements).
+pub trait Push<X> {
+    /// The longer tuple.
+    type Output;
+    /// Appends `x`.
+    fn push(self, x: X) -> Self::Output;
+}
+
+macro_rules! tuple_push {
+    ([$($L:ident),*], [$($i:tt),*]) => {
+        impl<$($L,)* X> Push<X> for ($($L,)*) {
+            type Output = ($($L,)* X,);
+            #[inline(always)]
+            #[allow(clippy::unused_unit)]
+            fn push(self, x: X) -> Self::Output {
+                ($(self.$i,)* x,)
+            }
+        }
+    };
+}
+
+macro_rules! tuple_network {
+    (
+        [$($L:ident),+],
+        first ($First:ident, $fi:tt),
+        chain [$(($Prev:ident, $Cur:ident, $ci:tt)),*],
+        pairs [$(($P:ident, $pi:tt)),+],
+        last ($Last:ident, $li:tt),
+        rev [$($ri:tt),*]
+    ) => {
+        impl<In, $($L),+> Layer<In> for ($($L,)+)
+        where
+            $First: Layer<In>,
+            $($Cur: Layer<$Prev::Output>,)*
+        {
+            type Output = $Last::Output;
+            type Cache = ($($L::Cache,)+);
+
+            #[inline]
+            #[allow(non_snake_case)]
+            fn forward(&self, x: &In) -> (Self::Output, Self::Cache) {
+                let $First = self.$fi.forward(x);
+                $(let $Cur = self.$ci.forward(&$Prev.0);)*
+                ($Last.0, ($($L.1,)+))
+            }
+
+            #[inline]
+            #[allow(non_snake_case)]
+            fn infer(&self, x: &In) -> Self::Output {
+                let $First = self.$fi.infer(x);
+                $(let $Cur = self.$ci.infer(&$Prev);)*
+                $Last
+            }
+
+            #[inline]
+            fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In {
+                let d = self.$li.backward(&cache.$li, dy, &mut grads.$li);
+                $(let d = self.$ri.backward(&cache.$ri, &d, &mut grads.$ri);)*
+                d
+            }
+        }
+
+        impl<In, $($L),+> Connect<In> for ($($L,)+)
+        where
+            ($($L,)+): Layer<In>,
+        {
+            type Checked = Self;
+            #[inline(always)]
+            fn connect(self) -> Self {
+                self
+            }
+        }
+
+        impl<T: Scalar, $($L: Params<T>),+> Params<T> for ($($L,)+) {
+            const TENSORS: usize = 0 $(+ $L::TENSORS)+;
+            const PARAMS: usize = 0 $(+ $L::PARAMS)+;
+
+            #[inline]
+            fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::TENSORS {
+                        return self.$pi.tensor(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::TENSORS;
+                )+
+                let _ = k;
+                None
+            }
+
+            #[inline]
+            fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::TENSORS {
+                        return self.$pi.tensor_mut(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::TENSORS;
+                )+
+                let _ = k;
+                None
+            }
+
+            fn zeros_like(&self) -> Self {
+                ($(self.$pi.zeros_like(),)+)
+            }
+        }
+    };
+}
+
+tuple_network!([A], first (A, 0), chain [], pairs [(A, 0)], last (A, 0), rev []);
+tuple_network!([A, B], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1), rev [0]);
+tuple_network!([A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2), rev [1, 0]);
+tuple_network!([A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3), rev [2, 1, 0]);
+tuple_network!([A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4), rev [3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5), rev [4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6), rev [5, 4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7), rev [6, 5, 4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8), rev [7, 6, 5, 4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9), rev [8, 7, 6, 5, 4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10), rev [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11), rev [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+tuple_push!([], []);
+tuple_push!([A], [0]);
+tuple_push!([A, B], [0, 1]);
+tuple_push!([A, B, C], [0, 1, 2]);
+tuple_push!([A, B, C, D], [0, 1, 2, 3]);
+tuple_push!([A, B, C, D, E], [0, 1, 2, 3, 4]);
+tuple_push!([A, B, C, D, E, F], [0, 1, 2, 3, 4, 5]);
+tuple_push!([A, B, C, D, E, F, G], [0, 1, 2, 3, 4, 5, 6]);
+tuple_push!([A, B, C, D, E, F, G, H], [0, 1, 2, 3, 4, 5, 6, 7]);
+tuple_push!([A, B, C, D, E, F, G, H, I], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+tuple_push!([A, B, C, D, E, F, G, H, I, J], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+tuple_push!([A, B, C, D, E, F, G, H, I, J, K], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -1,0 +1,181 @@
+//! Row-wise softmax and log-softmax, and the [`Softmax`] layer.
+//!
+//! `softmax(z)_j = e^{z_j - m} / Σ_k e^{z_k - m}` with `m = max_k z_k`: subtracting
+//! the row maximum makes every exponent `≤ 0`, so nothing overflows and at least
+//! one term is 1, so nothing divides by zero, for inputs of any finite magnitude
+//! (`1e4` and beyond, in f32 and f64). `log_softmax(z)_j = z_j - m - ln Σ_k e^{z_k - m}`
+//! stays finite where `ln(softmax)` would give `-∞`.
+
+use super::{Connect, Layer, no_params};
+use crate::{Matrix, Scalar};
+
+/// Row-wise softmax of a batch of logits; every row sums to 1.
+///
+/// ```
+/// use stackgrad::nn::softmax_rows;
+/// use stackgrad::Matrix;
+/// let p = softmax_rows(&Matrix::from_array([[1e4f32, 0.0, -1e4]]));
+/// assert_eq!(p.into_array(), [[1.0, 0.0, 0.0]]);
+/// let p = softmax_rows(&Matrix::from_array([[0.0f64, 0.0]]));
+/// assert_eq!(p.into_array(), [[0.5, 0.5]]);
+/// ```
+#[must_use]
+pub fn softmax_rows<T: Scalar, const B: usize, const N: usize>(
+    z: &Matrix<T, B, N>,
+) -> Matrix<T, B, N> {
+    let mut p = *z;
+    for row in p.as_array_mut() {
+        let m = row_max(row);
+        let mut sum = T::zero();
+        for v in row.iter_mut() {
+            *v = (*v - m).exp();
+            sum += *v;
+        }
+        let inv = T::one() / sum;
+        for v in row.iter_mut() {
+            *v *= inv;
+        }
+    }
+    p
+}
+
+/// Row-wise log-softmax: `z_j - m - ln Σ_k e^{z_k - m}` (finite for finite input).
+///
+/// ```
+/// use stackgrad::nn::log_softmax_rows;
+/// use stackgrad::Matrix;
+/// let l = log_softmax_rows(&Matrix::from_array([[1e4f64, 0.0]]));
+/// assert_eq!(l.into_array(), [[0.0, -1e4]]);
+/// ```
+#[must_use]
+pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
+    z: &Matrix<T, B, N>,
+) -> Matrix<T, B, N> {
+    let mut l = *z;
+    for row in l.as_array_mut() {
+        let m = row_max(row);
+        let sum: T = row.iter().map(|&v| (v - m).exp()).sum();
+        let shift = m + sum.ln();
+        for v in row.iter_mut() {
+            *v -= shift;
+        }
+    }
+    l
+}
+
+/// The largest element of a row; NaN if the row holds a NaN (so NaN propagates
+/// instead of being hidden), `-∞` for an empty row.
+#[inline]
+pub(crate) fn row_max<T: Scalar>(row: &[T]) -> T {
+    let mut m = T::neg_infinity();
+    for &v in row {
+        if v.is_nan() {
+            return v;
+        }
+        if v > m {
+            m = v;
+        }
+    }
+    m
+}
+
+/// Row-wise softmax as a layer: `y = softmax(x)` per row.
+///
+/// Its backward is the softmax Jacobian-vector product
+/// `dx_j = y_j (dy_j - Σ_k dy_k y_k)`. For classification, prefer feeding the
+/// logits to [`SoftmaxCrossEntropy`](crate::loss::SoftmaxCrossEntropy), whose
+/// fused gradient `p - y` is cheaper and more accurate.
+///
+/// ```
+/// use stackgrad::nn::{Layer, Softmax};
+/// use stackgrad::Matrix;
+/// let (y, _) = Softmax.forward(&Matrix::from_array([[1.0f64, 2.0, 3.0]]));
+/// assert!((y.sum() - 1.0).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Softmax;
+
+impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softmax {
+    type Output = Matrix<T, B, N>;
+    /// The output probabilities.
+    type Cache = Matrix<T, B, N>;
+
+    #[inline]
+    fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, Matrix<T, B, N>) {
+        let y = softmax_rows(x);
+        (y, y)
+    }
+
+    #[inline]
+    fn infer(&self, x: &Matrix<T, B, N>) -> Matrix<T, B, N> {
+        softmax_rows(x)
+    }
+
+    // dx_j = y_j (dy_j - Σ_k dy_k y_k), per row
+    fn backward(&self, y: &Matrix<T, B, N>, dy: &Matrix<T, B, N>, _: &mut Self) -> Matrix<T, B, N> {
+        let mut dx = *dy;
+        for (d, y) in dx.as_array_mut().iter_mut().zip(y.as_array()) {
+            let dot: T = d.iter().zip(y).map(|(&a, &b)| a * b).sum();
+            for (d, &y) in d.iter_mut().zip(y) {
+                *d = y * (*d - dot);
+            }
+        }
+        dx
+    }
+}
+
+impl<T: Scalar, const B: usize, const N: usize> Connect<Matrix<T, B, N>> for Softmax {
+    type Checked = Self;
+    #[inline(always)]
+    fn connect(self) -> Self {
+        self
+    }
+}
+
+no_params!(Softmax);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extreme_logits_stay_finite() {
+        let z = Matrix::from_array([[1e4f32, -1e4, 3.0], [-1e4, -1e4, -1e4]]);
+        let p = softmax_rows(&z);
+        assert!(p.is_finite());
+        assert_eq!(p.row(0), &[1.0, 0.0, 0.0]);
+        for &v in p.row(1) {
+            assert!((v - 1.0 / 3.0).abs() < 1e-7);
+        }
+        let l = log_softmax_rows(&z);
+        assert!(l.is_finite());
+        assert_eq!(l.row(0), &[0.0, -2e4, 3.0 - 1e4]);
+        let z64 = Matrix::from_array([[1e4f64, -1e4]]);
+        assert_eq!(log_softmax_rows(&z64).row(0), &[0.0, -2e4]);
+    }
+
+    #[test]
+    fn backward_matches_central_differences() {
+        let x = Matrix::<f64, 2, 3>::from_array([[0.3, -1.2, 2.0], [1.0, 1.0, -0.5]]);
+        let dy = Matrix::<f64, 2, 3>::from_array([[0.7, -0.1, 0.4], [-1.0, 0.2, 0.3]]);
+        let (_, y) = Softmax.forward(&x);
+        let dx = Softmax.backward(&y, &dy, &mut Softmax);
+        let h = 1e-6;
+        for b in 0..2 {
+            for j in 0..3 {
+                let (mut xp, mut xm) = (x, x);
+                xp[(b, j)] += h;
+                xm[(b, j)] -= h;
+                let f = |x: &Matrix<f64, 2, 3>| softmax_rows(x).hadamard(&dy).sum();
+                let num = (f(&xp) - f(&xm)) / (2.0 * h);
+                assert!((num - dx[(b, j)]).abs() < 1e-9, "{num} vs {}", dx[(b, j)]);
+            }
+        }
+    }
+
+    #[test]
+    fn nan_propagates() {
+        let p = softmax_rows(&Matrix::from_array([[f32::NAN, 1.0]]));
+        assert!(p[(0, 0)].is_nan() && p[(0, 1)].is_nan());
+    }
+}

@@ -1,0 +1,99 @@
+//! The float bound shared by every tensor: [`Scalar`], implemented for `f32` and `f64`.
+
+use core::fmt::{Debug, Display, LowerExp};
+use core::iter::Sum;
+use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+use num_traits::Float;
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Everything in stackgrad is generic over `T: Scalar`. The bound is num-traits'
+/// [`Float`] plus the in-place operators, formatting and the two conversions the
+/// library needs; it is sealed so that the set of element types stays the two
+/// that are tested.
+///
+/// ```
+/// use stackgrad::Scalar;
+/// fn half<T: Scalar>(x: T) -> T { x * T::from_f64(0.5) }
+/// assert_eq!(half(3.0f32), 1.5);
+/// assert_eq!(half(3.0f64).to_f64(), 1.5);
+/// ```
+pub trait Scalar:
+    Float
+    + Default
+    + Debug
+    + Display
+    + LowerExp
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
+{
+    /// Machine epsilon of the type (`2^-23` for f32, `2^-52` for f64).
+    const EPSILON: Self;
+    /// Short name of the type, as used in weight files: `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` (exact for both types).
+    fn to_f64(self) -> f64;
+    /// Converts from a count (exact below 2^24 for f32, 2^53 for f64).
+    fn from_usize(n: usize) -> Self {
+        Self::from_f64(n as f64)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+impl Scalar for f32 {
+    const EPSILON: Self = f32::EPSILON;
+    const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Scalar for f64 {
+    const EPSILON: Self = f64::EPSILON;
+    const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// Euclidean norm `sqrt(Σ x²)` of a slice, scaled by the largest magnitude so that
+/// it neither overflows nor underflows for finite input (`[3e30, 4e30]` in f32
+/// gives `5e30`). NaN if any element is NaN; infinity if any is infinite.
+pub(crate) fn norm<T: Scalar>(xs: &[T]) -> T {
+    let mut scale = T::zero();
+    for &x in xs {
+        if x.is_nan() {
+            return T::nan();
+        }
+        scale = scale.max(x.abs());
+    }
+    if scale == T::zero() || scale.is_infinite() {
+        return scale;
+    }
+    let sum: T = xs.iter().map(|&x| (x / scale) * (x / scale)).sum();
+    scale * sum.sqrt()
+}
