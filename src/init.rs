@@ -122,7 +122,10 @@ mod tests {
             init.fill(&mut w, 10, 20, &mut rng);
             let (m, v) = mean_var(&w);
             assert!(m.abs() < 0.02 * var.sqrt() * 3.0, "{init:?}: mean {m}");
-            assert!((v / var - 1.0).abs() < 0.05, "{init:?}: var {v}, expected {var}");
+            assert!(
+                (v / var - 1.0).abs() < 0.05,
+                "{init:?}: var {v}, expected {var}"
+            );
         }
     }
 

@@ -115,7 +115,13 @@ impl<const B: usize, const C: usize> Labels<B, C> {
     /// The one-hot matrix: row `b` is 1 at column `label_b` and 0 elsewhere.
     #[must_use]
     pub fn one_hot<T: Scalar>(&self) -> Matrix<T, B, C> {
-        Matrix::from_fn(|b, c| if self.classes[b] == c { T::one() } else { T::zero() })
+        Matrix::from_fn(|b, c| {
+            if self.classes[b] == c {
+                T::one()
+            } else {
+                T::zero()
+            }
+        })
     }
 }
 
@@ -268,7 +274,12 @@ impl SoftmaxCrossEntropy {
         let p = softmax_rows(z);
         let mut loss = T::zero();
         let mut grad = p;
-        for ((g, lp), yr) in grad.as_array_mut().iter_mut().zip(logp.as_array()).zip(y.as_array()) {
+        for ((g, lp), yr) in grad
+            .as_array_mut()
+            .iter_mut()
+            .zip(logp.as_array())
+            .zip(y.as_array())
+        {
             let mass: T = yr.iter().copied().sum();
             for ((g, &lp), &yc) in g.iter_mut().zip(lp).zip(yr) {
                 // 0 · log p counts as 0 even where log p = -∞ (a class with no mass).
@@ -406,7 +417,13 @@ where
         let mut loss = T::zero();
         let grad = p.zip_map(y, |p, y| {
             // NaN passes through `clamp`'s comparisons as NaN.
-            let p = if p < eps { eps } else if p > T::one() - eps { T::one() - eps } else { p };
+            let p = if p < eps {
+                eps
+            } else if p > T::one() - eps {
+                T::one() - eps
+            } else {
+                p
+            };
             loss -= y * p.ln() + (T::one() - y) * (T::one() - p).ln();
             (p - y) / (p * (T::one() - p)) * k
         });
@@ -421,7 +438,11 @@ mod tests {
     /// Each loss's gradient against central differences of its value.
     #[test]
     fn gradients_match_central_differences() {
-        fn check<L: Loss<Matrix<f64, 3, 2>, Y, Value = f64>, Y>(loss: L, p: Matrix<f64, 3, 2>, y: &Y) {
+        fn check<L: Loss<Matrix<f64, 3, 2>, Y, Value = f64>, Y>(
+            loss: L,
+            p: Matrix<f64, 3, 2>,
+            y: &Y,
+        ) {
             let (_, g) = loss.loss_and_grad(&p, y);
             let h = 1e-6;
             for i in 0..3 {
@@ -430,7 +451,11 @@ mod tests {
                     a[(i, j)] += h;
                     b[(i, j)] -= h;
                     let num = (loss.loss(&a, y) - loss.loss(&b, y)) / (2.0 * h);
-                    assert!((num - g[(i, j)]).abs() < 1e-7, "({i},{j}): {} vs {num}", g[(i, j)]);
+                    assert!(
+                        (num - g[(i, j)]).abs() < 1e-7,
+                        "({i},{j}): {} vs {num}",
+                        g[(i, j)]
+                    );
                 }
             }
         }
@@ -443,7 +468,11 @@ mod tests {
         for r in [Reduction::Sum, Reduction::Mean] {
             check(SoftmaxCrossEntropy { reduction: r }, z, &y);
             check(SoftmaxCrossEntropy { reduction: r }, z, &soft);
-            check(SoftmaxCrossEntropy { reduction: r }, z, &Labels::<3, 2>::new([0, 1, 0]).unwrap());
+            check(
+                SoftmaxCrossEntropy { reduction: r },
+                z,
+                &Labels::<3, 2>::new([0, 1, 0]).unwrap(),
+            );
             check(BinaryCrossEntropyWithLogits { reduction: r }, z, &soft);
             check(BinaryCrossEntropy { reduction: r }, probs, &soft);
         }

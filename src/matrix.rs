@@ -18,14 +18,15 @@
 //! A product whose inner dimensions differ does not compile, and says so in numbers:
 //!
 //! ```text
-//! error[E0277]: matrix product needs the left matrix's columns to equal the right matrix's rows, but they are 3 and 4
+//! error[E0308]: mismatched types
+//!   |     let _c = a.matmul(&b);
+//!   |                ------ ^^ expected `3`, found `4`
 //! ```
 
 use core::fmt;
 use core::ops::{Add, AddAssign, Index, IndexMut, Mul, Neg, Sub, SubAssign};
 
 use crate::Scalar;
-use crate::shape::{Check, InnerDimsMatch};
 
 /// A row-major `R x C` matrix of `T`, stored inline as `[[T; C]; R]`.
 ///
@@ -183,8 +184,8 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// Matrix product `A B` for `A: R x C` and `B: C x N`:
     /// `(A B)_ij = Σ_k A_ik B_kj`.
     ///
-    /// The inner dimensions are checked at compile time; a mismatch is an error
-    /// that names both numbers.
+    /// The inner dimensions are checked at compile time; a mismatch reads
+    /// ``expected `3`, found `4` `` at the right-hand argument.
     ///
     /// ```
     /// use stackgrad::Matrix;
@@ -194,11 +195,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// ```
     #[inline]
     #[must_use]
-    pub fn matmul<const K: usize, const N: usize>(&self, rhs: &Matrix<T, K, N>) -> Matrix<T, R, N>
-    where
-        Check: InnerDimsMatch<C, K>,
-    {
-        let rhs = <Check as InnerDimsMatch<C, K>>::rows_as(rhs);
+    pub fn matmul<const N: usize>(&self, rhs: &Matrix<T, C, N>) -> Matrix<T, R, N> {
         let mut out = Matrix::<T, R, N>::zeros();
         for (o, a) in out.data.iter_mut().zip(&self.data) {
             for (&a_k, b) in a.iter().zip(&rhs.data) {
@@ -344,7 +341,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub fn max_abs(&self) -> T {
         self.as_slice().iter().fold(T::zero(), |m, &x| {
-            if x.is_nan() || m.is_nan() { T::nan() } else { m.max(x.abs()) }
+            if x.is_nan() || m.is_nan() {
+                T::nan()
+            } else {
+                m.max(x.abs())
+            }
         })
     }
 

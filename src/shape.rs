@@ -44,25 +44,6 @@ impl<const N: usize> SizeMatches<N, N> for Check {
     }
 }
 
-/// A matrix product `A B` where `A` has `LEFT_COLS` columns and `B` has `RIGHT_ROWS` rows.
-#[diagnostic::on_unimplemented(
-    message = "matrix product needs the left matrix's columns to equal the right matrix's rows, but they are {LEFT_COLS} and {RIGHT_ROWS}",
-    label = "left matrix has {LEFT_COLS} columns, right matrix has {RIGHT_ROWS} rows",
-    note = "`A.matmul(&B)` computes A (M x K) times B (K x N)"
-)]
-pub trait InnerDimsMatch<const LEFT_COLS: usize, const RIGHT_ROWS: usize> {
-    /// Identity: reinterprets `B`'s row count as `LEFT_COLS` (they are equal).
-    fn rows_as<T: Copy, const N: usize>(
-        b: &Matrix<T, RIGHT_ROWS, N>,
-    ) -> &Matrix<T, LEFT_COLS, N>;
-}
-impl<const K: usize> InnerDimsMatch<K, K> for Check {
-    #[inline(always)]
-    fn rows_as<T: Copy, const N: usize>(b: &Matrix<T, K, N>) -> &Matrix<T, K, N> {
-        b
-    }
-}
-
 /// Targets of a loss have the same `batch x width` shape as the predictions.
 #[diagnostic::on_unimplemented(
     message = "the loss expects targets of shape {BATCH} x {WIDTH} (batch x outputs) but got {GOT_BATCH} x {GOT_WIDTH}",
@@ -77,9 +58,7 @@ pub trait TargetShapeMatches<
 >
 {
     /// Identity: reinterprets the target's shape as the prediction's (they are equal).
-    fn as_pred_shape<T: Copy>(
-        y: &Matrix<T, GOT_BATCH, GOT_WIDTH>,
-    ) -> &Matrix<T, BATCH, WIDTH>;
+    fn as_pred_shape<T: Copy>(y: &Matrix<T, GOT_BATCH, GOT_WIDTH>) -> &Matrix<T, BATCH, WIDTH>;
 }
 impl<const B: usize, const W: usize> TargetShapeMatches<B, W, B, W> for Check {
     #[inline(always)]

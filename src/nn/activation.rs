@@ -209,7 +209,10 @@ mod tests {
             assert!(y.is_finite() && (0.0..=1.0).contains(&y));
             let want = 1.0 / (1.0 + (-(x as f64)).exp());
             // Relative accuracy, down to the subnormal range where one ulp is 1.4e-45.
-            assert!((y as f64 - want).abs() <= want * 1e-6 + 1e-44, "{x}: {y} vs {want}");
+            assert!(
+                (y as f64 - want).abs() <= want * 1e-6 + 1e-44,
+                "{x}: {y} vs {want}"
+            );
         }
         for &x in &[-1e4f64, -700.0, -30.0, 30.0, 700.0, 1e4] {
             let y = sigmoid(x);

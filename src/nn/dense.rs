@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Connect, Layer, ParamName, Params, Shape, Tensor, TensorMut};
+use super::{Connect, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 use crate::init::Init;
 use crate::shape::{Check, SizeMatches};
 use crate::{Matrix, Scalar};
@@ -158,6 +158,16 @@ impl<T: Scalar, const I: usize, const O: usize> Params<T> for Dense<T, I, O> {
 
     fn zeros_like(&self) -> Self {
         Self::zeros()
+    }
+}
+
+impl<T: Scalar, U: Scalar, const I: usize, const O: usize> Recast<U> for Dense<T, I, O> {
+    type Output = Dense<U, I, O>;
+    fn recast(&self) -> Dense<U, I, O> {
+        Dense::new(
+            self.weight.cast(),
+            self.bias.map(|b| U::from_f64(b.to_f64())),
+        )
     }
 }
 

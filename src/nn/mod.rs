@@ -52,7 +52,7 @@ pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use dense::Dense;
 pub use net::{Builder, Net, Push, input};
 pub(crate) use params::no_params;
-pub use params::{MAX_NAME_DEPTH, ParamName, Params, Shape, Tensor, TensorMut};
+pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a

@@ -11,7 +11,7 @@
 
 use core::marker::PhantomData;
 
-use super::{Connect, Layer, Params, Tensor, TensorMut};
+use super::{Connect, Layer, Params, Recast, Tensor, TensorMut};
 use crate::{Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
@@ -112,6 +112,13 @@ impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
         Self {
             layers: self.layers.zeros_like(),
         }
+    }
+}
+
+impl<U: Scalar, L: Recast<U>> Recast<U> for Net<L> {
+    type Output = Net<L::Output>;
+    fn recast(&self) -> Net<L::Output> {
+        Net::new(self.layers.recast())
     }
 }
 
@@ -304,6 +311,13 @@ macro_rules! tuple_network {
                 ($(self.$pi.zeros_like(),)+)
             }
         }
+
+        impl<U: Scalar, $($L: Recast<U>),+> Recast<U> for ($($L,)+) {
+            type Output = ($($L::Output,)+);
+            fn recast(&self) -> Self::Output {
+                ($(self.$pi.recast(),)+)
+            }
+        }
     };
 }
 
@@ -329,5 +343,11 @@ tuple_push!([A, B, C, D, E, F], [0, 1, 2, 3, 4, 5]);
 tuple_push!([A, B, C, D, E, F, G], [0, 1, 2, 3, 4, 5, 6]);
 tuple_push!([A, B, C, D, E, F, G, H], [0, 1, 2, 3, 4, 5, 6, 7]);
 tuple_push!([A, B, C, D, E, F, G, H, I], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-tuple_push!([A, B, C, D, E, F, G, H, I, J], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-tuple_push!([A, B, C, D, E, F, G, H, I, J, K], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+tuple_push!(
+    [A, B, C, D, E, F, G, H, I, J],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+);
+tuple_push!(
+    [A, B, C, D, E, F, G, H, I, J, K],
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+);

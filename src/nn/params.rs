@@ -279,6 +279,24 @@ pub trait Params<T: Scalar> {
     }
 }
 
+/// A copy of a layer or network with its parameters converted to another float
+/// type: `Dense<f32, I, O>` becomes `Dense<f64, I, O>`. The gradient checker
+/// computes its numerical reference on the f64 copy of an f32 network.
+///
+/// ```
+/// use stackgrad::nn::{Dense, Recast, Sigmoid};
+/// let net32 = (Dense::<f32, 2, 3>::zeros(), Sigmoid);
+/// let net64: (Dense<f64, 2, 3>, Sigmoid) = net32.recast();
+/// assert_eq!(net64.0.bias, [0.0f64; 3]);
+/// ```
+pub trait Recast<U: Scalar> {
+    /// The same layer over `U`.
+    type Output;
+    /// Converts every parameter (rounding to nearest).
+    #[must_use]
+    fn recast(&self) -> Self::Output;
+}
+
 /// Implements [`Params`] with no tensors for a parameter-free layer type.
 macro_rules! no_params {
     ($($ty:ty),* $(,)?) => {$(
@@ -295,6 +313,14 @@ macro_rules! no_params {
             }
             #[inline]
             fn zeros_like(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<U: $crate::Scalar> $crate::nn::Recast<U> for $ty {
+            type Output = Self;
+            #[inline]
+            fn recast(&self) -> Self {
                 *self
             }
         }
