@@ -358,7 +358,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// Converts every element to another float type (rounding to nearest).
     #[must_use]
     pub fn cast<U: Scalar>(&self) -> Matrix<U, R, C> {
-        self.map(|x| U::from_f64(x.to_f64()))
+        self.map(|x| U::from_f64(x.as_f64()))
     }
 }
 

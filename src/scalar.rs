@@ -16,7 +16,7 @@ use num_traits::Float;
 /// use stackgrad::Scalar;
 /// fn half<T: Scalar>(x: T) -> T { x * T::from_f64(0.5) }
 /// assert_eq!(half(3.0f32), 1.5);
-/// assert_eq!(half(3.0f64).to_f64(), 1.5);
+/// assert_eq!(half(3.0f64).as_f64(), 1.5);
 /// ```
 pub trait Scalar:
     Float
@@ -40,8 +40,9 @@ pub trait Scalar:
     const NAME: &'static str;
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(x: f64) -> Self;
-    /// Converts to `f64` (exact for both types).
-    fn to_f64(self) -> f64;
+    /// Converts to `f64` (exact for both types). Named `as_f64` because num-traits'
+    /// `ToPrimitive::to_f64`, a supertrait method, returns an `Option`.
+    fn as_f64(self) -> f64;
     /// Converts from a count (exact below 2^24 for f32, 2^53 for f64).
     fn from_usize(n: usize) -> Self {
         Self::from_f64(n as f64)
@@ -62,7 +63,7 @@ impl Scalar for f32 {
         x as f32
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self as f64
     }
 }
@@ -75,7 +76,7 @@ impl Scalar for f64 {
         x
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

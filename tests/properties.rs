@@ -29,7 +29,7 @@ fn naive_matmul<T: Scalar, const M: usize, const K: usize, const N: usize>(
     for i in 0..M {
         for j in 0..N {
             for k in 0..K {
-                c[(i, j)] += a[(i, k)].to_f64() * b[(k, j)].to_f64();
+                c[(i, j)] += a[(i, k)].as_f64() * b[(k, j)].as_f64();
             }
         }
     }
@@ -45,7 +45,7 @@ fn max_rel_diff<T: Scalar, const R: usize, const C: usize>(
     let mut worst: f64 = 0.0;
     for r in 0..R {
         for c in 0..C {
-            worst = worst.max((got[(r, c)].to_f64() - want[(r, c)]).abs() / scale);
+            worst = worst.max((got[(r, c)].as_f64() - want[(r, c)]).abs() / scale);
         }
     }
     worst
@@ -98,12 +98,12 @@ macro_rules! suite {
                         "non-finite at scale {scale}: {z:?}"
                     );
                     for r in 0..R {
-                        let s: f64 = p.row(r).iter().map(|v| v.to_f64()).sum();
+                        let s: f64 = p.row(r).iter().map(|v| v.as_f64()).sum();
                         assert!(
                             (s - 1.0).abs() <= C as f64 * <T as Scalar>::EPSILON as f64,
                             "row sum {s}"
                         );
-                        assert!(p.row(r).iter().all(|&v| (0.0..=1.0).contains(&v.to_f64())));
+                        assert!(p.row(r).iter().all(|&v| (0.0..=1.0).contains(&v.as_f64())));
                     }
                     // Cross-entropy from logits stays finite too.
                     let labels =
@@ -128,8 +128,8 @@ macro_rules! suite {
                     let want_y = naive_matmul(&x, &layer.weight);
                     for b in 0..3 {
                         for o in 0..R {
-                            let w = want_y[(b, o)] + layer.bias[o].to_f64();
-                            assert!((y[(b, o)].to_f64() - w).abs() < TOL * C as f64);
+                            let w = want_y[(b, o)] + layer.bias[o].as_f64();
+                            assert!((y[(b, o)].as_f64() - w).abs() < TOL * C as f64);
                         }
                     }
                     let mut g = layer.zeros_like();
@@ -140,8 +140,8 @@ macro_rules! suite {
                             < TOL
                     );
                     for o in 0..R {
-                        let s: f64 = (0..3).map(|b| d[(b, o)].to_f64()).sum();
-                        assert!((g.bias[o].to_f64() - s).abs() < TOL * 3.0);
+                        let s: f64 = (0..3).map(|b| d[(b, o)].as_f64()).sum();
+                        assert!((g.bias[o].as_f64() - s).abs() < TOL * 3.0);
                     }
                 }
             }

@@ -166,7 +166,7 @@ impl<T: Scalar, U: Scalar, const I: usize, const O: usize> Recast<U> for Dense<T
     fn recast(&self) -> Dense<U, I, O> {
         Dense::new(
             self.weight.cast(),
-            self.bias.map(|b| U::from_f64(b.to_f64())),
+            self.bias.map(|b| U::from_f64(b.as_f64())),
         )
     }
 }

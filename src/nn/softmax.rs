@@ -11,6 +11,10 @@ use crate::{Matrix, Scalar};
 
 /// Row-wise softmax of a batch of logits; every row sums to 1.
 ///
+/// Non-finite logits: `-∞` entries get probability 0; a row holding NaN or `+∞`
+/// (or only `-∞`) has no meaningful distribution and comes out all NaN, so the
+/// problem propagates to the loss instead of being hidden.
+///
 /// ```
 /// use stackgrad::nn::softmax_rows;
 /// use stackgrad::Matrix;

@@ -1,0 +1,169 @@
+//! Hostile inputs: NaN, ±∞, magnitudes of 1e30 and out-of-range labels, in
+//! inputs, weights and targets. Every entry point must either return a clear
+//! error or produce its documented result, and never panic:
+//!
+//! - NaN propagates: a NaN input element makes the rows it feeds NaN (dense),
+//!   stays NaN through every activation, and makes the loss NaN.
+//! - Sigmoid maps ±∞ to 1 and 0; its output is always in `[0, 1]` or NaN.
+//! - Softmax rows either sum to 1 or are NaN (a row holding NaN or +∞); `-∞`
+//!   entries get probability 0.
+//! - Cross-entropy from logits stays finite for every finite logit, 1e30 included.
+//! - Labels out of range are an `Error` when the `Labels` value is made.
+
+use stackgrad::loss::{
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
+    MeanSquaredError, SoftmaxCrossEntropy, accuracy,
+};
+use stackgrad::nn::{Dense, Identity, Layer, Params, Relu, Sigmoid, Softmax, Tanh, softmax_rows};
+use stackgrad::rand::{RngExt, SeedableRng, rngs::StdRng};
+use stackgrad::{Error, Matrix, Scalar};
+
+const CASES: usize = 2000;
+
+/// A value that is NaN, ±∞, ±1e30, 0, or ordinary, with equal odds.
+fn hostile<T: Scalar>(rng: &mut StdRng) -> T {
+    let v = match rng.random_range(0..7) {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        2 => f64::NEG_INFINITY,
+        3 => 1e30,
+        4 => -1e30,
+        5 => 0.0,
+        _ => 4.0 * rng.random::<f64>() - 2.0,
+    };
+    T::from_f64(v)
+}
+
+fn hostile_matrix<T: Scalar, const R: usize, const C: usize>(rng: &mut StdRng) -> Matrix<T, R, C> {
+    Matrix::from_fn(|_, _| hostile(rng))
+}
+
+fn run_everything<T: Scalar>(seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..CASES {
+        let x: Matrix<T, 3, 4> = hostile_matrix(&mut rng);
+        let layer = Dense::<T, 4, 5>::new(
+            hostile_matrix(&mut rng),
+            core::array::from_fn(|_| hostile(&mut rng)),
+        );
+        let (y, cache) = layer.forward(&x);
+        // NaN propagates: a row with a NaN input is NaN wherever its weight... is
+        // multiplied in; a NaN times anything is NaN, so every output of that row is NaN.
+        for b in 0..3 {
+            if x.row(b).iter().any(|v| v.is_nan()) {
+                assert!(
+                    y.row(b).iter().all(|v| v.is_nan()),
+                    "NaN input row {b} gave {y:?}"
+                );
+            }
+        }
+        let mut g = layer.zeros_like();
+        let dx = layer.backward(&cache, &y, &mut g);
+        let _ = (dx, g);
+
+        for v in Sigmoid.infer(&y).as_slice() {
+            assert!(
+                v.is_nan() || (T::zero()..=T::one()).contains(v),
+                "sigmoid gave {v}"
+            );
+        }
+        for v in Tanh.infer(&y).as_slice() {
+            assert!(
+                v.is_nan() || (-T::one()..=T::one()).contains(v),
+                "tanh gave {v}"
+            );
+        }
+        let r = Relu.infer(&y);
+        for (a, b) in r.as_slice().iter().zip(y.as_slice()) {
+            assert!(a.is_nan() == b.is_nan() && (a.is_nan() || *a >= T::zero()));
+        }
+        assert_eq!(
+            Identity
+                .infer(&y)
+                .as_slice()
+                .iter()
+                .filter(|v| v.is_nan())
+                .count(),
+            y.as_slice().iter().filter(|v| v.is_nan()).count()
+        );
+
+        let (p, pc) = Softmax.forward(&y);
+        for b in 0..3 {
+            let row = p.row(b);
+            let poisoned = y.row(b).iter().any(|v| v.is_nan() || *v == T::infinity())
+                || y.row(b).iter().all(|v| *v == T::neg_infinity());
+            if poisoned {
+                assert!(
+                    row.iter().all(|v| v.is_nan()),
+                    "poisoned row {:?} gave {row:?}",
+                    y.row(b)
+                );
+            } else {
+                let s: f64 = row.iter().map(|v| v.as_f64()).sum();
+                assert!((s - 1.0).abs() < 1e-5, "row {:?} sums to {s}", y.row(b));
+            }
+        }
+        let _ = Softmax.backward(&pc, &p, &mut Softmax);
+
+        // Losses never panic; with finite logits the cross-entropy is finite.
+        let labels = Labels::<3, 5>::new(core::array::from_fn(|_| rng.random_range(0..5))).unwrap();
+        let t: Matrix<T, 3, 5> = hostile_matrix(&mut rng);
+        let (l, grad) = SoftmaxCrossEntropy::mean().loss_and_grad(&y, &labels);
+        if y.is_finite() {
+            assert!(
+                l.is_finite() && grad.is_finite(),
+                "finite logits {y:?} gave loss {l}"
+            );
+        }
+        let _ = SoftmaxCrossEntropy::sum().loss_and_grad(&y, &t);
+        let _ = HalfSquaredError.loss_and_grad(&y, &t);
+        let _ = MeanSquaredError.loss_and_grad(&y, &t);
+        let (l, grad) =
+            BinaryCrossEntropyWithLogits::default().loss_and_grad(&y, &labels.one_hot());
+        if y.is_finite() {
+            assert!(
+                l.is_finite() && grad.is_finite(),
+                "finite logits {y:?} gave BCE {l}"
+            );
+        }
+        let _ = BinaryCrossEntropy::default().loss_and_grad(&Sigmoid.infer(&y), &t);
+        let acc = accuracy(&y, &labels);
+        assert!((T::zero()..=T::one()).contains(&acc));
+        let _ = softmax_rows(&x);
+    }
+}
+
+#[test]
+fn hostile_values_never_panic_and_follow_the_documented_rules_f32() {
+    run_everything::<f32>(1);
+}
+
+#[test]
+fn hostile_values_never_panic_and_follow_the_documented_rules_f64() {
+    run_everything::<f64>(2);
+}
+
+#[test]
+fn out_of_range_labels_are_errors() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for _ in 0..CASES {
+        let raw: [usize; 4] = core::array::from_fn(|_| match rng.random_range(0..3) {
+            0 => rng.random_range(0..3),
+            1 => rng.random_range(3..1000),
+            _ => usize::MAX - rng.random_range(0..3),
+        });
+        match Labels::<4, 3>::new(raw) {
+            Ok(l) => assert!(l.as_array().iter().all(|&c| c < 3)),
+            Err(Error::LabelOutOfRange {
+                row,
+                label,
+                classes,
+            }) => {
+                assert_eq!(classes, 3);
+                assert_eq!(raw[row], label);
+                assert!(label >= 3 && raw[..row].iter().all(|&c| c < 3));
+            }
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+}
