@@ -65,11 +65,11 @@ impl Reduction {
 }
 
 /// A loss that is a sum of per-element terms: `L = k Σ_bo ℓ(p_bo, y_bo)` with
-/// `k = 1` for [`Reduction::Sum`] and `1/B` for [`Reduction::Mean`]. Implementing
-/// it gives the [`Loss`] impl (with the target-shape check) for free.
+/// `k = 1` for [`Reduction::Sum`] and `1/B` for [`Reduction::Mean`]. Wrapped in
+/// [`PerElement`], it is a [`Loss`] (with the target-shape check).
 ///
 /// ```
-/// use stackgrad::loss::{ElementwiseLoss, Loss};
+/// use stackgrad::loss::{ElementwiseLoss, Loss, PerElement};
 /// use stackgrad::{Matrix, Scalar};
 /// /// Absolute error, `|p - y|`, with gradient `sign(p - y)`.
 /// struct Absolute;
@@ -78,7 +78,8 @@ impl Reduction {
 ///         ((p - y).abs(), (p - y).signum())
 ///     }
 /// }
-/// let (l, g) = Absolute.loss_and_grad(&Matrix::from_array([[1.0f32, -1.0]]), &Matrix::zeros());
+/// let p = Matrix::from_array([[1.0f32, -1.0]]);
+/// let (l, g) = PerElement(Absolute).loss_and_grad(&p, &Matrix::zeros());
 /// assert_eq!((l, g.into_array()), (2.0, [[1.0, -1.0]]));
 /// ```
 pub trait ElementwiseLoss {
@@ -90,31 +91,64 @@ pub trait ElementwiseLoss {
     }
 }
 
-impl<
-    L: ElementwiseLoss,
-    T: Scalar,
-    const B: usize,
-    const O: usize,
-    const B2: usize,
-    const O2: usize,
-> Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for L
-where
-    Check: TargetShapeMatches<B2, O2, B, O>,
-{
-    type Value = T;
-    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
-        self.loss_and_grad(p, y).0
+/// `L = k Σ ℓ(p, y)` for an element-wise loss.
+fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, const O: usize>(
+    loss: &L,
+    p: &Matrix<T, B, O>,
+    y: &Matrix<T, B, O>,
+) -> (T, Matrix<T, B, O>) {
+    let k = loss.reduction().factor::<T>(B);
+    let mut sum = T::zero();
+    let grad = p.zip_map(y, |p, y| {
+        let (l, g) = loss.term(p, y);
+        sum += l;
+        g * k
+    });
+    (sum * k, grad)
+}
+
+/// Implements [`Loss`] over matrices, with the target-shape check, for
+/// element-wise losses. (A blanket impl over `ElementwiseLoss` would make rustc
+/// report a wrong target shape for `SoftmaxCrossEntropy` without its plain-number
+/// message, so each type gets its own impl; users wrap theirs in [`PerElement`].)
+macro_rules! elementwise_loss {
+    ($([$($gen:tt)*] $ty:ty),*) => {$(
+        impl<$($gen)* T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+            Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for $ty
+        where
+            Check: TargetShapeMatches<B2, O2, B, O>,
+        {
+            type Value = T;
+            fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+                self.loss_and_grad(p, y).0
+            }
+            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+                let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+                elementwise_loss_and_grad(self, p, y)
+            }
+        }
+    )*};
+}
+
+elementwise_loss!(
+    [] HalfSquaredError,
+    [] MeanSquaredError,
+    [] BinaryCrossEntropyWithLogits,
+    [] BinaryCrossEntropy,
+    [L: ElementwiseLoss,] PerElement<L>
+);
+
+/// A user's [`ElementwiseLoss`] as a [`Loss`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerElement<L>(pub L);
+
+impl<L: ElementwiseLoss> ElementwiseLoss for PerElement<L> {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+        self.0.term(p, y)
     }
-    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
-        let k = self.reduction().factor::<T>(B);
-        let mut loss = T::zero();
-        let grad = p.zip_map(y, |p, y| {
-            let (l, g) = self.term(p, y);
-            loss += l;
-            g * k
-        });
-        (loss * k, grad)
+    fn reduction(&self) -> Reduction {
+        self.0.reduction()
     }
 }
 
