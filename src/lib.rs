@@ -45,6 +45,7 @@ extern crate std;
 mod error;
 pub mod init;
 pub mod loss;
+pub mod math;
 mod matrix;
 pub mod nn;
 mod scalar;

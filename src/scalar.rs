@@ -32,6 +32,7 @@ pub trait Scalar:
     + Send
     + Sync
     + 'static
+    + crate::math::FastMath
     + sealed::Sealed
 {
     /// Machine epsilon of the type (`2^-23` for f32, `2^-52` for f64).

@@ -30,7 +30,9 @@ pub trait Activation: Copy + Default + Debug {
 /// Evaluated as `1 / (1 + e^-x)` for `x ≥ 0` and `e^x / (1 + e^x)` for `x < 0`,
 /// so `e^{|x|}` is never formed: the result is finite and correctly signed for
 /// every input (`σ(-1e4) = 0`, `σ(1e4) = 1`, in f32 and f64), without the wider
-/// float type the notebooks needed. NaN gives NaN.
+/// float type the notebooks needed. NaN gives NaN. Computed by
+/// [`math::sigmoid`](crate::math::sigmoid): branch-free, within 2 ulp, so that the
+/// [`Sigmoid`] layer's loop vectorizes.
 ///
 /// ```
 /// use stackgrad::nn::sigmoid;
@@ -42,12 +44,7 @@ pub trait Activation: Copy + Default + Debug {
 #[inline(always)]
 #[must_use]
 pub fn sigmoid<T: Scalar>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
+    crate::math::sigmoid(x)
 }
 
 /// `f(x) = x`. A "linear" layer's activation.
@@ -102,7 +99,7 @@ pub struct Tanh;
 impl Activation for Tanh {
     #[inline(always)]
     fn f<T: Scalar>(x: T) -> T {
-        x.tanh()
+        crate::math::tanh(x)
     }
     #[inline(always)]
     fn df<T: Scalar>(y: T) -> T {

@@ -32,7 +32,7 @@ pub fn softmax_rows<T: Scalar, const B: usize, const N: usize>(
         let m = row_max(row);
         let mut sum = T::zero();
         for v in row.iter_mut() {
-            *v = (*v - m).exp();
+            *v = crate::math::exp(*v - m);
             sum += *v;
         }
         let inv = T::one() / sum;
@@ -58,7 +58,7 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
     let mut l = *z;
     for row in l.as_array_mut() {
         let m = row_max(row);
-        let sum: T = row.iter().map(|&v| (v - m).exp()).sum();
+        let sum: T = row.iter().map(|&v| crate::math::exp(v - m)).sum();
         let shift = m + sum.ln();
         for v in row.iter_mut() {
             *v -= shift;
