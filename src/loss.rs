@@ -20,7 +20,7 @@
 //! error[E0277]: the loss expects targets of shape 5 x 4 (batch x outputs) but got 5 x 3
 //! ```
 
-use crate::nn::{log_softmax_rows, sigmoid, softmax_rows};
+use crate::nn::{log_softmax_rows, sigmoid, softmax_rows, softmax_rows_and_shift};
 use crate::shape::{Check, LabelShapeMatches, TargetShapeMatches};
 use crate::{Error, Matrix, Scalar};
 
@@ -393,13 +393,13 @@ where
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
         let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
         let k = self.reduction.factor::<T>(B);
-        let logp = log_softmax_rows(z);
-        let mut grad = softmax_rows(z);
+        // One exp per logit: p = softmax(z) and, per row, ln p_c = z_c - m - ln Σ e^{z - m}.
+        let (mut grad, shift) = softmax_rows_and_shift(z);
         let mut loss = T::zero();
         for (b, &c) in classes.iter().enumerate() {
             // `Labels` guarantees c < C; `get` keeps this total anyway.
-            if let Some(&lp) = logp.row(b).get(c) {
-                loss -= lp;
+            if let Some(&zc) = z.row(b).get(c) {
+                loss -= zc - shift[b];
             }
             if let Some(g) = grad.as_array_mut()[b].get_mut(c) {
                 *g -= T::one();

@@ -105,7 +105,10 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
 
     #[inline]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
-        x.matmul(&self.weight).add_row(&self.bias)
+        // Start from the bias and accumulate X W into it: one pass, no temporary.
+        let mut out = Matrix::from_fn(|_, o| self.bias[o]);
+        x.matmul_acc(&self.weight, &mut out);
+        out
     }
 
     // dW = Xᵀ D

@@ -44,6 +44,7 @@ impl ParamName {
     /// The same name inside layer `index` of an enclosing network (`"weight"`
     /// becomes `"3.weight"`). Beyond [`MAX_NAME_DEPTH`] levels the outermost
     /// indices are kept and the innermost dropped.
+    #[inline]
     #[must_use]
     pub fn within(self, index: usize) -> Self {
         let mut path = [0; MAX_NAME_DEPTH];
@@ -131,6 +132,7 @@ pub struct Shape {
 impl Shape {
     /// A shape from its dimensions (at most four; extra dimensions are an error
     /// in the layer that reports them, so this keeps the first four).
+    #[inline]
     #[must_use]
     pub fn new(dims: &[usize]) -> Self {
         let rank = dims.len().min(4);
@@ -203,6 +205,7 @@ pub struct TensorMut<'a, T> {
 
 impl<'a, T> Tensor<'a, T> {
     /// Prefixes the name with the index of the enclosing layer.
+    #[inline]
     #[must_use]
     pub fn within(self, index: usize) -> Self {
         Self {
@@ -214,6 +217,7 @@ impl<'a, T> Tensor<'a, T> {
 
 impl<'a, T> TensorMut<'a, T> {
     /// Prefixes the name with the index of the enclosing layer.
+    #[inline]
     #[must_use]
     pub fn within(self, index: usize) -> Self {
         Self {

@@ -29,16 +29,7 @@ pub fn softmax_rows<T: Scalar, const B: usize, const N: usize>(
 ) -> Matrix<T, B, N> {
     let mut p = *z;
     for row in p.as_array_mut() {
-        let m = row_max(row);
-        let mut sum = T::zero();
-        for v in row.iter_mut() {
-            *v = crate::math::exp(*v - m);
-            sum += *v;
-        }
-        let inv = T::one() / sum;
-        for v in row.iter_mut() {
-            *v *= inv;
-        }
+        let _ = softmax_in_place(row);
     }
     p
 }
@@ -69,6 +60,38 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
 
 /// The largest element of a row; NaN if the row holds a NaN (so NaN propagates
 /// instead of being hidden), `-∞` for an empty row.
+/// `softmax_rows(z)` and, per row, `m + ln Σ_k e^{z_k - m}` (so that
+/// `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused form the
+/// softmax cross-entropy uses.
+#[inline]
+pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
+    z: &Matrix<T, B, N>,
+) -> (Matrix<T, B, N>, [T; B]) {
+    let mut p = *z;
+    let mut shift = [T::zero(); B];
+    for (row, s) in p.as_array_mut().iter_mut().zip(&mut shift) {
+        let (m, sum) = softmax_in_place(row);
+        *s = m + sum.ln();
+    }
+    (p, shift)
+}
+
+/// Replaces a row `z` by `softmax(z)`; returns `m = max z` and `Σ e^{z - m}`.
+#[inline(always)]
+fn softmax_in_place<T: Scalar>(row: &mut [T]) -> (T, T) {
+    let m = row_max(row);
+    let mut sum = T::zero();
+    for v in row.iter_mut() {
+        *v = crate::math::exp(*v - m);
+        sum += *v;
+    }
+    let inv = T::one() / sum;
+    for v in row.iter_mut() {
+        *v *= inv;
+    }
+    (m, sum)
+}
+
 #[inline]
 pub(crate) fn row_max<T: Scalar>(row: &[T]) -> T {
     let mut m = T::neg_infinity();
