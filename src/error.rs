@@ -17,6 +17,34 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
+    /// A file could not be opened or read.
+    #[cfg(feature = "std")]
+    Io {
+        /// The file.
+        path: std::string::String,
+        /// The operating system's message.
+        message: std::string::String,
+    },
+    /// A file as a whole is not in the expected format (not valid gzip, no rows).
+    #[cfg(feature = "std")]
+    Format {
+        /// The file.
+        path: std::string::String,
+        /// What is wrong.
+        message: std::string::String,
+    },
+    /// A text data file holds a bad value.
+    #[cfg(feature = "std")]
+    Parse {
+        /// The file.
+        path: std::string::String,
+        /// The line, counted from 1.
+        line: usize,
+        /// The comma-separated column, counted from 1.
+        column: usize,
+        /// What is wrong.
+        message: std::string::String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -31,6 +59,17 @@ impl fmt::Display for Error {
                 "label {label} at row {row} is out of range: there are {classes} classes (0..={})",
                 classes.saturating_sub(1)
             ),
+            #[cfg(feature = "std")]
+            Error::Io { path, message } => write!(f, "cannot read {path}: {message}"),
+            #[cfg(feature = "std")]
+            Error::Format { path, message } => write!(f, "{path}: {message}"),
+            #[cfg(feature = "std")]
+            Error::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => write!(f, "{path}, line {line}, column {column}: {message}"),
         }
     }
 }

@@ -42,6 +42,7 @@
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+pub mod data;
 mod error;
 pub mod init;
 pub mod loss;
