@@ -42,12 +42,14 @@
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+pub mod batch;
 pub mod data;
 mod error;
 pub mod init;
 pub mod loss;
 mod matrix;
 pub mod nn;
+pub mod optim;
 mod scalar;
 pub mod shape;
 mod tensor;
