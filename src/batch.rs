@@ -25,7 +25,7 @@
 //! let data = Dataset::new(&x, &y)?;
 //! let mut order = [0, 1, 2, 3, 4];
 //! shuffle(&mut order, &mut StdRng::seed_from_u64(7));
-//! let batches: Vec<_> = Batches::<f32, 2, 2, usize, 2>::new(data, &order)?.collect();
+//! let batches: Vec<_> = Batches::<_, _, _, 2>::new(data, &order)?.collect();
 //! assert_eq!(batches.len(), 3);            // 2 + 2 + 1: nothing dropped
 //! assert_eq!(batches[2].len(), 1);         // the last batch has one real row
 //! let mut seen: Vec<usize> = batches.iter().flat_map(|b| b.indices().to_vec()).collect();

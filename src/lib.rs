@@ -53,6 +53,7 @@ pub mod optim;
 mod scalar;
 pub mod shape;
 mod tensor;
+pub mod train;
 
 pub use error::Error;
 pub use matrix::{Mat, Mat64, Matrix};
