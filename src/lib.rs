@@ -42,14 +42,18 @@
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+pub mod batch;
+pub mod data;
 mod error;
 pub mod init;
 pub mod loss;
 mod matrix;
 pub mod nn;
+pub mod optim;
 mod scalar;
 pub mod shape;
 mod tensor;
+pub mod train;
 
 pub use error::Error;
 pub use matrix::{Mat, Mat64, Matrix};
