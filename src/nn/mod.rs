@@ -46,6 +46,7 @@ mod activation;
 mod dense;
 mod net;
 mod params;
+mod pattern;
 mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
@@ -53,6 +54,7 @@ pub use dense::Dense;
 pub use net::{Builder, Net, Push, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+pub use pattern::Pattern;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a
@@ -87,6 +89,17 @@ pub trait Layer<In>: Sized {
     /// Back-propagates `dy = ∂L/∂output`: writes `∂L/∂θ` for each parameter `θ`
     /// into the matching field of `grads` (overwriting it) and returns `∂L/∂x`.
     fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In;
+
+    /// Writes which linear piece the forward pass took into `pattern` (see
+    /// [`Pattern`]): ReLU writes the sign of every output, max-pooling the argmax
+    /// of every window. The gradient checker reports a coordinate whose pattern
+    /// differs between `θ - h`, `θ` and `θ + h` as a kink, not a failure.
+    /// Smooth layers keep this default, which writes nothing; networks call it
+    /// on every layer in order.
+    #[inline]
+    fn pattern(&self, cache: &Self::Cache, pattern: &mut Pattern) {
+        let _ = (cache, pattern);
+    }
 }
 
 /// Checks, where a network is built, that a layer accepts the previous layer's
