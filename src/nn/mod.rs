@@ -38,12 +38,14 @@
 //! | layer | input | output | parameters |
 //! |---|---|---|---|
 //! | [`Dense<T, I, O>`](Dense) | `B x I` | `B x O` | `weight: I x O`, `bias: O` |
+//! | [`Linear<T, I, O>`](Linear) (no bias) | `B x I` | `B x O` | `weight: I x O` |
 //! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | `B x N` | `B x N` | none |
 //! | [`Softmax`] | `B x N` | `B x N` (rows sum to 1) | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 
 mod activation;
 mod dense;
+mod linear;
 mod net;
 mod params;
 mod pattern;
@@ -51,6 +53,7 @@ mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use dense::Dense;
+pub use linear::Linear;
 pub use net::{Builder, Net, Push, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
