@@ -17,6 +17,23 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
+    /// The gradient checker was given a network with no parameters: a check
+    /// that compares nothing must not pass.
+    NothingToCheck,
+    /// A tensor's gradient is zero both by backprop and by central differences,
+    /// yet the loss changes when the tensor changes: the step is too small (or
+    /// the loss flat at that scale) and the check would pass vacuously.
+    VacuousGradient {
+        /// The tensor (`"0.weight"`, or `"input"`).
+        tensor: crate::nn::ParamName,
+    },
+    /// The network has more parameter tensors than a gradient-check report holds.
+    TooManyTensors {
+        /// Tensors to report (parameters plus the input).
+        tensors: usize,
+        /// What the report holds.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -30,6 +47,18 @@ impl fmt::Display for Error {
                 f,
                 "label {label} at row {row} is out of range: there are {classes} classes (0..={})",
                 classes.saturating_sub(1)
+            ),
+            Error::NothingToCheck => {
+                f.write_str("the network has no parameters: a gradient check would compare nothing")
+            }
+            Error::VacuousGradient { tensor } => write!(
+                f,
+                "the gradient of {tensor} is zero both by backprop and by central differences, \
+                 but the loss depends on it: the check would pass vacuously (use a larger step)"
+            ),
+            Error::TooManyTensors { tensors, capacity } => write!(
+                f,
+                "{tensors} tensors to check but a report holds {capacity}: use `GradCheck::check_each`"
             ),
         }
     }

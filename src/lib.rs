@@ -43,6 +43,7 @@
 extern crate std;
 
 mod error;
+pub mod gradcheck;
 pub mod init;
 pub mod loss;
 mod matrix;

@@ -135,7 +135,10 @@ mod tests {
         let (y2, c2) = dense.forward(&x);
         assert_eq!(y1, y2);
         let (mut g1, mut g2) = (lin.zeros_like(), dense.zeros_like());
-        assert_eq!(lin.backward(&c1, &d, &mut g1), dense.backward(&c2, &d, &mut g2));
+        assert_eq!(
+            lin.backward(&c1, &d, &mut g1),
+            dense.backward(&c2, &d, &mut g2)
+        );
         assert_eq!(g1.weight, g2.weight);
     }
 
