@@ -1,13 +1,15 @@
 //! The gradient checker on the notebooks' networks, against the figures the
 //! notebooks print (see `/work/shared/seeds/README.md` for the notebooks).
 
+#[path = "support/notebooks.rs"]
+mod notebooks;
+
+use notebooks::{notebook_000, notebook_001, notebook_004};
 use stackgrad::Matrix;
 use stackgrad::gradcheck::{GradCheck, element_error};
 use stackgrad::init::standard_normal;
-use stackgrad::loss::{
-    BinaryCrossEntropy, HalfSquaredError, Labels, Reduction, SoftmaxCrossEntropy,
-};
-use stackgrad::nn::{Dense, Linear, Net, Params, Relu, Sigmoid};
+use stackgrad::loss::{BinaryCrossEntropy, HalfSquaredError, Loss, Reduction, SoftmaxCrossEntropy};
+use stackgrad::nn::Params;
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 
 /// Notebook 000: 2 -> 3 -> 1 sigmoid network without biases, `J = ½ Σ (y - ŷ)²`,
@@ -15,21 +17,7 @@ use stackgrad::rand::{SeedableRng, rngs::StdRng};
 /// `‖a - n‖ / ‖a + n‖ = 3.419e-10` at eps 1e-4.
 #[test]
 fn notebook_000_relative_error_below_1e9() {
-    let net = Net::new((
-        Linear::new(Matrix::from_array([
-            [1.62434536, -0.61175641, -0.52817175],
-            [-1.07296862, 0.86540763, -2.3015387],
-        ])),
-        Sigmoid,
-        Linear::new(Matrix::from_array([
-            [1.74481176],
-            [-0.7612069],
-            [0.3190391],
-        ])),
-        Sigmoid,
-    ));
-    let x = Matrix::from_array([[0.3, 1.0], [0.5, 0.2], [1.0, 0.4]]);
-    let y = Matrix::from_array([[0.75], [0.82], [0.93]]);
+    let (net, x, y) = notebook_000();
     let report = GradCheck::new()
         .check(&net, &HalfSquaredError, &x, &y)
         .unwrap();
@@ -73,24 +61,7 @@ fn notebook_000_relative_error_below_1e9() {
 /// over every parameter of `|a - n| / max(|a|, |n|)` is below 1e-4.
 #[test]
 fn notebook_001_sum_of_relative_errors_below_1e4() {
-    let mut rng = StdRng::seed_from_u64(1);
-    let clusters = [
-        ([3.6, 40.0], [0.05f64.sqrt(), 10f64.sqrt()]),
-        ([3.9, 10.0], [0.01f64.sqrt(), 5f64.sqrt()]),
-        ([3.4, 30.0], [0.25f64.sqrt(), 5f64.sqrt()]),
-        ([2.0, 10.0], [0.5f64.sqrt(), 10f64.sqrt()]),
-    ];
-    let classes: [usize; 40] = core::array::from_fn(|i| i / 10);
-    let x = Matrix::<f64, 40, 2>::from_fn(|b, j| {
-        let (mean, std) = clusters[classes[b]];
-        mean[j] + std[j] * standard_normal(&mut rng)
-    });
-    let y = Labels::<40, 4>::new(classes).unwrap();
-    let net = Net::new((
-        Dense::<f64, 2, 25>::xavier_uniform(&mut rng),
-        Sigmoid,
-        Dense::<f64, 25, 4>::xavier_uniform(&mut rng),
-    ));
+    let (net, x, y) = notebook_001(1);
     let loss = SoftmaxCrossEntropy::sum();
     let report = GradCheck::new().check(&net, &loss, &x, &y).unwrap();
     println!("{report}");
@@ -99,7 +70,7 @@ fn notebook_001_sum_of_relative_errors_below_1e4() {
     let (n, _) = GradCheck::new().numerical_gradients(&net, &loss, &x, &y);
     let mut a = net.zeros_like();
     let (out, cache) = net.forward(&x);
-    let (_, d) = stackgrad::loss::Loss::loss_and_grad(&loss, &out, &y);
+    let (_, d) = loss.loss_and_grad(&out, &y);
     net.backward(&cache, &d, &mut a);
     let mut total = 0.0;
     for k in 0..4 {
@@ -120,116 +91,6 @@ fn notebook_001_sum_of_relative_errors_below_1e4() {
         "notebook 001: sum of |a - n| / max(|a|, |n|) over 179 parameters = {total:.3e} (must be < 1e-4)"
     );
     assert!(total < 1e-4, "{total}");
-}
-
-/// Notebook 004: 4 -> 5 -> 3 -> 1 network (ReLU, ReLU, sigmoid), binary
-/// cross-entropy averaged over the batch of 3, parameters from
-/// `np.random.seed(1)` (`test_case()`; the values below were printed by numpy
-/// with that seed, and the notebook's own printout confirms them: its
-/// "Parameter 0" is W1[0,0] = -0.3224172040135075 and its loss 2.4078333898).
-/// The notebook's layout is features x batch with `W: out x in`; ours is batch
-/// x features with `W: in x out`, so every matrix is transposed here.
-/// Its check: `‖a - n‖ / (‖a‖ + ‖n‖) < 2e-7` at step 1e-7 (it prints 1.189e-7).
-fn notebook_004() -> (
-    Net<(
-        Dense<f64, 4, 5>,
-        Relu,
-        Dense<f64, 5, 3>,
-        Relu,
-        Dense<f64, 3, 1>,
-        Sigmoid,
-    )>,
-    Matrix<f64, 3, 4>,
-    Matrix<f64, 3, 1>,
-) {
-    let x = Matrix::from_array([
-        [1.6243453636632417, -0.6117564136500754, -0.5281717522634557],
-        [-1.0729686221561705, 0.8654076293246785, -2.3015386968802827],
-        [1.74481176421648, -0.7612069008951028, 0.31903909605709857],
-        [-0.2493703754774101, 1.462107937044974, -2.060140709497654],
-    ]);
-    let w1 = Matrix::from_array([
-        [
-            -0.3224172040135075,
-            -0.38405435466841564,
-            1.1337694423354374,
-            -1.0998912673140309,
-        ],
-        [
-            -0.17242820755043575,
-            -0.8778584179213718,
-            0.04221374671559283,
-            0.5828152137158222,
-        ],
-        [
-            -1.1006191772129212,
-            1.1447237098396141,
-            0.9015907205927955,
-            0.5024943389018682,
-        ],
-        [
-            0.9008559492644118,
-            -0.6837278591743331,
-            -0.12289022551864817,
-            -0.9357694342590688,
-        ],
-        [
-            -0.2678880796260159,
-            0.530355466738186,
-            -0.691660751725309,
-            -0.39675352685597737,
-        ],
-    ]);
-    let b1 = [
-        -0.6871727001195994,
-        -0.8452056414987196,
-        -0.671246130836819,
-        -0.01266459891890136,
-        -1.1173103486352778,
-    ];
-    let w2 = Matrix::from_array([
-        [
-            0.23441569781709215,
-            1.6598021771098705,
-            0.7420441605773356,
-            -0.19183555236161492,
-            -0.8876289640848363,
-        ],
-        [
-            -0.7471582937508376,
-            1.6924546010277466,
-            0.05080775477602897,
-            -0.6369956465693534,
-            0.19091548466746602,
-        ],
-        [
-            2.100255136478842,
-            0.12015895248162915,
-            0.6172031097074192,
-            0.3001703199558275,
-            -0.35224984649351865,
-        ],
-    ]);
-    let b2 = [
-        -1.1425181980221402,
-        -0.3493427224128775,
-        -0.2088942333747781,
-    ];
-    let w3 = Matrix::from_array([[0.5866231911821976, 0.8389834138745049, 0.9311020813035573]]);
-    let b3 = [0.2855873252542588];
-    let net = Net::new((
-        Dense::new(w1.transpose(), b1),
-        Relu,
-        Dense::new(w2.transpose(), b2),
-        Relu,
-        Dense::new(w3.transpose(), b3),
-        Sigmoid,
-    ));
-    (
-        net,
-        x.transpose(),
-        Matrix::from_array([[1.0], [1.0], [0.0]]),
-    )
 }
 
 #[test]
@@ -260,7 +121,7 @@ fn notebook_004_difference_below_2e7_at_step_1e7() {
         .numerical_gradients(&net, &bce, &x, &y);
     let mut a = net.zeros_like();
     let (out, cache) = net.forward(&x);
-    let (_, d) = stackgrad::loss::Loss::loss_and_grad(&bce, &out, &y);
+    let (_, d) = bce.loss_and_grad(&out, &y);
     net.backward(&cache, &d, &mut a);
     let (mut diff, mut aa, mut nn) = (0.0f64, 0.0f64, 0.0f64);
     for k in 0..6 {
