@@ -20,11 +20,17 @@ fn main() -> Result<(), Error> {
 
     println!("notebook 001: 2 -> 25 -> 4 sigmoid / softmax cross-entropy, 40 points");
     let (net, x, y) = notebooks::notebook_001(1);
-    println!("{}\n", check.check(&net, &SoftmaxCrossEntropy::sum(), &x, &y)?);
+    println!(
+        "{}\n",
+        check.check(&net, &SoftmaxCrossEntropy::sum(), &x, &y)?
+    );
 
     println!("notebook 001 in f32, judged against the f64 copy of the same network");
     let (net32, x32) = (Recast::<f32>::recast(&net), Recast::<f32>::recast(&x));
-    println!("{}\n", check.check(&net32, &SoftmaxCrossEntropy::sum(), &x32, &y)?);
+    println!(
+        "{}\n",
+        check.check(&net32, &SoftmaxCrossEntropy::sum(), &x32, &y)?
+    );
 
     println!("notebook 004: 4 -> 5 -> 3 -> 1 relu / sigmoid, binary cross-entropy, step 1e-7");
     let (net, x, y) = notebooks::notebook_004();
