@@ -17,8 +17,9 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
-    /// The gradient checker was given a network with no parameters: a check
-    /// that compares nothing must not pass.
+    /// The gradient checker was given a network with no parameters, or one whose
+    /// every parameter gradient is zero both ways: a check that compares nothing
+    /// must not pass.
     NothingToCheck,
     /// A tensor's gradient is zero both by backprop and by central differences,
     /// yet the loss changes when the tensor changes: the step is too small (or
@@ -48,9 +49,10 @@ impl fmt::Display for Error {
                 "label {label} at row {row} is out of range: there are {classes} classes (0..={})",
                 classes.saturating_sub(1)
             ),
-            Error::NothingToCheck => {
-                f.write_str("the network has no parameters: a gradient check would compare nothing")
-            }
+            Error::NothingToCheck => f.write_str(
+                "nothing to compare: the network has no parameters, or every parameter \
+                 gradient is zero both by backprop and by central differences",
+            ),
             Error::VacuousGradient { tensor } => write!(
                 f,
                 "the gradient of {tensor} is zero both by backprop and by central differences, \

@@ -170,7 +170,8 @@ impl GradCheck {
     /// batch `(x, y)`; see the module docs for what is compared.
     ///
     /// # Errors
-    /// [`Error::NothingToCheck`] when the network has no parameters,
+    /// [`Error::NothingToCheck`] when the network has no parameters or every
+    /// parameter gradient is zero both ways (nothing was compared),
     /// [`Error::VacuousGradient`] when a tensor's gradient is zero both ways
     /// although the loss depends on it, [`Error::TooManyTensors`] beyond
     /// [`MAX_TENSORS`] tensors (use [`check_each`](Self::check_each)).
@@ -223,25 +224,33 @@ impl GradCheck {
         if N::PARAMS == 0 {
             return Err(Error::NothingToCheck);
         }
-        let tol = self.tolerance_for::<N::Elem>();
         let mut grads = net.zeros_like();
         let (value, dx) = net.backprop(loss, x, y, &mut grads);
+        let judge = Judge::new(self.tolerance_for::<N::Elem>(), value, self.step);
         let mut reference = Reference::<N, X, Y, L>::new(net, loss, x, y);
         let base = reference.eval();
         let (numerical, numerical_x) = reference.numerical_gradients(self.step, base);
+        let (grads64, dx64) = reference.backprop();
 
+        let mut compared_any = false;
         for k in 0..N::TENSORS {
-            let (Some(a), Some(n)) = (grads.tensor(k), numerical.tensor(k)) else {
+            let (Some(a), Some(n), Some(r)) =
+                (grads.tensor(k), numerical.tensor(k), grads64.tensor(k))
+            else {
                 continue;
             };
-            let report = compare(a.name, a.shape, a.data, n.data, tol);
+            let report = compare(a.name, a.shape, a.data, n.data, r.data, judge);
             reference.reject_vacuous(&report, |i| Coord::Param(k, i), self.step, base)?;
+            compared_any |= report.verdict != Verdict::Unused;
             f(&report);
         }
+        if !compared_any {
+            return Err(Error::NothingToCheck);
+        }
         if self.check_input {
-            let (a, n) = (dx.elems(), numerical_x.elems());
+            let (a, n, r) = (dx.elems(), numerical_x.elems(), dx64.elems());
             let shape = Shape::new(&[X::LEN]);
-            let report = compare(ParamName::leaf("input"), shape, a, n, tol);
+            let report = compare(ParamName::leaf("input"), shape, a, n, r, judge);
             reference.reject_vacuous(&report, Coord::Input, self.step, base)?;
             f(&report);
         }
@@ -304,15 +313,12 @@ impl GradCheck {
         analytic: &Matrix<T, R, C>,
     ) -> TensorReport {
         let n = numerical_vjp_with(self.step, f, x, dy);
-        let tol = self.tolerance_for::<T>();
-        let shape = Shape::new(&[R, C]);
-        compare(
-            ParamName::leaf("x"),
-            shape,
-            analytic.as_slice(),
-            n.as_slice(),
-            tol,
-        )
+        let judge = Judge {
+            tolerance: self.tolerance_for::<T>(),
+            noise: 0.0,
+        };
+        let (name, shape) = (ParamName::leaf("x"), Shape::new(&[R, C]));
+        compare(name, shape, analytic.as_slice(), n.as_slice(), &[], judge)
     }
 }
 
@@ -388,6 +394,16 @@ pub trait Checkable<X, Y, L>: Params<Self::Elem> + Sized {
     /// The f64 copies of the network, input and target.
     fn reference(&self, x: &X, y: &Y) -> (Self::Reference, Self::X64, Self::Y64);
 
+    /// [`backprop`](Checkable::backprop) on the f64 copies: the same code in f64,
+    /// whose difference from `backprop` measures the network type's rounding.
+    fn reference_backprop(
+        net: &Self::Reference,
+        loss: &L,
+        x: &Self::X64,
+        y: &Self::Y64,
+        grads: &mut Self::Reference,
+    ) -> Self::X64;
+
     /// `J` on the f64 copies, and the pieces the forward pass took.
     fn reference_loss(
         net: &Self::Reference,
@@ -422,6 +438,18 @@ where
 
     fn reference(&self, x: &X, y: &Y) -> (Self::Reference, Self::X64, Self::Y64) {
         (self.recast(), x.recast(), y.recast())
+    }
+
+    fn reference_backprop(
+        net: &Self::Reference,
+        loss: &L,
+        x: &Self::X64,
+        y: &Self::Y64,
+        grads: &mut Self::Reference,
+    ) -> Self::X64 {
+        let (out, cache) = net.forward(x);
+        let (_, dout) = loss.loss_and_grad(&out, y);
+        net.backward(&cache, &dout, grads)
     }
 
     fn reference_loss(
@@ -460,6 +488,13 @@ impl<'a, N: Checkable<X, Y, L>, X, Y, L> Reference<'a, N, X, Y, L> {
     fn new(net: &N, loss: &'a L, x: &X, y: &Y) -> Self {
         let (net, x, y) = net.reference(x, y);
         Self { net, x, y, loss }
+    }
+
+    /// Backprop on the f64 copies.
+    fn backprop(&self) -> (N::Reference, N::X64) {
+        let mut grads = self.net.zeros_like();
+        let dx = N::reference_backprop(&self.net, self.loss, &self.x, &self.y, &mut grads);
+        (grads, dx)
     }
 
     fn eval(&self) -> Point {
@@ -553,16 +588,43 @@ impl<'a, N: Checkable<X, Y, L>, X, Y, L> Reference<'a, N, X, Y, L> {
     }
 }
 
+/// What a tensor is judged against: the relative tolerance, and the rounding
+/// noise of the central difference.
+#[derive(Debug, Clone, Copy)]
+struct Judge {
+    tolerance: f64,
+    /// Per element, `4 ε_f64 |J| / h` (`h` the smallest step): `J(θ ± h)` are
+    /// each rounded by about `ε |J|`, and the difference is divided by `2h`.
+    noise: f64,
+}
+
+impl Judge {
+    fn new(tolerance: f64, loss: f64, step: Step) -> Self {
+        let noise = 4.0 * f64::EPSILON * loss.abs() / step.at(0.0);
+        Self { tolerance, noise }
+    }
+}
+
 /// Compares one tensor's analytic gradient `a` with its numerical gradient `n`
 /// (NaN marks a kink): the error, the worst element, the verdict and a hint.
-fn compare<T: Scalar>(name: ParamName, shape: Shape, a: &[T], n: &[f64], tol: f64) -> TensorReport {
+/// `a64` is the same backprop run in f64 (empty when unavailable): `4 (a - a64)`
+/// is the rounding noise backprop itself contributes in the network's type.
+fn compare<T: Scalar>(
+    name: ParamName,
+    shape: Shape,
+    a: &[T],
+    n: &[f64],
+    a64: &[f64],
+    judge: Judge,
+) -> TensorReport {
+    let tol = judge.tolerance;
     let mut r = TensorReport {
         name,
         shape,
         tolerance: tol,
         ..TensorReport::empty()
     };
-    let (mut diff2, mut a2, mut n2) = (0.0, 0.0, 0.0);
+    let (mut diff2, mut a2, mut n2, mut noise2) = (0.0, 0.0, 0.0, 0.0);
     for (i, (&a, &n)) in a.iter().zip(n).enumerate() {
         if n.is_nan() {
             r.kinks += 1;
@@ -571,6 +633,8 @@ fn compare<T: Scalar>(name: ParamName, shape: Shape, a: &[T], n: &[f64], tol: f6
         }
         let a = a.to_f64();
         r.compared += 1;
+        let rounding = a64.get(i).map_or(0.0, |&r| 4.0 * (a - r));
+        noise2 += rounding * rounding + judge.noise * judge.noise;
         diff2 += (a - n) * (a - n);
         a2 += a * a;
         n2 += n * n;
@@ -590,7 +654,12 @@ fn compare<T: Scalar>(name: ParamName, shape: Shape, a: &[T], n: &[f64], tol: f6
     } else {
         libm::sqrt(diff2) / (libm::sqrt(a2) + libm::sqrt(n2))
     };
-    r.verdict = if r.error > tol || r.error.is_nan() {
+    r.noise = libm::sqrt(noise2);
+    r.verdict = if r.error.is_nan() {
+        Verdict::Fail
+    } else if r.error > tol && libm::sqrt(diff2) <= r.noise {
+        Verdict::BelowNoise
+    } else if r.error > tol {
         Verdict::Fail
     } else if a2 == 0.0 && n2 == 0.0 {
         Verdict::Unused
@@ -678,6 +747,11 @@ pub enum Verdict {
     /// Zero both ways, and the loss does not depend on the tensor (a dead ReLU
     /// unit's weights): correct, but nothing was compared. Counts as a pass.
     Unused,
+    /// The relative error exceeds the tolerance, but `‖a - n‖` is below the
+    /// rounding noise expected for a gradient this small next to the loss
+    /// (see [`TensorReport::noise`]): a vanishing gradient whose relative error
+    /// measures rounding, not the code. Counts as a pass; shown in the report.
+    BelowNoise,
 }
 
 /// Why a failing tensor may be wrong, found from the shape of the mismatch.
@@ -740,6 +814,13 @@ pub struct TensorReport {
     pub error: f64,
     /// The tolerance the error was judged against.
     pub tolerance: f64,
+    /// The rounding noise expected in `‖a - n‖`: the norm over the elements of
+    /// `4 (a - a64)` (backprop's own rounding in the network's type, measured by
+    /// running the same backprop on the f64 copy; 0 for an f64 network) and
+    /// `4 ε_f64 |J| / h` (the central difference's rounding). A tensor whose
+    /// relative error exceeds the tolerance while `‖a - n‖` is below this is
+    /// [`Verdict::BelowNoise`].
+    pub noise: f64,
     /// The element with the largest relative error (`None` if every element is a kink).
     pub worst: Option<Element>,
     /// Elements compared (not kinks).
@@ -761,6 +842,7 @@ impl TensorReport {
             shape: Shape::new(&[]),
             error: 0.0,
             tolerance: 0.0,
+            noise: 0.0,
             worst: None,
             compared: 0,
             kinks: 0,
@@ -770,7 +852,7 @@ impl TensorReport {
         }
     }
 
-    /// Whether the tensor passed ([`Verdict::Pass`] or [`Verdict::Unused`]).
+    /// Whether the tensor passed (any verdict but [`Verdict::Fail`]).
     #[must_use]
     pub fn passed(&self) -> bool {
         self.verdict != Verdict::Fail
@@ -863,6 +945,7 @@ impl fmt::Display for TensorReport {
             Verdict::Pass => "pass",
             Verdict::Fail => "FAIL",
             Verdict::Unused => "pass (zero, unused)",
+            Verdict::BelowNoise => "pass (below noise)",
         };
         write!(f, " {:>6}  {verdict}", self.kinks)?;
         if let Some(h) = self.hint {
