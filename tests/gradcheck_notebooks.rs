@@ -4,12 +4,12 @@
 #[path = "support/notebooks.rs"]
 mod notebooks;
 
-use notebooks::{notebook_000, notebook_001, notebook_004};
+use notebooks::{Net004, notebook_000, notebook_001, notebook_004};
 use stackgrad::Matrix;
 use stackgrad::gradcheck::{GradCheck, element_error};
 use stackgrad::init::standard_normal;
 use stackgrad::loss::{BinaryCrossEntropy, HalfSquaredError, Loss, Reduction, SoftmaxCrossEntropy};
-use stackgrad::nn::Params;
+use stackgrad::nn::{Flat, FlatParams, Params};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 
 /// Notebook 000: 2 -> 3 -> 1 sigmoid network without biases, `J = ½ Σ (y - ŷ)²`,
@@ -123,19 +123,15 @@ fn notebook_004_difference_below_2e7_at_step_1e7() {
     let (out, cache) = net.forward(&x);
     let (_, d) = bce.loss_and_grad(&out, &y);
     net.backward(&cache, &d, &mut a);
+    // As the notebook does: both gradients flattened into one vector each
+    // (params_to_vector / grads_to_vector), here statically 47 long.
+    let (av, nv): (Flat<f64, Net004>, Flat<f64, Net004>) = (a.to_flat(), n.to_flat());
+    assert_eq!(av.len(), 47);
     let (mut diff, mut aa, mut nn) = (0.0f64, 0.0f64, 0.0f64);
-    for k in 0..6 {
-        for (&a, &n) in a
-            .tensor(k)
-            .unwrap()
-            .data
-            .iter()
-            .zip(n.tensor(k).unwrap().data)
-        {
-            diff += (a - n) * (a - n);
-            aa += a * a;
-            nn += n * n;
-        }
+    for (&a, &n) in av.iter().zip(nv.iter()) {
+        diff += (a - n) * (a - n);
+        aa += a * a;
+        nn += n * n;
     }
     let difference = diff.sqrt() / (aa.sqrt() + nn.sqrt());
     println!(

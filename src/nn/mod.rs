@@ -45,6 +45,7 @@
 
 mod activation;
 mod dense;
+mod flat;
 mod linear;
 mod net;
 mod params;
@@ -53,6 +54,7 @@ mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use dense::Dense;
+pub use flat::{Flat, FlatParams};
 pub use linear::Linear;
 pub use net::{Builder, Net, Push, input};
 pub(crate) use params::no_params;
