@@ -556,7 +556,7 @@ impl<'a, N: Checkable<X, Y, L>, X, Y, L> Reference<'a, N, X, Y, L> {
     }
 
     /// A tensor whose gradient is zero both ways passes only if the loss does
-    /// not depend on it: perturbed by a step 100 times larger (on the same linear
+    /// not depend on it: perturbed by a much larger step (on the same linear
     /// pieces), the loss must stay bit-for-bit the same.
     fn reject_vacuous(
         &mut self,
@@ -568,14 +568,13 @@ impl<'a, N: Checkable<X, Y, L>, X, Y, L> Reference<'a, N, X, Y, L> {
         if report.verdict != Verdict::Unused {
             return Ok(());
         }
-        let large = match step {
-            Step::Relative(r) => Step::Relative(r * 100.0),
-            Step::Absolute(h) => Step::Absolute(h * 100.0),
-        };
         for i in 0..report.shape.len() {
             let c = coord(i);
             let original = self.slot(c).map_or(0.0, |v| *v);
-            if let Some((_, _, up, down)) = self.probe(c, large.at(original)) {
+            // 100 times the step, and at least 1e-4 · max(1, |θ|) (a step too
+            // small to move J at all is one way to get zeros both ways).
+            let large = (100.0 * step.at(original)).max(Step::Relative(1e-4).at(original));
+            if let Some((_, _, up, down)) = self.probe(c, large) {
                 let same_pieces = up.1 == base.1 && down.1 == base.1;
                 if same_pieces && (up.0 != base.0 || down.0 != base.0) {
                     return Err(Error::VacuousGradient {
@@ -1016,5 +1015,197 @@ impl<U: Scalar, const B: usize, const C: usize> Recast<U> for Labels<B, C> {
     type Output = Self;
     fn recast(&self) -> Self {
         *self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::HalfSquaredError;
+    use crate::nn::{Dense, FlatParams, Linear, Net, Relu, Sigmoid, Tensor, TensorMut};
+
+    /// Perturbing and restoring leaves every parameter and input element with
+    /// its original bits (`x + h - 2h + h` would not: 0.1 + 6.1e-6 - ... ≠ 0.1).
+    #[test]
+    fn perturbed_elements_are_restored_bit_for_bit() {
+        let net = Net::new((
+            Dense::<f64, 3, 2>::new(
+                Matrix::from_fn(|i, o| 0.1 + 0.37 * (i * 2 + o) as f64),
+                [0.3, -0.7],
+            ),
+            Sigmoid,
+        ));
+        let x = Matrix::<f64, 2, 3>::from_fn(|b, i| 0.1 * (b * 3 + i) as f64 - 0.3);
+        let y = Matrix::<f64, 2, 2>::splat(0.5);
+        let mut r = Reference::<_, _, _, HalfSquaredError>::new(&net, &HalfSquaredError, &x, &y);
+        let base = r.eval();
+        let _ = r.numerical_gradients(Step::Relative(libm::cbrt(f64::EPSILON)), base);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&r.net.to_flat()), bits(&net.to_flat()));
+        assert_eq!(bits(r.x.as_slice()), bits(x.as_slice()));
+        // The naive sequence does change bits for these values.
+        let h = libm::cbrt(f64::EPSILON) * 1.21;
+        let naive = ((1.21f64 + h) - 2.0 * h) + h;
+        assert_ne!(naive.to_bits(), 1.21f64.to_bits());
+    }
+
+    #[test]
+    fn a_network_without_parameters_is_an_error() {
+        let x = Matrix::<f64, 2, 2>::splat(0.5);
+        let err = GradCheck::new().check(&(Sigmoid,), &HalfSquaredError, &x, &x);
+        assert_eq!(err.unwrap_err(), Error::NothingToCheck);
+    }
+
+    /// `Y = X W` whose backward forgets to write the weight gradient.
+    #[derive(Debug, Clone, Copy)]
+    struct Forgetful(Linear<f64, 2, 1>);
+
+    impl Layer<Matrix<f64, 3, 2>> for Forgetful {
+        type Output = Matrix<f64, 3, 1>;
+        type Cache = ();
+        fn forward(&self, x: &Matrix<f64, 3, 2>) -> (Matrix<f64, 3, 1>, ()) {
+            (x.matmul(&self.0.weight), ())
+        }
+        fn backward(&self, _: &(), d: &Matrix<f64, 3, 1>, g: &mut Self) -> Matrix<f64, 3, 2> {
+            g.0.weight = Matrix::zeros();
+            d.matmul_t(&self.0.weight)
+        }
+    }
+
+    impl Params<f64> for Forgetful {
+        const TENSORS: usize = 1;
+        const PARAMS: usize = 2;
+        fn tensor(&self, k: usize) -> Option<Tensor<'_, f64>> {
+            self.0.tensor(k)
+        }
+        fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, f64>> {
+            self.0.tensor_mut(k)
+        }
+        fn zeros_like(&self) -> Self {
+            Self(self.0.zeros_like())
+        }
+    }
+
+    impl Recast<f64> for Forgetful {
+        type Output = Self;
+        fn recast(&self) -> Self {
+            *self
+        }
+    }
+
+    /// Zeros both ways are not a pass when the loss depends on the tensor: with
+    /// a step too small to move the loss, the forgotten gradient (0) agrees with
+    /// the numerical one (0), and the checker refuses instead of passing.
+    #[test]
+    fn zero_both_ways_while_the_loss_depends_is_an_error() {
+        let net = Forgetful(Linear::new(Matrix::from_array([[0.5], [-1.0]])));
+        let x = Matrix::from_array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]]);
+        let y = Matrix::from_array([[1.0], [0.0], [1.0]]);
+        let err = GradCheck::new()
+            .step(1e-300)
+            .check(&net, &HalfSquaredError, &x, &y);
+        let Err(Error::VacuousGradient { tensor }) = err else {
+            panic!("expected VacuousGradient, got {err:?}");
+        };
+        assert!(tensor == "weight");
+        // At a normal step the same bug is simply a failure.
+        let report = GradCheck::new()
+            .check(&net, &HalfSquaredError, &x, &y)
+            .unwrap();
+        assert_eq!(report.tensor("weight").unwrap().verdict, Verdict::Fail);
+    }
+
+    /// A ReLU exactly at its kink: zero input row meets zero bias. Perturbing
+    /// the bias moves that example across the kink (subgradient 0, numerical
+    /// slope 1/2): reported as a kink, not a failure.
+    #[test]
+    fn relu_kinks_are_reported_not_failed() {
+        let net = Net::new((
+            Dense::<f64, 2, 1>::new(Matrix::from_array([[0.8], [-0.3]]), [0.0]),
+            Relu,
+        ));
+        let x = Matrix::from_array([[0.0, 0.0], [1.0, 0.5]]);
+        let y = Matrix::from_array([[1.0], [0.0]]);
+        let report = GradCheck::new()
+            .check(&net, &HalfSquaredError, &x, &y)
+            .unwrap();
+        let bias = report.tensor("0.bias").unwrap();
+        assert_eq!((bias.kinks, bias.first_kink), (1, Some(0)));
+        assert_eq!(bias.worst, None); // its only element was a kink
+        // The zero row's inputs sit at the kink too; the weights do not move it.
+        assert_eq!(report.tensor("input").unwrap().kinks, 2);
+        assert_eq!(report.tensor("0.weight").unwrap().kinks, 0);
+        assert!(report.passed());
+        assert_eq!(report.kinks(), 3);
+    }
+
+    #[test]
+    fn hints_read_the_ratio() {
+        let s = Shape::new(&[4]);
+        let n = [1.0, -2.0, 0.5, 3.0];
+        let scaled = |c: f64| n.map(|v| v * c);
+        assert_eq!(
+            diagnose(s, &scaled(-1.0), &n, 1e-6),
+            Some(Hint::SignFlipped)
+        );
+        assert_eq!(
+            diagnose(s, &scaled(0.2), &n, 1e-6),
+            Some(Hint::DividedBy(5))
+        );
+        assert_eq!(
+            diagnose(s, &scaled(8.0), &n, 1e-6),
+            Some(Hint::MultipliedBy(8))
+        );
+        assert_eq!(
+            diagnose(s, &scaled(0.37), &n, 1e-6),
+            Some(Hint::Scaled(0.37))
+        );
+        assert_eq!(diagnose(s, &[1.0, 2.0, 3.0, 4.0], &n, 1e-6), None);
+        // A 2 x 3 gradient stored as its 3 x 2 transpose.
+        let n = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let t = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+        assert_eq!(
+            diagnose(Shape::new(&[2, 3]), &t, &n, 1e-6),
+            Some(Hint::Transposed)
+        );
+    }
+
+    #[test]
+    fn metrics_follow_their_definitions() {
+        assert_eq!(element_error(0.0, 0.0), 0.0);
+        assert_eq!(element_error(1.0, -1.0), 1.0);
+        assert!((element_error(1e-9, 0.0) - 0.1).abs() < 1e-15); // floor 1e-8
+        let judge = Judge {
+            tolerance: 1e-6,
+            noise: 0.0,
+        };
+        let r = compare(
+            ParamName::leaf("t"),
+            Shape::new(&[2]),
+            &[3.0f64, 0.0],
+            &[0.0, 4.0],
+            &[],
+            judge,
+        );
+        assert!((r.error - 5.0 / 7.0).abs() < 1e-15); // ‖(3, -4)‖ / (‖(3, 0)‖ + ‖(0, 4)‖)
+        assert_eq!(r.verdict, Verdict::Fail);
+        let r = compare(
+            ParamName::leaf("t"),
+            Shape::new(&[2]),
+            &[0.0f64; 2],
+            &[0.0; 2],
+            &[],
+            judge,
+        );
+        assert_eq!((r.error, r.verdict), (0.0, Verdict::Unused));
+        let r = compare(
+            ParamName::leaf("t"),
+            Shape::new(&[1]),
+            &[f64::NAN],
+            &[1.0],
+            &[],
+            judge,
+        );
+        assert_eq!(r.verdict, Verdict::Fail);
     }
 }
