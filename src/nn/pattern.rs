@@ -14,8 +14,12 @@
 //! | max-pooling | the index of the maximum in every window |
 //! | smooth layers (dense, sigmoid, tanh, softmax) | nothing (the default) |
 //!
-//! Networks forward the call to every layer in order, so one `Pattern` covers
-//! the whole network. The checker computes it at `θ`, `θ + h` and `θ - h` and
+//! A max-pooling layer, for instance, caches the argmax of every window and
+//! implements `fn pattern(&self, cache: &Self::Cache, p: &mut Pattern)` as
+//! `for &i in cache.argmax.iter() { p.write(i as u64) }`: a perturbation that
+//! moves a window's maximum to another element is then a kink. Networks
+//! forward the call to every layer in order, so one `Pattern` covers the whole
+//! network. The checker computes it at `θ`, `θ + h` and `θ - h` and
 //! reports a coordinate as a kink when they differ.
 
 /// A running 64-bit fingerprint (FNV-1a over 64-bit words) of the pieces taken
