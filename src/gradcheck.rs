@@ -30,12 +30,22 @@
 //! reported, left out of the error. When a failing tensor's analytic gradient is
 //! a constant multiple of the numerical one, or its transpose, the report says
 //! so ([`Hint`]). A check never passes vacuously: a network without parameters,
-//! or a tensor whose gradient is zero both ways although the loss depends on it,
-//! is an [`Error`].
+//! one whose every gradient is zero both ways, or a tensor whose gradient is zero
+//! both ways although the loss depends on it, is an [`Error`].
+//!
+//! A relative error is only meaningful above rounding: a vanishing gradient
+//! (1e-7 next to a loss of 0.2) carries a relative error of 1e-5 from rounding
+//! alone. Each tensor's [`noise`](TensorReport::noise) is measured (the same
+//! backprop run on the f64 copy gives the network type's own rounding; the
+//! central difference adds `ε |J| / h`), and a tensor whose `‖a - n‖` is below
+//! it passes as [`Verdict::BelowNoise`], shown as such in the report.
 //!
 //! The check itself never touches the heap: the reference copy, the numerical
 //! gradients and the [`Report`] live on the stack (a test with a counting global
-//! allocator proves it). Formatting the report may allocate.
+//! allocator proves it). Formatting the report may allocate. Stack use is the
+//! network's gradients plus three f64 copies of the network (reference, its
+//! backprop, the numerical gradients): check MNIST-sized networks on a thread
+//! with a stack several times the f64 network's size.
 //!
 //! ```
 //! use stackgrad::gradcheck::GradCheck;
