@@ -303,7 +303,9 @@ impl GradCheck {
     /// Checks a hand-written vector-Jacobian product: `analytic` should be
     /// `∂/∂x Σ (f(x) ⊙ dy)`, the gradient that flows back to `x` when `dy`
     /// arrives at `f(x)` (notebook 003's `eval_numerical_gradient_array`). The
-    /// numerical side is [`numerical_vjp`] with this checker's step.
+    /// numerical side is [`numerical_vjp`] with this checker's step, evaluated in
+    /// `T` (there is no f64 copy of an arbitrary function): check f64 functions,
+    /// or give f32 ones a step near `1e-2`.
     ///
     /// ```
     /// use stackgrad::gradcheck::GradCheck;
