@@ -22,8 +22,9 @@ pub enum Error {
     /// must not pass.
     NothingToCheck,
     /// A tensor's gradient is zero both by backprop and by central differences,
-    /// yet the loss changes when the tensor changes: the step is too small (or
-    /// the loss flat at that scale) and the check would pass vacuously.
+    /// yet the loss changes when the tensor changes: the step is too small, or
+    /// the parameters sit at a stationary point (a perfect fit), where a missing
+    /// gradient and a correct zero look the same. The check would pass vacuously.
     VacuousGradient {
         /// The tensor (`"0.weight"`, or `"input"`).
         tensor: crate::nn::ParamName,
@@ -56,7 +57,8 @@ impl fmt::Display for Error {
             Error::VacuousGradient { tensor } => write!(
                 f,
                 "the gradient of {tensor} is zero both by backprop and by central differences, \
-                 but the loss depends on it: the check would pass vacuously (use a larger step)"
+                 but the loss depends on it: the check would pass vacuously (the step is too small, \
+                 or the parameters sit at a stationary point; check at another point)"
             ),
             Error::TooManyTensors { tensors, capacity } => write!(
                 f,
