@@ -260,7 +260,7 @@ impl GradCheck {
         }
         if self.check_input {
             let (a, n, r) = (dx.elems(), numerical_x.elems(), dx64.elems());
-            let shape = Shape::new(&[X::LEN]);
+            let shape = Shape::new(X::DIMS);
             let report = compare(ParamName::leaf("input"), shape, a, n, r, judge);
             reference.reject_vacuous(&report, Coord::Input, self.step, base)?;
             f(&report);
