@@ -9,6 +9,9 @@
 //! - [`loss`] has the losses (squared error, softmax and binary cross-entropy),
 //!   each returning its value and gradient.
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
+//! - [`gradcheck`] checks every backward pass against central differences, per
+//!   parameter tensor, with a verdict that names the tensor, the worst element
+//!   and, where it can, the bug (sign, 1/N, transposition).
 //!
 //! Forward and backward passes use static caches and allocate nothing.
 //!
@@ -45,6 +48,7 @@ extern crate std;
 pub mod batch;
 pub mod data;
 mod error;
+pub mod gradcheck;
 pub mod init;
 pub mod loss;
 mod matrix;
