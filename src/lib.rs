@@ -46,6 +46,8 @@ pub mod batch;
 pub mod data;
 mod error;
 pub mod init;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod loss;
 mod matrix;
 pub mod nn;
