@@ -9,6 +9,10 @@
 //! - [`loss`] has the losses (squared error, softmax and binary cross-entropy),
 //!   each returning its value and gradient.
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
+//! - [`batch`], [`optim`] and [`train`] train networks: seeded mini-batches,
+//!   SGD/momentum/Adam, and a loop with per-epoch loss and accuracy; [`data`]
+//!   loads the bundled digits and [`io`] saves and loads safetensors weights
+//!   (both with the `std` feature).
 //!
 //! Forward and backward passes use static caches and allocate nothing.
 //!
