@@ -10,8 +10,8 @@
 //!   each returning its value and gradient.
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
 //! - [`batch`], [`optim`] and [`train`] train networks: seeded mini-batches,
-//!   SGD/momentum/Adam, and a loop with per-epoch loss and accuracy; [`data`]
-//!   loads the bundled digits and [`io`] saves and loads safetensors weights
+//!   SGD/momentum/Adam, and a loop with per-epoch loss and accuracy; `data`
+//!   loads the bundled digits and `io` saves and loads safetensors weights
 //!   (both with the `std` feature).
 //!
 //! Forward and backward passes use static caches and allocate nothing.
@@ -47,6 +47,7 @@
 extern crate std;
 
 pub mod batch;
+#[cfg(feature = "std")]
 pub mod data;
 mod error;
 pub mod init;

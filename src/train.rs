@@ -150,7 +150,7 @@ pub enum Shuffle {
 /// Loss and accuracy over one epoch (or one evaluation pass).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochStats<T> {
-    /// The epoch, counted from 1 (0 for [`Training::evaluate`]).
+    /// The epoch, counted from 1 (0 for `Training::evaluate`).
     pub epoch: usize,
     /// The sum over the epoch's batches of each batch's loss, as the loss
     /// reduces it (notebook 001's `total_loss`; for a `Sum` loss, the sum over
@@ -310,7 +310,8 @@ fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
 }
 
 /// A training configuration: loss, optimizer, batch size `B`, epochs, seed and
-/// shuffling. Run it with [`fit`](Training::fit).
+/// shuffling. Run it with `fit` (feature `std`) or epoch by epoch with
+/// [`epoch`](Training::epoch).
 #[derive(Debug, Clone)]
 pub struct Training<Lo, O, const B: usize = 1> {
     /// The loss.
