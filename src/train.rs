@@ -452,7 +452,7 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
         let mut order: std::vec::Vec<usize> = (0..data.len()).collect();
         let mut grads = net.zeros_like();
-        let mut history = std::vec::Vec::with_capacity(self.epochs);
+        let mut history = std::vec::Vec::new(); // not with_capacity(epochs): any epoch count is valid
         for epoch in 1..=self.epochs {
             if self.shuffle == Shuffle::EveryEpoch || (self.shuffle == Shuffle::Once && epoch == 1)
             {
