@@ -17,6 +17,128 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
+    /// A data set's inputs and targets differ in length, or it has no rows.
+    DatasetSize {
+        /// Number of inputs.
+        inputs: usize,
+        /// Number of targets.
+        targets: usize,
+    },
+    /// A batch order names a row the data set does not have.
+    BatchOrder {
+        /// The offending index.
+        index: usize,
+        /// The data set's number of rows.
+        rows: usize,
+    },
+    /// A batch size of zero.
+    ZeroBatchSize,
+    /// Training met a loss or gradient that is NaN or infinite and stopped
+    /// before applying it; the weights are those from before that batch.
+    NonFinite {
+        /// The epoch, counted from 1.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// The first parameter whose gradient is not finite, or `None` when the
+        /// loss itself is not finite.
+        tensor: Option<crate::nn::ParamName>,
+    },
+    /// A file could not be opened or read.
+    #[cfg(feature = "std")]
+    Io {
+        /// The file.
+        path: std::string::String,
+        /// The operating system's message.
+        message: std::string::String,
+    },
+    /// A file as a whole is not in the expected format (not valid gzip, no rows).
+    #[cfg(feature = "std")]
+    Format {
+        /// The file.
+        path: std::string::String,
+        /// What is wrong.
+        message: std::string::String,
+    },
+    /// A text data file holds a bad value.
+    #[cfg(feature = "std")]
+    Parse {
+        /// The file.
+        path: std::string::String,
+        /// The line, counted from 1.
+        line: usize,
+        /// The comma-separated column, counted from 1.
+        column: usize,
+        /// What is wrong.
+        message: std::string::String,
+    },
+    /// The gradient checker was given a network with no parameters, or one whose
+    /// every parameter gradient is zero both ways: a check that compares nothing
+    /// must not pass.
+    NothingToCheck,
+    /// A tensor's gradient is zero both by backprop and by central differences,
+    /// yet the loss changes when the tensor changes: the step is too small, or
+    /// the parameters sit at a stationary point (a perfect fit), where a missing
+    /// gradient and a correct zero look the same. The check would pass vacuously.
+    VacuousGradient {
+        /// The tensor (`"0.weight"`, or `"input"`).
+        tensor: crate::nn::ParamName,
+    },
+    /// The network has more parameter tensors than a gradient-check report holds.
+    TooManyTensors {
+        /// Tensors to report (parameters plus the input).
+        tensors: usize,
+        /// What the report holds.
+        capacity: usize,
+    },
+    /// A weights file lacks a tensor the network has.
+    #[cfg(feature = "std")]
+    MissingTensor {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name (`"0.weight"`).
+        name: std::string::String,
+    },
+    /// A weights file holds a tensor the network does not have.
+    #[cfg(feature = "std")]
+    UnexpectedTensor {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+    },
+    /// A tensor in a weights file has another shape than the network's.
+    #[cfg(feature = "std")]
+    TensorShape {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The network's shape.
+        expected: std::vec::Vec<usize>,
+        /// The file's shape.
+        found: std::vec::Vec<usize>,
+    },
+    /// A tensor in a weights file has another element type than the network's.
+    #[cfg(feature = "std")]
+    TensorDtype {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The network's type (`"F32"`, `"F64"`).
+        expected: &'static str,
+        /// The file's type.
+        found: std::string::String,
+    },
+    /// A file ends before the data its header announces.
+    #[cfg(feature = "std")]
+    Truncated {
+        /// The file.
+        path: std::string::String,
+        /// What is missing.
+        message: std::string::String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -31,6 +153,85 @@ impl fmt::Display for Error {
                 "label {label} at row {row} is out of range: there are {classes} classes (0..={})",
                 classes.saturating_sub(1)
             ),
+            Error::DatasetSize { inputs, targets } => write!(
+                f,
+                "a data set needs one target per input and at least one row: got {inputs} inputs and {targets} targets"
+            ),
+            Error::BatchOrder { index, rows } => write!(
+                f,
+                "batch order holds row index {index} but the data set has {rows} rows"
+            ),
+            Error::ZeroBatchSize => write!(f, "the batch size must be at least 1"),
+            Error::NonFinite {
+                epoch,
+                batch,
+                tensor,
+            } => {
+                write!(f, "training stopped at epoch {epoch}, batch {batch}: ")?;
+                match tensor {
+                    None => write!(f, "the loss is not finite")?,
+                    Some(name) => write!(f, "the gradient of {name} is not finite")?,
+                }
+                write!(f, " (weights kept from before this batch)")
+            }
+            #[cfg(feature = "std")]
+            Error::Io { path, message } => write!(f, "cannot read {path}: {message}"),
+            #[cfg(feature = "std")]
+            Error::Format { path, message } => write!(f, "{path}: {message}"),
+            #[cfg(feature = "std")]
+            Error::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => write!(f, "{path}, line {line}, column {column}: {message}"),
+            Error::NothingToCheck => f.write_str(
+                "nothing to compare: the network has no parameters, or every parameter \
+                 gradient is zero both by backprop and by central differences",
+            ),
+            Error::VacuousGradient { tensor } => write!(
+                f,
+                "the gradient of {tensor} is zero both by backprop and by central differences, \
+                 but the loss depends on it: the check would pass vacuously (the step is too small, \
+                 or the parameters sit at a stationary point; check at another point)"
+            ),
+            Error::TooManyTensors { tensors, capacity } => write!(
+                f,
+                "{tensors} tensors to check but a report holds {capacity}: use `GradCheck::check_each`"
+            ),
+            #[cfg(feature = "std")]
+            Error::MissingTensor { path, name } => {
+                write!(f, "{path}: no tensor named {name:?} (the network has one)")
+            }
+            #[cfg(feature = "std")]
+            Error::UnexpectedTensor { path, name } => {
+                write!(
+                    f,
+                    "{path}: tensor {name:?} is not a parameter of the network"
+                )
+            }
+            #[cfg(feature = "std")]
+            Error::TensorShape {
+                path,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{path}: tensor {name:?} has shape {found:?} but the network expects {expected:?}"
+            ),
+            #[cfg(feature = "std")]
+            Error::TensorDtype {
+                path,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{path}: tensor {name:?} has dtype {found} but the network expects {expected}"
+            ),
+            #[cfg(feature = "std")]
+            Error::Truncated { path, message } => write!(f, "{path} is truncated: {message}"),
         }
     }
 }

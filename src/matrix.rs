@@ -153,7 +153,7 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// Applies `f` to every element.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn map<U: Copy>(&self, mut f: impl FnMut(T) -> U) -> Matrix<U, R, C> {
         // Indexing through `from_fn` rather than `array::map`, which copies large
@@ -162,7 +162,7 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// Combines two matrices of the same shape element by element: `f(a_rc, b_rc)`.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn zip_map<U: Copy, V: Copy>(
         &self,
@@ -193,7 +193,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let b = Matrix::from_array([[3.0f32], [4.0]]);
     /// assert_eq!(a.matmul(&b).into_array(), [[11.0]]);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn matmul<const N: usize>(&self, rhs: &Matrix<T, C, N>) -> Matrix<T, R, N> {
         let mut out = Matrix::<T, R, N>::zeros();
@@ -208,7 +208,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// fixed-size local array across the whole `k` loop (the compiler keeps it in
     /// vector registers), so each loaded row segment of `B` serves `MR` rows of
     /// `A`. Rows and columns that do not fill a tile take the plain loop.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn matmul_acc<const N: usize>(
         &self,
         rhs: &Matrix<T, C, N>,
@@ -231,7 +231,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let b = Matrix::from_array([[5.0f64], [6.0]]);
     /// assert_eq!(a.t_matmul(&b), a.transpose().matmul(&b));
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn t_matmul<const N: usize>(&self, rhs: &Matrix<T, R, N>) -> Matrix<T, C, N> {
         let mut out = Matrix::<T, C, N>::zeros();
@@ -254,7 +254,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let b = Matrix::from_array([[3.0f64, 4.0], [5.0, 6.0]]);
     /// assert_eq!(a.matmul_t(&b).into_array(), [[11.0, 17.0]]);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
         Matrix::from_fn(|i, j| {
@@ -266,14 +266,14 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// Element-wise (Hadamard) product `A ⊙ B`.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn hadamard(&self, other: &Self) -> Self {
         self.zip_map(other, |a, b| a * b)
     }
 
     /// Every element multiplied by `s`.
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn scale(&self, s: T) -> Self {
         self.map(|a| a * s)
@@ -286,7 +286,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let a = Matrix::<f32, 2, 2>::zeros().add_row(&[1.0, 2.0]);
     /// assert_eq!(a.into_array(), [[1.0, 2.0], [1.0, 2.0]]);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn add_row(&self, b: &[T; C]) -> Self {
         let mut out = *self;
@@ -305,7 +305,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let a = Matrix::from_array([[1.0f64, 2.0], [3.0, 4.0]]);
     /// assert_eq!(a.sum_rows(), [4.0, 6.0]);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn sum_rows(&self) -> [T; C] {
         let mut s = [T::zero(); C];
@@ -376,7 +376,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
 }
 
 /// `out += a b` with `MR x NR` register tiles; see [`Matrix::matmul_acc`].
-#[inline]
+#[inline(always)]
 fn tiled_acc<
     T: Scalar,
     const R: usize,

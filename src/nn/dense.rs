@@ -98,12 +98,12 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     /// The input `X`.
     type Cache = Matrix<T, B, I>;
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, Matrix<T, B, I>) {
         (self.infer(x), *x)
     }
 
-    #[inline]
+    #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
         // Start from the bias and accumulate X W into it: one pass, no temporary.
         let mut out = Matrix::from_fn(|_, o| self.bias[o]);
@@ -114,7 +114,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     // dW = Xᵀ D
     // db = Σ over the batch of D
     // dX = D Wᵀ
-    #[inline]
+    #[inline(always)]
     fn backward(
         &self,
         x: &Matrix<T, B, I>,
