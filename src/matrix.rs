@@ -235,12 +235,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub fn t_matmul<const N: usize>(&self, rhs: &Matrix<T, R, N>) -> Matrix<T, C, N> {
         let mut out = Matrix::<T, C, N>::zeros();
-        for (a, b) in self.data.iter().zip(&rhs.data) {
-            for (o, &a_ri) in out.data.iter_mut().zip(a) {
-                for (o_j, &b_rj) in o.iter_mut().zip(b) {
-                    *o_j += a_ri * b_rj;
-                }
-            }
+        if core::mem::size_of::<T>() == 4 {
+            tiled_t_acc::<T, R, C, N, 4, 8>(&self.data, &rhs.data, &mut out.data);
+        } else {
+            tiled_t_acc::<T, R, C, N, 2, 8>(&self.data, &rhs.data, &mut out.data);
         }
         out
     }
@@ -257,12 +255,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     #[must_use]
     pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
-        Matrix::from_fn(|i, j| {
-            self.data[i]
-                .iter()
-                .zip(&rhs.data[j])
-                .fold(T::zero(), |acc, (&a, &b)| acc + a * b)
-        })
+        Matrix::from_fn(|i, j| dot(&self.data[i], &rhs.data[j]))
     }
 
     /// Element-wise (Hadamard) product `A ⊙ B`.
@@ -431,6 +424,82 @@ fn tiled_acc<
             }
         }
     }
+}
+
+/// `out += aᵀ b` (`a: R x C`, `b: R x N`, `out: C x N`) with `MR x NR` register
+/// tiles over `out`, accumulated across the `R` rows; the kernel of
+/// [`Matrix::t_matmul`].
+#[inline(always)]
+fn tiled_t_acc<
+    T: Scalar,
+    const R: usize,
+    const C: usize,
+    const N: usize,
+    const MR: usize,
+    const NR: usize,
+>(
+    a: &[[T; C]; R],
+    b: &[[T; N]; R],
+    out: &mut [[T; N]; C],
+) {
+    let full_rows = C / MR * MR;
+    let full_cols = N / NR * NR;
+    for i0 in (0..full_rows).step_by(MR) {
+        for j0 in (0..full_cols).step_by(NR) {
+            let mut acc = [[T::zero(); NR]; MR];
+            for (a_r, b_r) in a.iter().zip(b) {
+                let (Ok(ar), Ok(br)) = (
+                    <&[T; MR]>::try_from(&a_r[i0..i0 + MR]),
+                    <&[T; NR]>::try_from(&b_r[j0..j0 + NR]),
+                ) else {
+                    continue;
+                };
+                for (acc_i, &a_ri) in acc.iter_mut().zip(ar) {
+                    for (s, &b_rj) in acc_i.iter_mut().zip(br) {
+                        *s += a_ri * b_rj;
+                    }
+                }
+            }
+            for (o_i, acc_i) in out[i0..i0 + MR].iter_mut().zip(&acc) {
+                for (o, &s) in o_i[j0..j0 + NR].iter_mut().zip(acc_i) {
+                    *o += s;
+                }
+            }
+        }
+    }
+    // The edges: columns past the last full tile for the tiled rows, then the
+    // remaining rows over all columns.
+    for (a_r, b_r) in a.iter().zip(b) {
+        for (i, o_i) in out.iter_mut().enumerate() {
+            let a_ri = a_r[i];
+            let from = if i < full_rows { full_cols } else { 0 };
+            for (o, &b_rj) in o_i[from..].iter_mut().zip(&b_r[from..]) {
+                *o += a_ri * b_rj;
+            }
+        }
+    }
+}
+
+/// `Σ_k a_k b_k` with eight independent partial sums, so that the loop
+/// vectorizes (a single running sum is a serial chain the compiler may not
+/// reorder).
+#[inline(always)]
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    const L: usize = 8;
+    let mut acc = [T::zero(); L];
+    let (ac, bc) = (a.chunks_exact(L), b.chunks_exact(L));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
+        for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    let mut tail = T::zero();
+    for (&x, &y) in ar.iter().zip(br) {
+        tail += x * y;
+    }
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = acc;
+    ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }
 
 impl<T: Scalar, const N: usize> Matrix<T, N, N> {
