@@ -80,12 +80,27 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     /// let m = Matrix::<f64, 2, 3>::from_fn(|r, c| (10 * r + c) as f64);
     /// assert_eq!(m[(1, 2)], 12.0);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
-        Self {
-            data: core::array::from_fn(|r| core::array::from_fn(|c| f(r, c))),
+        if R == 0 || C == 0 {
+            return Self {
+                data: core::array::from_fn(|r| core::array::from_fn(|c| f(r, c))),
+            };
         }
+        // Fill with the first element, then overwrite in row-major order: plain
+        // loops that the compiler vectorizes, where nested `array::from_fn` goes
+        // through a closure call per row for large arrays.
+        let first = f(0, 0);
+        let mut data = [[first; C]; R];
+        for (r, row) in data.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                if r > 0 || c > 0 {
+                    *v = f(r, c);
+                }
+            }
+        }
+        Self { data }
     }
 
     /// Builds from `R * C` values in row-major order (the layout of `as_slice`).
@@ -255,7 +270,13 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     #[must_use]
     pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
-        Matrix::from_fn(|i, j| dot(&self.data[i], &rhs.data[j]))
+        // Long rows: transpose B once (N·C moves) and run the register-tiled
+        // product (R·N·C multiply-adds). Short rows: dot products.
+        if C >= 16 && R >= 4 {
+            self.matmul(&rhs.transpose())
+        } else {
+            Matrix::from_fn(|i, j| dot(&self.data[i], &rhs.data[j]))
+        }
     }
 
     /// Element-wise (Hadamard) product `A ⊙ B`.
