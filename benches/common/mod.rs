@@ -3,9 +3,13 @@
 //! by hand with nalgebra `SMatrix`, on the same deterministic data and weights.
 #![allow(dead_code)]
 
+#[path = "../../tests/support/notebooks.rs"]
+mod notebooks;
+
 use stackgrad::Matrix;
 use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
 use stackgrad::nn::{Dense, Layer, Net, Params, Sigmoid, input};
+use stackgrad::optim::{Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 
 /// Examples in notebook 001's data set (4 clusters of 10).
@@ -35,21 +39,11 @@ impl XorShift {
     }
 }
 
-/// Four clusters around (±2, ±2), 10 points each, class = cluster.
+/// Notebook 001's data (four Gaussian clusters of 10, the generator the tests
+/// use: tests/support/notebooks.rs), as plain arrays.
 pub fn dataset() -> ([[f64; 2]; SAMPLES], [usize; SAMPLES]) {
-    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
-    let centers = [[2.0, 2.0], [-2.0, 2.0], [-2.0, -2.0], [2.0, -2.0]];
-    let mut x = [[0.0; 2]; SAMPLES];
-    let mut y = [0; SAMPLES];
-    for i in 0..SAMPLES {
-        let c = i % 4;
-        x[i] = [
-            centers[c][0] + 1.2 * rng.uniform(),
-            centers[c][1] + 1.2 * rng.uniform(),
-        ];
-        y[i] = c;
-    }
-    (x, y)
+    let (_, x, y) = notebooks::notebook_001(1);
+    (*x.as_array(), *y.as_array())
 }
 
 /// One batch of the data set in stackgrad's types (rows `start..start + 5`).
@@ -82,11 +76,7 @@ pub fn stackgrad_step<T: stackgrad::Scalar>(
     let (logits, cache) = net.forward(x);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
     net.backward(&cache, &dlogits, grads);
-    net.zip_tensors_mut(grads, |p, g| {
-        for (p, &g) in p.data.iter_mut().zip(g) {
-            *p -= lr * g;
-        }
-    });
+    Sgd::new(lr).step(net, grads);
     loss
 }
 
