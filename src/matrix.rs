@@ -270,13 +270,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     #[must_use]
     pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
-        // Long rows: transpose B once (N·C moves) and run the register-tiled
-        // product (R·N·C multiply-adds). Short rows: dot products.
-        if C >= 16 && R >= 4 {
-            self.matmul(&rhs.transpose())
-        } else {
-            Matrix::from_fn(|i, j| dot(&self.data[i], &rhs.data[j]))
-        }
+        // Transpose B once (N·C moves) and run the register-tiled product
+        // (R·N·C multiply-adds): dot products of short rows (a layer with 4
+        // outputs) do not vectorize, and long ones reload both operands per element.
+        self.matmul(&rhs.transpose())
     }
 
     /// Element-wise (Hadamard) product `A ⊙ B`.
@@ -463,6 +460,23 @@ fn tiled_t_acc<
     b: &[[T; N]; R],
     out: &mut [[T; N]; C],
 ) {
+    if N < NR {
+        // Narrow outputs (a layer with few units): one full row of `out` in
+        // registers per `i`, accumulated over the batch.
+        for (i, o_i) in out.iter_mut().enumerate() {
+            let mut acc = [T::zero(); N];
+            for (a_r, b_r) in a.iter().zip(b) {
+                let a_ri = a_r[i];
+                for (s, &b_rj) in acc.iter_mut().zip(b_r) {
+                    *s += a_ri * b_rj;
+                }
+            }
+            for (o, s) in o_i.iter_mut().zip(acc) {
+                *o += s;
+            }
+        }
+        return;
+    }
     let full_rows = C / MR * MR;
     let full_cols = N / NR * NR;
     for i0 in (0..full_rows).step_by(MR) {
@@ -490,37 +504,21 @@ fn tiled_t_acc<
     }
     // The edges: columns past the last full tile for the tiled rows, then the
     // remaining rows over all columns.
+    // Both slice bounds are constants after monomorphization, so each inner
+    // loop has a fixed length (one vector operation for a 4-wide row).
     for (a_r, b_r) in a.iter().zip(b) {
-        for (i, o_i) in out.iter_mut().enumerate() {
-            let a_ri = a_r[i];
-            let from = if i < full_rows { full_cols } else { 0 };
-            for (o, &b_rj) in o_i[from..].iter_mut().zip(&b_r[from..]) {
-                *o += a_ri * b_rj;
+        for (i, (o_i, &a_ri)) in out.iter_mut().zip(a_r).enumerate() {
+            if full_cols == 0 || i >= full_rows {
+                for (o, &b_rj) in o_i.iter_mut().zip(b_r) {
+                    *o += a_ri * b_rj;
+                }
+            } else if full_cols < N {
+                for (o, &b_rj) in o_i[full_cols..].iter_mut().zip(&b_r[full_cols..]) {
+                    *o += a_ri * b_rj;
+                }
             }
         }
     }
-}
-
-/// `Σ_k a_k b_k` with eight independent partial sums, so that the loop
-/// vectorizes (a single running sum is a serial chain the compiler may not
-/// reorder).
-#[inline(always)]
-fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    const L: usize = 8;
-    let mut acc = [T::zero(); L];
-    let (ac, bc) = (a.chunks_exact(L), b.chunks_exact(L));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
-            *s += x * y;
-        }
-    }
-    let mut tail = T::zero();
-    for (&x, &y) in ar.iter().zip(br) {
-        tail += x * y;
-    }
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = acc;
-    ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) + tail
 }
 
 impl<T: Scalar, const N: usize> Matrix<T, N, N> {
