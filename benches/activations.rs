@@ -45,9 +45,10 @@ fn layers(c: &mut Criterion) {
 macro_rules! kernel {
     ($g:ident, $t:ty, $name:literal, $fast:path, $std:expr) => {{
         let xs: [$t; 1024] = core::array::from_fn(|i| (i as $t - 512.0) / 40.0);
-        $g.bench_function(format!("{} {} x1024 stackgrad::math", $name, stringify!($t)), |bn| {
-            bn.iter(|| black_box(black_box(&xs).map($fast)))
-        });
+        $g.bench_function(
+            format!("{} {} x1024 stackgrad::math", $name, stringify!($t)),
+            |bn| bn.iter(|| black_box(black_box(&xs).map($fast))),
+        );
         $g.bench_function(format!("{} {} x1024 std", $name, stringify!($t)), |bn| {
             bn.iter(|| black_box(black_box(&xs).map($std)))
         });
@@ -60,8 +61,10 @@ fn kernels(c: &mut Criterion) {
     kernel!(g, f64, "exp", math::exp, f64::exp);
     kernel!(g, f32, "tanh", math::tanh, f32::tanh);
     kernel!(g, f64, "tanh", math::tanh, f64::tanh);
-    kernel!(g, f32, "sigmoid", math::sigmoid, |x: f32| 1.0 / (1.0 + (-x).exp()));
-    kernel!(g, f64, "sigmoid", math::sigmoid, |x: f64| 1.0 / (1.0 + (-x).exp()));
+    kernel!(g, f32, "sigmoid", math::sigmoid, |x: f32| 1.0
+        / (1.0 + (-x).exp()));
+    kernel!(g, f64, "sigmoid", math::sigmoid, |x: f64| 1.0
+        / (1.0 + (-x).exp()));
     g.finish();
 }
 

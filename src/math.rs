@@ -34,6 +34,10 @@
 //! normal number, so that results from the subnormal range up to overflow come out
 //! right with a single rounding (the first product `p · 2^n₁` is exact).
 
+// The coefficients are quoted as their sources publish them (SLEEF, Cephes);
+// the compiler rounds each to the nearest f32/f64, which is what those libraries use.
+#![allow(clippy::excessive_precision)]
+
 use crate::Scalar;
 
 /// The per-type kernels behind [`exp`], [`sigmoid`] and [`tanh`] (implemented for

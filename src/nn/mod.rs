@@ -72,8 +72,8 @@ pub use net::{Builder, Net, Push, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 pub use pattern::Pattern;
-pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 pub(crate) use softmax::softmax_rows_and_shift;
+pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a
 /// hand-written backward pass.
