@@ -170,34 +170,27 @@ fn train_step_pairs(t: &mut Table) {
     }
     // Net (tuple, builder) against the same layers called by hand.
     {
-        let mut net = classifier::<f64>();
-        let mut net2 = net;
+        let net = classifier::<f64>();
         let mut grads = net.zeros_like();
         let mut grads2 = net.zeros_like();
         let (x, y) = batch::<f64>(0);
         let r = interleaved(
             || {
-                black_box(stackgrad_step(
-                    black_box(&mut net),
-                    &mut grads,
-                    black_box(&x),
-                    black_box(&y),
-                    1e-3,
-                ));
+                black_box(net_fwd_bwd(black_box(&net), &mut grads, black_box(&x), &y));
             },
             || {
-                black_box(hand_sequenced_step(
-                    black_box(&mut net2),
+                black_box(hand_sequenced_fwd_bwd(
+                    black_box(&net),
                     &mut grads2,
                     black_box(&x),
-                    black_box(&y),
-                    1e-3,
+                    &y,
                 ));
             },
             200,
         );
+        assert_eq!(grads, grads2, "Net and hand-sequenced layers disagree");
         t.row(
-            "train step via Net (builder tuple) f64",
+            "fwd+loss+bwd via Net (builder tuple) f64",
             "same layers hand-sequenced",
             r,
             "~1.0",

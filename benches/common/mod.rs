@@ -80,17 +80,30 @@ pub fn stackgrad_step<T: stackgrad::Scalar>(
     loss
 }
 
-/// The same step with the layers called one by one (no `Net`, no tuple): the
-/// composed network must cost the same.
+/// Forward, loss and backward through the composed `Net` (no update).
 #[inline(never)]
-pub fn hand_sequenced_step<T: stackgrad::Scalar>(
-    net: &mut Classifier<T>,
+pub fn net_fwd_bwd<T: stackgrad::Scalar>(
+    net: &Classifier<T>,
     grads: &mut Classifier<T>,
     x: &Matrix<T, BATCH, 2>,
     y: &Labels<BATCH, 4>,
-    lr: T,
 ) -> T {
-    let (l0, l1, l2) = &mut net.layers;
+    let (logits, cache) = net.forward(x);
+    let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
+    net.backward(&cache, &dlogits, grads);
+    loss
+}
+
+/// The same with the layers called one by one (no `Net`, no tuple): the
+/// composed network must cost the same (static dispatch, no function pointers).
+#[inline(never)]
+pub fn hand_sequenced_fwd_bwd<T: stackgrad::Scalar>(
+    net: &Classifier<T>,
+    grads: &mut Classifier<T>,
+    x: &Matrix<T, BATCH, 2>,
+    y: &Labels<BATCH, 4>,
+) -> T {
+    let (l0, l1, l2) = &net.layers;
     let (g0, _, g2) = &mut grads.layers;
     let (h, c0) = l0.forward(x);
     let (a, c1) = Layer::<Matrix<T, BATCH, 25>>::forward(l1, &h);
@@ -99,16 +112,6 @@ pub fn hand_sequenced_step<T: stackgrad::Scalar>(
     let da = l2.backward(&c2, &dlogits, g2);
     let dh = Layer::<Matrix<T, BATCH, 25>>::backward(l1, &c1, &da, &mut Sigmoid);
     let _ = l0.backward(&c0, &dh, g0);
-    for (p, g) in [
-        (l0.weight.as_mut_slice(), g0.weight.as_slice()),
-        (&mut l0.bias[..], &g0.bias[..]),
-        (l2.weight.as_mut_slice(), g2.weight.as_slice()),
-        (&mut l2.bias[..], &g2.bias[..]),
-    ] {
-        for (p, &g) in p.iter_mut().zip(g) {
-            *p -= lr * g;
-        }
-    }
     loss
 }
 
