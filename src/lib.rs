@@ -43,6 +43,7 @@
 extern crate std;
 
 mod error;
+mod image;
 pub mod init;
 pub mod loss;
 mod matrix;
@@ -52,6 +53,7 @@ pub mod shape;
 mod tensor;
 
 pub use error::Error;
+pub use image::{Images, Img};
 pub use matrix::{Mat, Mat64, Matrix};
 pub use scalar::Scalar;
 pub use tensor::Elements;

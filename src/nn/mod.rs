@@ -43,16 +43,24 @@
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 
 mod activation;
+mod conv2d;
 mod dense;
+mod flatten;
 mod net;
+#[cfg(test)]
+mod numgrad;
 mod params;
+mod pool;
 mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use conv2d::Conv2d;
 pub use dense::Dense;
-pub use net::{Builder, Net, Push, input};
+pub use flatten::Flatten;
+pub use net::{Builder, ImageShape, Net, Push, image_input, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+pub use pool::{AvgPool2d, MaxPool2d};
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a

@@ -1,0 +1,496 @@
+//! [`Conv2d<T, C, F, K, S, P>`]: 2-D convolution (cross-correlation) with `C`
+//! input channels, `F` filters of `K x K`, stride `S` and zero padding `P`.
+//!
+//! For an input batch `X: N x C x H x W` the output is `Y: N x F x OH x OW` with
+//!
+//! ```text
+//! OH = (H + 2P - K) / S + 1,   OW = (W + 2P - K) / S + 1   (computed at compile time)
+//! Y[n,f,a,b] = bias[f] + Σ_c Σ_ki Σ_kj weight[f,c,ki,kj] · X[n, c, aS + ki - P, bS + kj - P]
+//! ```
+//!
+//! where pixels outside the input (the padding) are zero.
+
+use rand::Rng;
+
+use super::{Connect, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+use crate::init::Init;
+use crate::shape::{ChannelsMatch, Check, ConvOut, Dim};
+use crate::{Images, Scalar};
+
+/// A 2-D convolution layer: `C` input channels, `F` output channels (filters),
+/// square `K x K` kernels, stride `S` (default 1), zero padding `P` (default 0).
+///
+/// Parameters are named `"weight"` (shape `[F, C, K, K]`, the notebooks'
+/// layout) and `"bias"` (shape `[F]`). The output height and width are computed
+/// from the input's at compile time, so networks need no shape annotations:
+///
+/// ```
+/// use stackgrad::nn::{Conv2d, Layer};
+/// use stackgrad::Images;
+/// // 3x3 kernel, stride 2, padding 1: 12x12 -> 6x6, inferred.
+/// let conv = Conv2d::<f32, 1, 4, 3, 2, 1>::zeros();
+/// let (y, _cache) = conv.forward(&Images::<f32, 2, 1, 12, 12>::zeros());
+/// let _: Images<f32, 2, 4, 6, 6> = y;
+///
+/// // One 2x2 filter of ones over a 1-channel 2x3 image: sums of 2x2 windows.
+/// let sum = Conv2d::<f64, 1, 1, 2>::new([[[[1.0, 1.0], [1.0, 1.0]]]], [0.5]);
+/// let x = Images::from_array([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]]);
+/// assert_eq!(sum.infer(&x).into_array(), [[[[12.5, 16.5]]]]);
+/// ```
+///
+/// A convolution that does not fit is a compile error in plain numbers, at the
+/// layer (see `tests/ui/`):
+///
+/// ```text
+/// error[E0277]: convolution expects 8 input channels but the previous layer produces 4
+/// error[E0277]: a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of size 3
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv2d<
+    T,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize = 1,
+    const P: usize = 0,
+> {
+    /// Filters, `F x C x K x K`: `weight[f][c][ki][kj]`.
+    pub weight: [[[[T; K]; K]; C]; F],
+    /// One bias per filter.
+    pub bias: [T; F],
+}
+
+impl<T: Scalar, const C: usize, const F: usize, const K: usize, const S: usize, const P: usize>
+    Conv2d<T, C, F, K, S, P>
+{
+    /// A layer from its filters (`F x C x K x K`) and biases.
+    #[must_use]
+    pub const fn new(weight: [[[[T; K]; K]; C]; F], bias: [T; F]) -> Self {
+        Self { weight, bias }
+    }
+
+    /// All weights and biases zero.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::new([[[[T::zero(); K]; K]; C]; F], [T::zero(); F])
+    }
+
+    /// Weights drawn by `init` with fan-in `C·K·K` and fan-out `F·K·K` (each
+    /// output pixel sees `C·K·K` inputs; each input pixel feeds up to `F·K·K`
+    /// outputs), biases zero.
+    ///
+    /// ```
+    /// use stackgrad::init::Init;
+    /// use stackgrad::nn::Conv2d;
+    /// use stackgrad::rand::{SeedableRng, rngs::StdRng};
+    /// let conv = Conv2d::<f32, 2, 4, 3>::init(Init::XavierUniform, &mut StdRng::seed_from_u64(0));
+    /// let limit = (6.0f32 / (2.0 * 9.0 + 4.0 * 9.0)).sqrt();
+    /// assert!(conv.weight.as_flattened().as_flattened().as_flattened().iter().all(|w| w.abs() <= limit));
+    /// assert_eq!(conv.bias, [0.0; 4]);
+    /// ```
+    #[must_use]
+    pub fn init<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
+        let mut layer = Self::zeros();
+        init.fill(layer.weights_mut(), C * K * K, F * K * K, rng);
+        layer
+    }
+
+    /// [`Init::XavierUniform`] weights, zero biases.
+    #[must_use]
+    pub fn xavier_uniform<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::init(Init::XavierUniform, rng)
+    }
+
+    /// [`Init::HeNormal`] weights, zero biases: the usual choice before a ReLU.
+    #[must_use]
+    pub fn he_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::init(Init::HeNormal, rng)
+    }
+
+    /// The filters as one flat slice, `F x C x K x K` row-major.
+    #[must_use]
+    pub fn weights(&self) -> &[T] {
+        self.weight.as_flattened().as_flattened().as_flattened()
+    }
+
+    /// The filters as one flat slice, mutably.
+    pub fn weights_mut(&mut self) -> &mut [T] {
+        self.weight
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+    }
+}
+
+/// The output positions `o in lo..hi` whose input index `o·s + k - p` lies in
+/// `0..len_in` (and `o < len_out`): the rows or columns that kernel offset `k`
+/// touches without falling into the padding. `s >= 1` (the shape rules require it).
+#[inline(always)]
+fn valid(k: usize, s: usize, p: usize, len_in: usize, len_out: usize) -> (usize, usize) {
+    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+    let hi = if len_in + p > k {
+        ((len_in + p - k - 1) / s + 1).min(len_out)
+    } else {
+        0
+    };
+    (lo, hi.max(lo))
+}
+
+impl<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+> Layer<Images<T, N, C, H, W>> for Conv2d<T, C, F, K, S, P>
+where
+    Check: ConvOut<H, K, S, P, Out = Dim<OH>> + ConvOut<W, K, S, P, Out = Dim<OW>>,
+{
+    type Output = Images<T, N, F, OH, OW>;
+    /// The input `X`.
+    type Cache = Images<T, N, C, H, W>;
+
+    #[inline]
+    fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, Self::Cache) {
+        (self.infer(x), *x)
+    }
+
+    // Loops run over (filter, channel, kernel offset) outermost and over output
+    // pixels innermost, with the padding clipped out of the ranges (`valid`), so
+    // the inner loop is a branch-free axpy along an input row.
+    fn infer(&self, x: &Images<T, N, C, H, W>) -> Self::Output {
+        let mut y = Images::<T, N, F, OH, OW>::zeros();
+        for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
+            for ((yf, wf), &b) in yn.iter_mut().zip(&self.weight).zip(&self.bias) {
+                for row in yf.iter_mut() {
+                    row.fill(b);
+                }
+                for (xc, wc) in xn.iter().zip(wf) {
+                    for (ki, wrow) in wc.iter().enumerate() {
+                        let (i0, i1) = valid(ki, S, P, H, OH);
+                        for (kj, &w) in wrow.iter().enumerate() {
+                            let (j0, j1) = valid(kj, S, P, W, OW);
+                            for (oi, yr) in yf.iter_mut().enumerate().take(i1).skip(i0) {
+                                let xr = &xc[oi * S + ki - P];
+                                for (oj, yv) in yr.iter_mut().enumerate().take(j1).skip(j0) {
+                                    *yv += w * xr[oj * S + kj - P];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    // dbias[f]          = Σ_{n,a,b} dY[n,f,a,b]
+    // dweight[f,c,ki,kj] = Σ_{n,a,b} dY[n,f,a,b] · X[n, c, aS+ki-P, bS+kj-P]
+    // dX[n,c,i,j]       = Σ_{f,ki,kj} weight[f,c,ki,kj] · dY[n,f,a,b]  over (a,b) with aS+ki-P = i, bS+kj-P = j
+    fn backward(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        dy: &Images<T, N, F, OH, OW>,
+        grads: &mut Self,
+    ) -> Images<T, N, C, H, W> {
+        let mut dx = Images::<T, N, C, H, W>::zeros();
+        grads.weights_mut().fill(T::zero());
+        grads.bias = [T::zero(); F];
+        for ((xn, dxn), dyn_) in x
+            .as_array()
+            .iter()
+            .zip(dx.as_array_mut())
+            .zip(dy.as_array())
+        {
+            for (f, dyf) in dyn_.iter().enumerate() {
+                grads.bias[f] += dyf.iter().flatten().copied().sum::<T>();
+                for (c, (xc, dxc)) in xn.iter().zip(dxn.iter_mut()).enumerate() {
+                    for ki in 0..K {
+                        let (i0, i1) = valid(ki, S, P, H, OH);
+                        for kj in 0..K {
+                            let (j0, j1) = valid(kj, S, P, W, OW);
+                            let w = self.weight[f][c][ki][kj];
+                            let mut dw = T::zero();
+                            for (oi, dyr) in dyf.iter().enumerate().take(i1).skip(i0) {
+                                let i = oi * S + ki - P;
+                                let (xr, dxr) = (&xc[i], &mut dxc[i]);
+                                for (oj, &d) in dyr.iter().enumerate().take(j1).skip(j0) {
+                                    let j = oj * S + kj - P;
+                                    dw += d * xr[j];
+                                    dxr[j] += w * d;
+                                }
+                            }
+                            grads.weight[f][c][ki][kj] += dw;
+                        }
+                    }
+                }
+            }
+        }
+        dx
+    }
+}
+
+/// `Checked` for a convolution: `Self` once the channels and both sides fit.
+type ConvChecked<
+    L,
+    const CI: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> = <Check as ConvOut<W, K, S, P>>::Same<
+    <Check as ConvOut<H, K, S, P>>::Same<<Check as ChannelsMatch<CI, C>>::Same<L>>,
+>;
+
+impl<
+    T: Scalar,
+    const N: usize,
+    const CI: usize,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> Connect<Images<T, N, CI, H, W>> for Conv2d<T, C, F, K, S, P>
+where
+    Check: ChannelsMatch<CI, C> + ConvOut<H, K, S, P> + ConvOut<W, K, S, P>,
+    ConvChecked<Self, CI, C, H, W, K, S, P>: Layer<Images<T, N, CI, H, W>>,
+{
+    type Checked = ConvChecked<Self, CI, C, H, W, K, S, P>;
+    #[inline(always)]
+    fn connect(self) -> Self::Checked {
+        <Check as ConvOut<W, K, S, P>>::same(<Check as ConvOut<H, K, S, P>>::same(
+            <Check as ChannelsMatch<CI, C>>::same(self),
+        ))
+    }
+}
+
+impl<T: Scalar, const C: usize, const F: usize, const K: usize, const S: usize, const P: usize>
+    Params<T> for Conv2d<T, C, F, K, S, P>
+{
+    const TENSORS: usize = 2;
+    const PARAMS: usize = F * C * K * K + F;
+
+    #[inline]
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+        match k {
+            0 => Some(Tensor {
+                name: ParamName::leaf("weight"),
+                shape: Shape::new(&[F, C, K, K]),
+                data: self.weights(),
+            }),
+            1 => Some(Tensor {
+                name: ParamName::leaf("bias"),
+                shape: Shape::new(&[F]),
+                data: &self.bias,
+            }),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        match k {
+            0 => Some(TensorMut {
+                name: ParamName::leaf("weight"),
+                shape: Shape::new(&[F, C, K, K]),
+                data: self.weights_mut(),
+            }),
+            1 => Some(TensorMut {
+                name: ParamName::leaf("bias"),
+                shape: Shape::new(&[F]),
+                data: &mut self.bias,
+            }),
+            _ => None,
+        }
+    }
+
+    fn zeros_like(&self) -> Self {
+        Self::zeros()
+    }
+}
+
+impl<
+    T: Scalar,
+    U: Scalar,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> Recast<U> for Conv2d<T, C, F, K, S, P>
+{
+    type Output = Conv2d<U, C, F, K, S, P>;
+    fn recast(&self) -> Self::Output {
+        let cast = |v: T| U::from_f64(v.as_f64());
+        Conv2d::new(
+            self.weight.map(|a| a.map(|b| b.map(|r| r.map(cast)))),
+            self.bias.map(cast),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::numgrad::check_layer;
+
+    /// `np.linspace(a, b, n)[i] = a + i (b - a) / (n - 1)`, as numpy computes it
+    /// (`step = (b - a) / (n - 1)`, then `a + i * step`).
+    fn linspace<const L: usize>(a: f64, b: f64) -> [f64; L] {
+        let step = (b - a) / (L as f64 - 1.0);
+        core::array::from_fn(|i| a + i as f64 * step)
+    }
+
+    /// Notebook 001, "Q2.4.1": x (2x3x4x4) and w (3x3x4x4) from linspace, stride 2,
+    /// pad 1; `y_ref` is the notebook's printed reference, and its check is
+    /// `max|y_ref - y| / max(|y_ref| + |y|) < 1e-8`.
+    #[test]
+    fn notebook_001_conv_reference() {
+        let xs = linspace::<96>(-0.1, 0.5);
+        let ws = linspace::<144>(-0.2, 0.3);
+        let b = linspace::<3>(-0.1, 0.2);
+        let x = Images::<f64, 2, 3, 4, 4>::from_slice(&xs).unwrap();
+        let mut conv = Conv2d::<f64, 3, 3, 4, 2, 1>::zeros();
+        conv.weights_mut().copy_from_slice(&ws);
+        conv.bias = b;
+        let y = conv.infer(&x);
+        let y_ref = [
+            [
+                [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
+                [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
+                [[0.50813986, 0.54309974], [0.64082444, 0.67101435]],
+            ],
+            [
+                [[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
+                [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
+                [[2.36270298, 2.36904306], [2.38090835, 2.38247847]],
+            ],
+        ];
+        let y_ref = Images::<f64, 2, 3, 2, 2>::from_array(y_ref);
+        let max_diff = y
+            .as_slice()
+            .iter()
+            .zip(y_ref.as_slice())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let base = y
+            .as_slice()
+            .iter()
+            .zip(y_ref.as_slice())
+            .map(|(a, b)| (a.abs() + b.abs()).max(f64::EPSILON))
+            .fold(0.0, f64::max);
+        let rel = max_diff / base;
+        println!("notebook 001 conv reference: max difference / base = {rel:.3e}");
+        assert!(rel < 1e-8, "max difference / base = {rel:e}");
+    }
+
+    /// The element-wise definition, written independently of the layer's loops.
+    #[test]
+    fn forward_matches_direct_sum_with_padding() {
+        let conv = Conv2d::<f64, 2, 3, 3, 2, 1>::new(
+            core::array::from_fn(|f| {
+                core::array::from_fn(|c| {
+                    core::array::from_fn(|i| {
+                        core::array::from_fn(|j| ((f * 18 + c * 9 + i * 3 + j) as f64 * 0.37).sin())
+                    })
+                })
+            }),
+            [0.1, -0.2, 0.3],
+        );
+        let x = Images::<f64, 2, 2, 5, 6>::from_fn(|n, c, i, j| {
+            ((n * 60 + c * 30 + i * 6 + j) as f64 * 0.11).cos()
+        });
+        let y: Images<f64, 2, 3, 3, 3> = conv.infer(&x);
+        for n in 0..2 {
+            for f in 0..3 {
+                for a in 0..3 {
+                    for b in 0..3 {
+                        let mut want = conv.bias[f];
+                        for c in 0..2 {
+                            for ki in 0..3 {
+                                for kj in 0..3 {
+                                    let (i, j) =
+                                        ((a * 2 + ki) as isize - 1, (b * 2 + kj) as isize - 1);
+                                    if (0..5).contains(&i) && (0..6).contains(&j) {
+                                        want += conv.weight[f][c][ki][kj]
+                                            * x[(n, c, i as usize, j as usize)];
+                                    }
+                                }
+                            }
+                        }
+                        assert!((y[(n, f, a, b)] - want).abs() < 1e-12);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Central differences on every input, weight and bias element, for strides,
+    /// paddings, kernel 1 and a kernel equal to the (padded) input.
+    macro_rules! conv_gradcheck {
+        ($($name:ident: $t:ty, N=$n:literal C=$c:literal H=$h:literal W=$w:literal F=$f:literal K=$k:literal S=$s:literal P=$p:literal;)*) => {$(
+            #[test]
+            fn $name() {
+                let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+                let mut conv = Conv2d::<$t, $c, $f, $k, $s, $p>::init(Init::Uniform { limit: 1.0 }, &mut rng);
+                conv.bias = core::array::from_fn(|f| <$t>::from_f64(0.1 * f as f64 - 0.2));
+                let x = Images::<$t, $n, $c, $h, $w>::from_fn(|n, c, i, j| {
+                    <$t>::from_f64((((n * 31 + c * 17 + i * 7 + j) as f64) * 0.61).sin())
+                });
+                check_layer(&conv, &x);
+            }
+        )*};
+    }
+
+    conv_gradcheck! {
+        grad_k3_s1_p0_f64: f64, N=2 C=2 H=5 W=5 F=3 K=3 S=1 P=0;
+        grad_k3_s2_p1_f64: f64, N=2 C=3 H=6 W=7 F=2 K=3 S=2 P=1;
+        grad_k3_s3_p2_f64: f64, N=1 C=2 H=7 W=7 F=2 K=3 S=3 P=2;
+        grad_k1_s1_p0_f64: f64, N=1 C=2 H=4 W=5 F=3 K=1 S=1 P=0;
+        grad_k1_s2_p1_f64: f64, N=1 C=2 H=5 W=4 F=2 K=1 S=2 P=1;
+        grad_k_eq_padded_input_f64: f64, N=2 C=2 H=3 W=3 F=2 K=5 S=1 P=1;
+        grad_k_eq_input_s3_f64: f64, N=1 C=1 H=4 W=4 F=2 K=4 S=3 P=0;
+        grad_k3_s1_p0_f32: f32, N=2 C=2 H=5 W=5 F=3 K=3 S=1 P=0;
+        grad_k3_s2_p1_f32: f32, N=2 C=3 H=6 W=7 F=2 K=3 S=2 P=1;
+        grad_k1_s2_p1_f32: f32, N=1 C=2 H=5 W=4 F=2 K=1 S=2 P=1;
+        grad_k_eq_padded_input_f32: f32, N=2 C=2 H=3 W=3 F=2 K=5 S=1 P=1;
+        grad_k5_s2_p2_f32: f32, N=1 C=2 H=8 W=6 F=2 K=5 S=2 P=2;
+    }
+
+    #[test]
+    fn valid_ranges_clip_the_padding() {
+        // 4 inputs, k 3, s 2, p 1: outputs 0..2; offset 0 reads input 2a - 1,
+        // valid for a = 1 only; offset 2 reads 2a + 1, valid for a = 0, 1.
+        assert_eq!(valid(0, 2, 1, 4, 2), (1, 2));
+        assert_eq!(valid(1, 2, 1, 4, 2), (0, 2));
+        assert_eq!(valid(2, 2, 1, 4, 2), (0, 2));
+        // kernel 5 over 3 inputs padded by 1: one output, offsets 0 and 4 are padding.
+        assert_eq!(valid(0, 1, 1, 3, 1), (1, 1));
+        assert_eq!(valid(4, 1, 1, 3, 1), (0, 0));
+    }
+
+    #[test]
+    fn params_are_named_and_shaped() {
+        let conv = Conv2d::<f32, 2, 3, 5>::zeros();
+        let w = conv.tensor(0).unwrap();
+        assert!(w.name == "weight");
+        assert_eq!(w.shape.dims(), &[3, 2, 5, 5]);
+        assert_eq!(w.data.len(), 150);
+        assert_eq!(conv.tensor(1).unwrap().shape.dims(), &[3]);
+        assert!(conv.tensor(2).is_none());
+        assert_eq!(<Conv2d<f32, 2, 3, 5> as Params<f32>>::PARAMS, 153);
+        let c64: Conv2d<f64, 2, 3, 5> = conv.recast();
+        assert_eq!(c64, Conv2d::zeros());
+    }
+}
