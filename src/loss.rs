@@ -64,6 +64,94 @@ impl Reduction {
     }
 }
 
+/// A loss that is a sum of per-element terms: `L = k Σ_bo ℓ(p_bo, y_bo)` with
+/// `k = 1` for [`Reduction::Sum`] and `1/B` for [`Reduction::Mean`]. Wrapped in
+/// [`PerElement`], it is a [`Loss`] (with the target-shape check).
+///
+/// ```
+/// use stackgrad::loss::{ElementwiseLoss, Loss, PerElement};
+/// use stackgrad::{Matrix, Scalar};
+/// /// Absolute error, `|p - y|`, with gradient `sign(p - y)`.
+/// struct Absolute;
+/// impl ElementwiseLoss for Absolute {
+///     fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+///         ((p - y).abs(), (p - y).signum())
+///     }
+/// }
+/// let p = Matrix::from_array([[1.0f32, -1.0]]);
+/// let (l, g) = PerElement(Absolute).loss_and_grad(&p, &Matrix::zeros());
+/// assert_eq!((l, g.into_array()), (2.0, [[1.0, -1.0]]));
+/// ```
+pub trait ElementwiseLoss {
+    /// `(ℓ(p, y), ∂ℓ/∂p)` for one element.
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T);
+    /// How the terms are combined over the batch (default: sum).
+    fn reduction(&self) -> Reduction {
+        Reduction::Sum
+    }
+}
+
+/// `L = k Σ ℓ(p, y)` for an element-wise loss.
+fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, const O: usize>(
+    loss: &L,
+    p: &Matrix<T, B, O>,
+    y: &Matrix<T, B, O>,
+) -> (T, Matrix<T, B, O>) {
+    let k = loss.reduction().factor::<T>(B);
+    let mut sum = T::zero();
+    let grad = p.zip_map(y, |p, y| {
+        let (l, g) = loss.term(p, y);
+        sum += l;
+        g * k
+    });
+    (sum * k, grad)
+}
+
+/// Implements [`Loss`] over matrices, with the target-shape check, for
+/// element-wise losses. (A blanket impl over `ElementwiseLoss` would make rustc
+/// report a wrong target shape for `SoftmaxCrossEntropy` without its plain-number
+/// message, so each type gets its own impl; users wrap theirs in [`PerElement`].)
+macro_rules! elementwise_loss {
+    ($([$($gen:tt)*] $ty:ty),*) => {$(
+        impl<$($gen)* T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
+            Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for $ty
+        where
+            Check: TargetShapeMatches<B2, O2, B, O>,
+        {
+            type Value = T;
+            fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+                self.loss_and_grad(p, y).0
+            }
+            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
+                let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+                elementwise_loss_and_grad(self, p, y)
+            }
+        }
+    )*};
+}
+
+elementwise_loss!(
+    [] HalfSquaredError,
+    [] MeanSquaredError,
+    [] BinaryCrossEntropyWithLogits,
+    [] BinaryCrossEntropy,
+    [L: ElementwiseLoss,] PerElement<L>
+);
+
+/// A user's [`ElementwiseLoss`] as a [`Loss`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerElement<L>(pub L);
+
+impl<L: ElementwiseLoss> ElementwiseLoss for PerElement<L> {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+        self.0.term(p, y)
+    }
+    fn reduction(&self) -> Reduction {
+        self.0.reduction()
+    }
+}
+
 /// Class indices for a batch of `B` examples over `C` classes, each checked to be
 /// `< C` when made.
 ///
@@ -180,20 +268,11 @@ pub fn correct<T: Scalar, const B: usize, const C: usize>(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HalfSquaredError;
 
-impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for HalfSquaredError
-where
-    Check: TargetShapeMatches<B2, O2, B, O>,
-{
-    type Value = T;
-    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
-        self.loss_and_grad(p, y).0
-    }
-    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
-        let d = *p - *y;
-        let half = T::from_f64(0.5);
-        (half * d.as_slice().iter().map(|&e| e * e).sum::<T>(), d)
+impl ElementwiseLoss for HalfSquaredError {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+        let d = p - y;
+        (T::from_f64(0.5) * d * d, d)
     }
 }
 
@@ -210,19 +289,13 @@ where
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MeanSquaredError;
 
-impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for MeanSquaredError
-where
-    Check: TargetShapeMatches<B2, O2, B, O>,
-{
-    type Value = T;
-    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
-        self.loss_and_grad(p, y).0
+impl ElementwiseLoss for MeanSquaredError {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+        HalfSquaredError.term(p, y)
     }
-    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-        let (sse, d) = HalfSquaredError.loss_and_grad(p, y);
-        let inv_b = Reduction::Mean.factor::<T>(B);
-        (sse * inv_b, d.scale(inv_b))
+    fn reduction(&self) -> Reduction {
+        Reduction::Mean
     }
 }
 
@@ -355,24 +428,14 @@ pub struct BinaryCrossEntropyWithLogits {
     pub reduction: Reduction,
 }
 
-impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for BinaryCrossEntropyWithLogits
-where
-    Check: TargetShapeMatches<B2, O2, B, O>,
-{
-    type Value = T;
-    fn loss(&self, z: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
-        self.loss_and_grad(z, y).0
+impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
+    #[inline]
+    fn term<T: Scalar>(&self, z: T, y: T) -> (T, T) {
+        let loss = z.max(T::zero()) - z * y + (-z.abs()).exp().ln_1p();
+        (loss, sigmoid(z) - y)
     }
-    fn loss_and_grad(&self, z: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
-        let k = self.reduction.factor::<T>(B);
-        let mut loss = T::zero();
-        let grad = z.zip_map(y, |z, y| {
-            loss += z.max(T::zero()) - z * y + (-z.abs()).exp().ln_1p();
-            (sigmoid(z) - y) * k
-        });
-        (loss * k, grad)
+    fn reduction(&self) -> Reduction {
+        self.reduction
     }
 }
 
@@ -401,33 +464,23 @@ pub struct BinaryCrossEntropy {
     pub reduction: Reduction,
 }
 
-impl<T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-    Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for BinaryCrossEntropy
-where
-    Check: TargetShapeMatches<B2, O2, B, O>,
-{
-    type Value = T;
-    fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
-        self.loss_and_grad(p, y).0
-    }
-    fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-        let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
-        let k = self.reduction.factor::<T>(B);
+impl ElementwiseLoss for BinaryCrossEntropy {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
         let eps = <T as Scalar>::EPSILON;
-        let mut loss = T::zero();
-        let grad = p.zip_map(y, |p, y| {
-            // NaN passes through `clamp`'s comparisons as NaN.
-            let p = if p < eps {
-                eps
-            } else if p > T::one() - eps {
-                T::one() - eps
-            } else {
-                p
-            };
-            loss -= y * p.ln() + (T::one() - y) * (T::one() - p).ln();
-            (p - y) / (p * (T::one() - p)) * k
-        });
-        (loss * k, grad)
+        // Written with comparisons so that NaN passes through as NaN.
+        let p = if p < eps {
+            eps
+        } else if p > T::one() - eps {
+            T::one() - eps
+        } else {
+            p
+        };
+        let loss = -(y * p.ln() + (T::one() - y) * (T::one() - p).ln());
+        (loss, (p - y) / (p * (T::one() - p)))
+    }
+    fn reduction(&self) -> Reduction {
+        self.reduction
     }
 }
 

@@ -59,6 +59,25 @@ impl<T: Scalar, const I: usize, const O: usize> Dense<T, I, O> {
         layer
     }
 
+    /// A zero layer on the heap, for layers too large for the stack (see
+    /// [`Box<L>` as a layer](crate::nn#layers-on-the-heap)). Built in a frame of its own.
+    #[cfg(feature = "std")]
+    #[inline(never)]
+    #[must_use]
+    pub fn boxed_zeros() -> std::boxed::Box<Self> {
+        std::boxed::Box::new(Self::zeros())
+    }
+
+    /// Weights drawn by `init` on the heap (see [`boxed_zeros`](Self::boxed_zeros)).
+    #[cfg(feature = "std")]
+    #[inline(never)]
+    #[must_use]
+    pub fn boxed_init<R: Rng + ?Sized>(init: Init, rng: &mut R) -> std::boxed::Box<Self> {
+        let mut layer = Self::boxed_zeros();
+        init.fill(layer.weight.as_mut_slice(), I, O, rng);
+        layer
+    }
+
     /// [`Init::XavierUniform`] weights (notebook 001's initializer), zero biases.
     #[must_use]
     pub fn xavier_uniform<R: Rng + ?Sized>(rng: &mut R) -> Self {
@@ -107,6 +126,21 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
 
 impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>
     Connect<Matrix<T, B, N>> for Dense<T, I, O>
+where
+    Check: SizeMatches<N, I>,
+    <Check as SizeMatches<N, I>>::Same<Self>: Layer<Matrix<T, B, N>>,
+{
+    type Checked = <Check as SizeMatches<N, I>>::Same<Self>;
+    #[inline(always)]
+    fn connect(self) -> Self::Checked {
+        <Check as SizeMatches<N, I>>::same(self)
+    }
+}
+
+/// A boxed dense layer is checked like an inline one, without leaving the heap.
+#[cfg(feature = "std")]
+impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>
+    Connect<Matrix<T, B, N>> for std::boxed::Box<Dense<T, I, O>>
 where
     Check: SizeMatches<N, I>,
     <Check as SizeMatches<N, I>>::Same<Self>: Layer<Matrix<T, B, N>>,

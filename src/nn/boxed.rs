@@ -1,0 +1,77 @@
+//! `Box<L>` is a layer: heap-backed storage for layers too large for the stack.
+//!
+//! A `Dense<f32, 784, 128>` holds 100 352 weights (392 KiB). Debug builds keep
+//! several copies of such a value on the stack while building and moving it, so
+//! two of them in one function overflow a 2 MiB thread. Writing the large layer
+//! as `Box<Dense<f32, 784, 128>>` in the network's type keeps its parameters
+//! (and its gradients, which have the same type) on the heap, while forward and
+//! backward stay the same calls; the small layers stay inline.
+//!
+//! Each sized layer implements [`Connect`](super::Connect) for its box itself
+//! (as `Dense` does), so that a boxed layer that does not fit reads exactly like
+//! an inline one: "layer expects 784 inputs but the previous layer produces 783".
+//!
+//! ```
+//! use stackgrad::nn::{input, Dense, Net, Params, Relu};
+//! use stackgrad::Matrix;
+//!
+//! type Mnist = Net<(Box<Dense<f32, 784, 128>>, Relu, Dense<f32, 128, 10>)>;
+//! let net: Mnist = input::<784>()
+//!     .then(Dense::boxed_zeros())
+//!     .then(Relu)
+//!     .then(Dense::zeros())
+//!     .build();
+//! let grads = net.zeros_like(); // its big layer is boxed too
+//! assert_eq!(grads.tensor(0).unwrap().shape.dims(), &[784, 128]);
+//! let y = net.infer(&Matrix::<f32, 1, 784>::zeros());
+//! assert_eq!(y, Matrix::zeros());
+//! ```
+
+extern crate alloc;
+use alloc::boxed::Box;
+
+use super::{Layer, Params, Recast, Tensor, TensorMut};
+use crate::Scalar;
+
+impl<In, L: Layer<In>> Layer<In> for Box<L> {
+    type Output = L::Output;
+    type Cache = L::Cache;
+    #[inline]
+    fn forward(&self, x: &In) -> (L::Output, L::Cache) {
+        (**self).forward(x)
+    }
+    #[inline]
+    fn infer(&self, x: &In) -> L::Output {
+        (**self).infer(x)
+    }
+    #[inline]
+    fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
+        (**self).backward(cache, dy, grads)
+    }
+}
+
+impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
+    const TENSORS: usize = L::TENSORS;
+    const PARAMS: usize = L::PARAMS;
+    #[inline]
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+        (**self).tensor(k)
+    }
+    #[inline]
+    fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        (**self).tensor_mut(k)
+    }
+    /// A boxed zero value, built in a frame of its own.
+    #[inline(never)]
+    fn zeros_like(&self) -> Self {
+        Box::new((**self).zeros_like())
+    }
+}
+
+impl<U: Scalar, L: Recast<U>> Recast<U> for Box<L> {
+    type Output = Box<L::Output>;
+    #[inline(never)]
+    fn recast(&self) -> Box<L::Output> {
+        Box::new((**self).recast())
+    }
+}
