@@ -136,6 +136,51 @@ fn valid(k: usize, s: usize, p: usize, len_in: usize, len_out: usize) -> (usize,
     (lo, hi.max(lo))
 }
 
+/// `y[k] += w · x[k·S]` for `k in 0..y.len()` (when `S` is 1, a contiguous axpy
+/// the compiler vectorizes). `x` may be longer than needed.
+#[inline(always)]
+fn axpy<T: Scalar, const S: usize>(w: T, x: &[T], y: &mut [T]) {
+    if S == 1 {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y += w * x;
+        }
+    } else {
+        for (y, &x) in y.iter_mut().zip(x.iter().step_by(S)) {
+            *y += w * x;
+        }
+    }
+}
+
+/// Scatter form of [`axpy`]: `x[k·S] += w · d[k]` for `k in 0..d.len()`.
+#[inline(always)]
+fn axpy_strided<T: Scalar, const S: usize>(w: T, d: &[T], x: &mut [T]) {
+    if S == 1 {
+        for (x, &d) in x.iter_mut().zip(d) {
+            *x += w * d;
+        }
+    } else {
+        for (x, &d) in x.iter_mut().step_by(S).zip(d) {
+            *x += w * d;
+        }
+    }
+}
+
+/// `Σ_k d[k] · x[k·S]` for `k in 0..d.len()`.
+#[inline(always)]
+fn dot<T: Scalar, const S: usize>(d: &[T], x: &[T]) -> T {
+    let mut acc = T::zero();
+    if S == 1 {
+        for (&d, &x) in d.iter().zip(x) {
+            acc += d * x;
+        }
+    } else {
+        for (&d, &x) in d.iter().zip(x.iter().step_by(S)) {
+            acc += d * x;
+        }
+    }
+    acc
+}
+
 impl<
     T: Scalar,
     const N: usize,
@@ -176,11 +221,12 @@ where
                         let (i0, i1) = valid(ki, S, P, H, OH);
                         for (kj, &w) in wrow.iter().enumerate() {
                             let (j0, j1) = valid(kj, S, P, W, OW);
-                            for (oi, yr) in yf.iter_mut().enumerate().take(i1).skip(i0) {
-                                let xr = &xc[oi * S + ki - P];
-                                for (oj, yv) in yr.iter_mut().enumerate().take(j1).skip(j0) {
-                                    *yv += w * xr[oj * S + kj - P];
-                                }
+                            if j0 == j1 {
+                                continue;
+                            }
+                            for (oi, yr) in (i0..i1).zip(&mut yf[i0..i1]) {
+                                let xr = &xc[oi * S + ki - P][j0 * S + kj - P..];
+                                axpy::<T, S>(w, xr, &mut yr[j0..j1]);
                             }
                         }
                     }
@@ -215,16 +261,16 @@ where
                         let (i0, i1) = valid(ki, S, P, H, OH);
                         for kj in 0..K {
                             let (j0, j1) = valid(kj, S, P, W, OW);
+                            if j0 == j1 {
+                                continue;
+                            }
                             let w = self.weight[f][c][ki][kj];
                             let mut dw = T::zero();
-                            for (oi, dyr) in dyf.iter().enumerate().take(i1).skip(i0) {
+                            for (oi, dyr) in (i0..i1).zip(&dyf[i0..i1]) {
                                 let i = oi * S + ki - P;
-                                let (xr, dxr) = (&xc[i], &mut dxc[i]);
-                                for (oj, &d) in dyr.iter().enumerate().take(j1).skip(j0) {
-                                    let j = oj * S + kj - P;
-                                    dw += d * xr[j];
-                                    dxr[j] += w * d;
-                                }
+                                let j = j0 * S + kj - P;
+                                dw += dot::<T, S>(&dyr[j0..j1], &xc[i][j..]);
+                                axpy_strided::<T, S>(w, &dyr[j0..j1], &mut dxc[i][j..]);
                             }
                             grads.weight[f][c][ki][kj] += dw;
                         }
