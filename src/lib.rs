@@ -42,15 +42,19 @@
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 
+pub mod batch;
+pub mod data;
 mod error;
 mod image;
 pub mod init;
 pub mod loss;
 mod matrix;
 pub mod nn;
+pub mod optim;
 mod scalar;
 pub mod shape;
 mod tensor;
+pub mod train;
 
 pub use error::Error;
 pub use image::{Images, Img};

@@ -1,0 +1,673 @@
+//! The training loop: epochs of shuffled mini-batches, forward, loss, backward,
+//! a finiteness check, then an optimizer step; per-epoch loss and accuracy
+//! through a callback and in the returned history.
+//!
+//! One step on a batch of `B` rows (the first `r` real, see [`batch`](crate::batch)):
+//!
+//! 1. `Z = net(X)` for all `B` rows (padding rows are zero inputs).
+//! 2. For each real row `i`, the loss of that example alone, `ℓᵢ` and `gᵢ = ∂ℓᵢ/∂zᵢ`
+//!    (the loss evaluated on a batch of one, where its sum and mean agree).
+//! 3. Batch loss `L = k Σᵢ ℓᵢ` and output gradient `∂L/∂zᵢ = k gᵢ`, with `k = 1` for a
+//!    [`Reduction::Sum`] loss and `k = 1/r` for [`Reduction::Mean`] (a partial
+//!    batch is the mean over its real rows); padding rows get `∂L/∂z = 0`, so they
+//!    change neither the loss nor any parameter gradient.
+//! 4. Backward into a gradient value of the network's type; if `L` or any
+//!    gradient is NaN or infinite, stop with [`Error::NonFinite`] naming the epoch
+//!    and batch, before the update (the weights keep their last finite values).
+//! 5. `optimizer.step(net, grads)`.
+//!
+//! For the losses of [`loss`](crate::loss) (all sums over examples) steps 2–3
+//! give exactly the batch loss and gradient; a test checks this bit for bit.
+//! Nothing in a step allocates; the loop allocates the index order once and
+//! one history entry per epoch.
+//!
+//! ```
+//! use stackgrad::batch::Dataset;
+//! use stackgrad::loss::SoftmaxCrossEntropy;
+//! use stackgrad::nn::{input, Dense, Tanh};
+//! use stackgrad::optim::Sgd;
+//! use stackgrad::rand::{SeedableRng, rngs::StdRng};
+//! use stackgrad::train::Training;
+//!
+//! // Two classes: the sign of the first feature.
+//! let x: Vec<[f64; 2]> = (0..20).map(|i| [i as f64 - 9.5, 1.0]).collect();
+//! let y: Vec<usize> = (0..20).map(|i| usize::from(i >= 10)).collect();
+//! let mut net = input::<2>()
+//!     .then(Dense::<f64, 2, 4>::xavier_uniform(&mut StdRng::seed_from_u64(0)))
+//!     .then(Tanh)
+//!     .then(Dense::<f64, 4, 2>::xavier_uniform(&mut StdRng::seed_from_u64(1)))
+//!     .build();
+//! let mut training = Training::new(SoftmaxCrossEntropy::mean(), Sgd::new(0.5))
+//!     .batch::<8>() // 20 rows: batches of 8, 8 and 4
+//!     .epochs(30)
+//!     .seed(42);
+//! let history = training.fit(&mut net, Dataset::new(&x, &y)?, |e, _net| {
+//!     if e.epoch % 10 == 0 {
+//!         println!("epoch {:3}  loss {:.4}  accuracy {:.2}", e.epoch, e.mean_loss(), e.accuracy().unwrap());
+//!     }
+//! })?;
+//! assert_eq!(history.len(), 30);
+//! assert_eq!(history[29].examples, 20);
+//! assert_eq!(history[29].batches, 3);
+//! assert_eq!(history[29].accuracy(), Some(1.0));
+//! # Ok::<(), stackgrad::Error>(())
+//! ```
+
+use crate::batch::{Batch, Batches, Dataset};
+use crate::loss::{
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
+    MeanSquaredError, Reduction, SoftmaxCrossEntropy,
+};
+use crate::nn::{Layer, ParamName, Params};
+use crate::optim::Optimizer;
+use crate::{Error, Matrix, Scalar};
+
+/// How a loss combines its examples, read by the training loop (which
+/// evaluates the loss one example at a time and combines the examples itself).
+pub trait Reduced {
+    /// Sum or mean over the batch.
+    fn reduction(&self) -> Reduction;
+}
+
+impl Reduced for SoftmaxCrossEntropy {
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+}
+impl Reduced for BinaryCrossEntropyWithLogits {
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+}
+impl Reduced for BinaryCrossEntropy {
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+}
+impl Reduced for HalfSquaredError {
+    fn reduction(&self) -> Reduction {
+        Reduction::Sum
+    }
+}
+impl Reduced for MeanSquaredError {
+    fn reduction(&self) -> Reduction {
+        Reduction::Mean
+    }
+}
+
+/// One example's target in a data set, for a network with `C` outputs: a
+/// class index (`usize`) or a row of `C` values (`[T; C]`: regression or
+/// one-hot targets).
+pub trait Target<const C: usize>: Copy {
+    /// What the loss takes for a batch of one.
+    type One;
+    /// The target as a batch of one; `row` names the example in errors.
+    ///
+    /// # Errors
+    /// [`Error::LabelOutOfRange`] for a class index `>= C`.
+    fn one(&self, row: usize) -> Result<Self::One, Error>;
+    /// The class, when the target names one (accuracy is reported only then).
+    fn class(&self) -> Option<usize>;
+}
+
+impl<const C: usize> Target<C> for usize {
+    type One = Labels<1, C>;
+    fn one(&self, row: usize) -> Result<Labels<1, C>, Error> {
+        Labels::new([*self]).map_err(|_| Error::LabelOutOfRange {
+            row,
+            label: *self,
+            classes: C,
+        })
+    }
+    fn class(&self) -> Option<usize> {
+        Some(*self)
+    }
+}
+
+impl<T: Scalar, const C: usize> Target<C> for [T; C] {
+    type One = Matrix<T, 1, C>;
+    fn one(&self, _row: usize) -> Result<Matrix<T, 1, C>, Error> {
+        Ok(Matrix::from_array([*self]))
+    }
+    fn class(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// Whether and when the batch order is reshuffled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Shuffle {
+    /// A new random order every epoch (the usual choice).
+    #[default]
+    EveryEpoch,
+    /// One random order, drawn before the first epoch and kept (notebook 001's
+    /// `train`, which calls `get_random_batches` once before its loop).
+    Once,
+    /// The data set's own order.
+    Never,
+}
+
+/// Loss and accuracy over one epoch (or one evaluation pass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochStats<T> {
+    /// The epoch, counted from 1 (0 for [`Training::evaluate`]).
+    pub epoch: usize,
+    /// The sum over the epoch's batches of each batch's loss, as the loss
+    /// reduces it (notebook 001's `total_loss`; for a `Sum` loss, the sum over
+    /// all examples).
+    pub total_loss: T,
+    /// The sum over all examples of each example's own loss.
+    pub example_loss: T,
+    /// Examples whose largest output is their class (`None` when the targets
+    /// are not classes).
+    pub correct: Option<usize>,
+    /// Examples seen (the data set's size: none is dropped).
+    pub examples: usize,
+    /// Batches, `ceil(examples / B)`.
+    pub batches: usize,
+}
+
+impl<T: Scalar> EpochStats<T> {
+    fn new(epoch: usize) -> Self {
+        Self {
+            epoch,
+            total_loss: T::zero(),
+            example_loss: T::zero(),
+            correct: Some(0),
+            examples: 0,
+            batches: 0,
+        }
+    }
+
+    /// The mean loss per example, `example_loss / examples`.
+    #[must_use]
+    pub fn mean_loss(&self) -> T {
+        self.example_loss / T::from_usize(self.examples.max(1))
+    }
+
+    /// The fraction of examples classified correctly (notebook 001's accuracy:
+    /// measured while training, with the weights of the moment).
+    #[must_use]
+    pub fn accuracy(&self) -> Option<f64> {
+        self.correct.map(|c| c as f64 / self.examples.max(1) as f64)
+    }
+
+    fn add(&mut self, b: &BatchStats<T>) {
+        self.total_loss += b.loss;
+        self.example_loss += b.example_loss;
+        self.correct = self.correct.zip(b.correct).map(|(a, b)| a + b);
+        self.examples += b.len;
+        self.batches += 1;
+    }
+}
+
+/// Loss and accuracy of one batch (its real rows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStats<T> {
+    /// The batch loss `k Σᵢ ℓᵢ` (see the module docs).
+    pub loss: T,
+    /// `Σᵢ ℓᵢ` over the real rows.
+    pub example_loss: T,
+    /// Real rows whose largest output is their class.
+    pub correct: Option<usize>,
+    /// Number of real rows.
+    pub len: usize,
+}
+
+/// The forward pass, loss and backward pass of one batch: writes the parameter
+/// gradients into `grads` (overwriting them) and returns the batch's loss and
+/// accuracy. Padding rows contribute nothing (module docs, steps 1–4). No update
+/// and no finiteness check; [`Training`] does both.
+///
+/// # Errors
+/// [`Error::LabelOutOfRange`] for a class index `>= C` (the data-set row named).
+pub fn backprop<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>(
+    net: &P,
+    loss: &Lo,
+    batch: &Batch<T, B, N, Y>,
+    grads: &mut P,
+) -> Result<BatchStats<T>, Error>
+where
+    T: Scalar,
+    P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>>,
+    Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+    Y: Target<C>,
+{
+    let (z, cache) = net.forward(&batch.x);
+    let stats = loss_rows(&z, loss, batch, |dz| {
+        net.backward(&cache, dz, grads);
+    })?;
+    Ok(stats)
+}
+
+/// Steps 2–3: per-example loss on the real rows, then `f(∂L/∂Z)`.
+fn loss_rows<T, Lo, Y, const B: usize, const N: usize, const C: usize>(
+    z: &Matrix<T, B, C>,
+    loss: &Lo,
+    batch: &Batch<T, B, N, Y>,
+    f: impl FnOnce(&Matrix<T, B, C>),
+) -> Result<BatchStats<T>, Error>
+where
+    T: Scalar,
+    Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+    Y: Target<C>,
+{
+    let r = batch.len();
+    let k = match loss.reduction() {
+        Reduction::Sum => T::one(),
+        Reduction::Mean => T::one() / T::from_usize(r.max(1)),
+    };
+    let mut dz = Matrix::<T, B, C>::zeros();
+    let mut example_loss = T::zero();
+    let mut correct = Some(0usize);
+    for (row, (&i, y)) in batch.indices().iter().zip(&batch.y).enumerate() {
+        let zi = Matrix::from_array([*z.row(row)]);
+        let (l, g) = loss.loss_and_grad(&zi, &y.one(i)?);
+        example_loss += l;
+        for (d, &g) in dz.as_array_mut()[row].iter_mut().zip(g.row(0)) {
+            *d = g * k;
+        }
+        correct = correct
+            .zip(y.class())
+            .map(|(n, c)| n + usize::from(zi.row_argmax()[0] == c));
+    }
+    f(&dz);
+    Ok(BatchStats {
+        loss: example_loss * k,
+        example_loss,
+        correct,
+        len: r,
+    })
+}
+
+/// The first tensor of `grads` holding a NaN or infinity.
+fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
+    (0..P::TENSORS)
+        .filter_map(|k| grads.tensor(k))
+        .find(|t| t.data.iter().any(|g| !g.is_finite()))
+        .map(|t| t.name)
+}
+
+/// A training configuration: loss, optimizer, batch size `B`, epochs, seed and
+/// shuffling. Run it with [`fit`](Training::fit).
+#[derive(Debug, Clone)]
+pub struct Training<Lo, O, const B: usize = 1> {
+    /// The loss.
+    pub loss: Lo,
+    /// The optimizer (with its state).
+    pub optimizer: O,
+    /// Number of epochs (default 1).
+    pub epochs: usize,
+    /// Seed of the shuffling generator (default 0).
+    pub seed: u64,
+    /// When to reshuffle (default every epoch).
+    pub shuffle: Shuffle,
+}
+
+impl<Lo, O> Training<Lo, O, 1> {
+    /// One epoch with batches of one, seed 0, reshuffled every epoch; set the
+    /// rest with [`batch`](Training::batch), [`epochs`](Training::epochs),
+    /// [`seed`](Training::seed) and [`shuffle`](Training::shuffle).
+    #[must_use]
+    pub fn new(loss: Lo, optimizer: O) -> Self {
+        Self {
+            loss,
+            optimizer,
+            epochs: 1,
+            seed: 0,
+            shuffle: Shuffle::EveryEpoch,
+        }
+    }
+}
+
+impl<Lo, O, const B: usize> Training<Lo, O, B> {
+    /// The same configuration with batches of `B2` rows.
+    #[must_use]
+    pub fn batch<const B2: usize>(self) -> Training<Lo, O, B2> {
+        Training {
+            loss: self.loss,
+            optimizer: self.optimizer,
+            epochs: self.epochs,
+            seed: self.seed,
+            shuffle: self.shuffle,
+        }
+    }
+
+    /// Sets the number of epochs.
+    #[must_use]
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Sets the seed of the batch order.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets when the batch order is reshuffled.
+    #[must_use]
+    pub fn shuffle(mut self, shuffle: Shuffle) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// One epoch over `order` (no heap): for each batch, [`backprop`], the
+    /// finiteness check, then the optimizer step. `grads` is scratch space of
+    /// the network's type.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] (weights left as before the offending batch),
+    /// [`Error::BatchOrder`], [`Error::LabelOutOfRange`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn epoch<T, P, Y, const N: usize, const C: usize>(
+        &mut self,
+        epoch: usize,
+        net: &mut P,
+        grads: &mut P,
+        data: Dataset<'_, T, N, Y>,
+        order: &[usize],
+    ) -> Result<EpochStats<T>, Error>
+    where
+        T: Scalar,
+        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T>,
+        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+        O: Optimizer<T, P>,
+        Y: Target<C>,
+    {
+        let mut stats = EpochStats::new(epoch);
+        for (b, batch) in Batches::<T, N, Y, B>::new(data, order)?.enumerate() {
+            let s = backprop(net, &self.loss, &batch, grads)?;
+            let bad = if s.loss.is_finite() {
+                first_non_finite(grads).map(Some)
+            } else {
+                Some(None)
+            };
+            if let Some(tensor) = bad {
+                return Err(Error::NonFinite {
+                    epoch,
+                    batch: b + 1,
+                    tensor,
+                });
+            }
+            self.optimizer.step(net, grads);
+            stats.add(&s);
+        }
+        Ok(stats)
+    }
+
+    /// Trains `net` on `data` for the configured epochs, calling `on_epoch`
+    /// after each epoch with its statistics and the network, and returns every
+    /// epoch's statistics. The same seed, data, network and build give
+    /// bit-identical weights.
+    ///
+    /// # Errors
+    /// [`Error::LabelOutOfRange`] (checked for every row before training),
+    /// [`Error::ZeroBatchSize`], and [`Error::NonFinite`], which stops training
+    /// with the weights from before the offending batch.
+    #[cfg(feature = "std")]
+    pub fn fit<T, P, Y, const N: usize, const C: usize>(
+        &mut self,
+        net: &mut P,
+        data: Dataset<'_, T, N, Y>,
+        mut on_epoch: impl FnMut(&EpochStats<T>, &P),
+    ) -> Result<std::vec::Vec<EpochStats<T>>, Error>
+    where
+        T: Scalar,
+        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T>,
+        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+        O: Optimizer<T, P>,
+        Y: Target<C>,
+    {
+        use rand::SeedableRng;
+        for (i, y) in data.targets().iter().enumerate() {
+            y.one(i)?;
+        }
+        if B == 0 {
+            return Err(Error::ZeroBatchSize);
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
+        let mut order: std::vec::Vec<usize> = (0..data.len()).collect();
+        let mut grads = net.zeros_like();
+        let mut history = std::vec::Vec::with_capacity(self.epochs);
+        for epoch in 1..=self.epochs {
+            if self.shuffle == Shuffle::EveryEpoch || (self.shuffle == Shuffle::Once && epoch == 1)
+            {
+                crate::batch::shuffle(&mut order, &mut rng);
+            }
+            let stats = self.epoch(epoch, net, &mut grads, data, &order)?;
+            on_epoch(&stats, net);
+            history.push(stats);
+        }
+        Ok(history)
+    }
+
+    /// Loss and accuracy of `net` on `data` (in order, batches of `B`, no
+    /// update); `epoch` is 0 in the result.
+    ///
+    /// # Errors
+    /// [`Error::LabelOutOfRange`], [`Error::ZeroBatchSize`].
+    #[cfg(feature = "std")]
+    pub fn evaluate<T, P, Y, const N: usize, const C: usize>(
+        &self,
+        net: &P,
+        data: Dataset<'_, T, N, Y>,
+    ) -> Result<EpochStats<T>, Error>
+    where
+        T: Scalar,
+        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>>,
+        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+        Y: Target<C>,
+    {
+        let order: std::vec::Vec<usize> = (0..data.len()).collect();
+        let mut stats = EpochStats::new(0);
+        for batch in Batches::<T, N, Y, B>::new(data, &order)? {
+            let z = net.infer(&batch.x);
+            stats.add(&loss_rows(&z, &self.loss, &batch, |_| {})?);
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Dense, Sigmoid};
+    use rand::{SeedableRng, rngs::StdRng};
+
+    type Net = (Dense<f64, 2, 5>, Sigmoid, Dense<f64, 5, 3>);
+
+    fn net(seed: u64) -> Net {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (
+            Dense::xavier_uniform(&mut rng),
+            Sigmoid,
+            Dense::xavier_uniform(&mut rng),
+        )
+    }
+
+    fn data() -> (Vec<[f64; 2]>, Vec<usize>) {
+        let x = (0..13)
+            .map(|i| [(i as f64 * 0.7).sin() * 2.0, (i as f64 * 1.3).cos()])
+            .collect();
+        let y = (0..13).map(|i| i % 3).collect();
+        (x, y)
+    }
+
+    /// A padded batch (3 real rows of 8) gives bit for bit the loss and
+    /// gradients of the same 3 rows as a batch of 3 through the batch loss, for
+    /// both reductions; the 5 padding rows add nothing.
+    #[test]
+    fn padding_rows_change_neither_loss_nor_gradients() {
+        let (x, y) = data();
+        let ds = Dataset::new(&x, &y).unwrap();
+        let order = [4, 11, 7];
+        let n = net(3);
+        for lossf in [SoftmaxCrossEntropy::sum(), SoftmaxCrossEntropy::mean()] {
+            let padded = Batches::<f64, 2, usize, 8>::new(ds, &order)
+                .unwrap()
+                .next()
+                .unwrap();
+            assert_eq!(padded.len(), 3);
+            let mut g_pad = n.zeros_like();
+            let s = backprop(&n, &lossf, &padded, &mut g_pad).unwrap();
+
+            let exact = Batches::<f64, 2, usize, 3>::new(ds, &order)
+                .unwrap()
+                .next()
+                .unwrap();
+            let (z, cache) = n.forward(&exact.x);
+            let labels = Labels::<3, 3>::new(exact.y).unwrap();
+            let (l, dz) = lossf.loss_and_grad(&z, &labels);
+            let mut g_exact = n.zeros_like();
+            n.backward(&cache, &dz, &mut g_exact);
+
+            assert_eq!(s.loss, l);
+            assert_eq!(s.len, 3);
+            for k in 0..<Net as Params<f64>>::TENSORS {
+                assert_eq!(
+                    g_pad.tensor(k).unwrap().data,
+                    g_exact.tensor(k).unwrap().data
+                );
+            }
+            assert!(g_pad.tensor(0).unwrap().data.iter().any(|&g| g != 0.0));
+        }
+    }
+
+    #[test]
+    fn every_sample_is_used_once_per_epoch() {
+        let (x, y) = data();
+        let mut n = net(1);
+        let mut t = Training::new(SoftmaxCrossEntropy::sum(), crate::optim::Sgd::new(0.0))
+            .batch::<5>()
+            .epochs(3);
+        let h = t
+            .fit(&mut n, Dataset::new(&x, &y).unwrap(), |_, _| {})
+            .unwrap();
+        // Learning rate 0: the weights never change, so each epoch's summed loss
+        // is the loss of the whole data set in one batch.
+        let (z, _) = Layer::<Matrix<f64, 13, 2>>::forward(&n, &Matrix::from_fn(|r, c| x[r][c]));
+        let mut labels = [0; 13];
+        labels.copy_from_slice(&y);
+        let whole: f64 =
+            SoftmaxCrossEntropy::sum().loss(&z, &Labels::<13, 3>::new(labels).unwrap());
+        for e in &h {
+            assert_eq!((e.examples, e.batches), (13, 3));
+            assert!(
+                (e.total_loss - whole).abs() < 1e-12,
+                "{} vs {whole}",
+                e.total_loss
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_label_is_an_error_before_training() {
+        let x = [[0.0f64; 2]; 3];
+        let y = [0usize, 3, 1];
+        let mut n = net(0);
+        let before = n;
+        let mut t = Training::new(SoftmaxCrossEntropy::sum(), crate::optim::Sgd::new(0.1));
+        let e = t
+            .fit(&mut n, Dataset::new(&x, &y).unwrap(), |_, _| {})
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "label 3 at row 1 is out of range: there are 3 classes (0..=2)"
+        );
+        assert_eq!(n, before);
+    }
+
+    /// A NaN input in the third batch stops training at epoch 1, batch 3, with
+    /// the weights reached after batches 1 and 2 (checked against training on
+    /// those 4 rows alone).
+    #[test]
+    fn non_finite_loss_stops_with_epoch_and_batch_and_keeps_weights() {
+        let (mut x, y) = data();
+        x[5][1] = f64::NAN;
+        let sgd = crate::optim::Sgd::new(0.1);
+        let mut n = net(2);
+        let mut t = Training::new(SoftmaxCrossEntropy::sum(), sgd)
+            .batch::<2>()
+            .epochs(4)
+            .shuffle(Shuffle::Never);
+        let e = t
+            .fit(&mut n, Dataset::new(&x, &y).unwrap(), |_, _| {})
+            .unwrap_err();
+        assert_eq!(
+            e,
+            Error::NonFinite {
+                epoch: 1,
+                batch: 3,
+                tensor: None
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "training stopped at epoch 1, batch 3: the loss is not finite (weights kept from before this batch)"
+        );
+        let mut want = net(2);
+        Training::new(SoftmaxCrossEntropy::sum(), sgd)
+            .batch::<2>()
+            .shuffle(Shuffle::Never)
+            .fit(
+                &mut want,
+                Dataset::new(&x[..4], &y[..4]).unwrap(),
+                |_, _| {},
+            )
+            .unwrap();
+        assert_eq!(n, want);
+        assert_ne!(n, net(2));
+    }
+
+    /// A loss whose value is finite but whose gradient is infinite for one class.
+    #[derive(Clone, Copy)]
+    struct InfGrad;
+    impl Loss<Matrix<f64, 1, 3>, Labels<1, 3>> for InfGrad {
+        type Value = f64;
+        fn loss(&self, _: &Matrix<f64, 1, 3>, _: &Labels<1, 3>) -> f64 {
+            1.0
+        }
+        fn loss_and_grad(
+            &self,
+            _: &Matrix<f64, 1, 3>,
+            y: &Labels<1, 3>,
+        ) -> (f64, Matrix<f64, 1, 3>) {
+            let g = if y.as_array()[0] == 2 {
+                f64::INFINITY
+            } else {
+                0.5
+            };
+            (1.0, Matrix::splat(g))
+        }
+    }
+    impl Reduced for InfGrad {
+        fn reduction(&self) -> Reduction {
+            Reduction::Sum
+        }
+    }
+
+    #[test]
+    fn non_finite_gradient_names_the_tensor_and_keeps_weights() {
+        let (x, y) = data(); // row 2 is the first of class 2
+        let mut n = net(4);
+        let mut t = Training::new(InfGrad, crate::optim::Sgd::new(0.1))
+            .batch::<2>()
+            .epochs(2)
+            .shuffle(Shuffle::Never);
+        let e = t
+            .fit(&mut n, Dataset::new(&x, &y).unwrap(), |_, _| {})
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::NonFinite { epoch: 1, batch: 2, tensor: Some(name) } if name == "0.weight"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "training stopped at epoch 1, batch 2: the gradient of 0.weight is not finite (weights kept from before this batch)"
+        );
+        assert!(n.tensor(0).unwrap().data.iter().all(|w| w.is_finite()));
+    }
+}
