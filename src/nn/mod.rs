@@ -68,7 +68,7 @@ mod softmax;
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
-pub use flatten::Flatten;
+pub use flatten::{Flatten, Unflatten};
 pub use net::{Builder, ImageShape, Net, Push, image_input, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
