@@ -514,6 +514,40 @@ mod tests {
         grad_k5_s2_p2_f32: f32, N=1 C=2 H=8 W=6 F=2 K=5 S=2 P=2;
     }
 
+    /// The compile-time arithmetic over its whole documented range: every
+    /// input number up to 1024, computed sizes up to 16384.
+    #[test]
+    fn compile_time_sizes_cover_the_supported_range() {
+        fn conv_out<
+            const N: usize,
+            const K: usize,
+            const S: usize,
+            const P: usize,
+            const O: usize,
+        >() -> usize
+        where
+            Check: ConvOut<N, K, S, P, Out = Dim<O>>,
+        {
+            O
+        }
+        fn flat<const C: usize, const H: usize, const W: usize, const L: usize>() -> usize
+        where
+            Check: crate::shape::FlatSize<C, H, W, Out = Dim<L>>,
+        {
+            L
+        }
+        assert_eq!(conv_out::<1024, 3, 1, 1, _>(), 1024);
+        assert_eq!(conv_out::<1024, 1024, 1, 0, _>(), 1);
+        assert_eq!(conv_out::<1, 1, 1024, 0, _>(), 1);
+        assert_eq!(conv_out::<1000, 7, 3, 1024, _>(), (1000 + 2048 - 7) / 3 + 1);
+        assert_eq!(conv_out::<3, 5, 1, 1, _>(), 1);
+        assert_eq!(flat::<16, 28, 28, _>(), 12544);
+        assert_eq!(flat::<1024, 4, 4, _>(), 16384);
+        assert_eq!(flat::<1, 1, 1, _>(), 1);
+        assert_eq!(flat::<0, 7, 7, _>(), 0);
+        assert_eq!(flat::<17, 31, 29, _>(), 17 * 31 * 29);
+    }
+
     #[test]
     fn valid_ranges_clip_the_padding() {
         // 4 inputs, k 3, s 2, p 1: outputs 0..2; offset 0 reads input 2a - 1,
