@@ -14,6 +14,7 @@
 use core::fmt;
 use core::ops::{Index, IndexMut};
 
+use crate::nn::Recast;
 use crate::{Elements, Scalar};
 
 /// A batch of `N` images with `C` channels of `H x W` pixels, stored inline as
@@ -188,6 +189,17 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize>
     #[must_use]
     pub fn cast<U: Scalar>(&self) -> Images<U, N, C, H, W> {
         self.map(|v| U::from_f64(v.as_f64()))
+    }
+}
+
+/// The same images over another float type (what the gradient checker uses to
+/// build its f64 reference input).
+impl<T: Scalar, U: Scalar, const N: usize, const C: usize, const H: usize, const W: usize>
+    Recast<U> for Images<T, N, C, H, W>
+{
+    type Output = Images<U, N, C, H, W>;
+    fn recast(&self) -> Images<U, N, C, H, W> {
+        self.cast()
     }
 }
 
