@@ -134,8 +134,8 @@ pub mod dim_table;
 /// every number is at most 1024.
 #[diagnostic::on_unimplemented(
     message = "a {K}x{K} convolution with stride {S} and padding {P} cannot be applied to an input of size {N}",
-    label = "kernel size {K} does not fit the padded input size {N} + 2*{P}",
-    note = "the padded input size N + 2*P must be at least the kernel size K, the kernel and stride must be non-zero, and every size must be at most 1024"
+    label = "kernel size {K} must fit the padded input size {N} + 2*{P}, and every size must be at most 1024",
+    note = "the output size is (N + 2*P - K) / S + 1: it needs K <= N + 2*P, K >= 1 and S >= 1"
 )]
 pub trait ConvOut<const N: usize, const K: usize, const S: usize, const P: usize> {
     /// `Dim<(N + 2P - K) / S + 1>`.
@@ -173,8 +173,8 @@ where
 /// along an input side of size `N`, computed at compile time.
 #[diagnostic::on_unimplemented(
     message = "a {K}x{K} pooling window with stride {S} cannot be applied to an input of size {N}",
-    label = "window size {K} does not fit the input size {N}",
-    note = "the input size must be at least the window size, the window and stride must be non-zero, and every size must be at most 1024"
+    label = "window size {K} must fit the input size {N}, and every size must be at most 1024",
+    note = "the output size is (N - K) / S + 1: it needs K <= N, K >= 1 and S >= 1"
 )]
 pub trait PoolOut<const N: usize, const K: usize, const S: usize> {
     /// `Dim<(N - K) / S + 1>`.
