@@ -194,8 +194,8 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize>
 
 /// The same images over another float type (what the gradient checker uses to
 /// build its f64 reference input).
-impl<T: Scalar, U: Scalar, const N: usize, const C: usize, const H: usize, const W: usize>
-    Recast<U> for Images<T, N, C, H, W>
+impl<T: Scalar, U: Scalar, const N: usize, const C: usize, const H: usize, const W: usize> Recast<U>
+    for Images<T, N, C, H, W>
 {
     type Output = Images<U, N, C, H, W>;
     fn recast(&self) -> Images<U, N, C, H, W> {

@@ -208,22 +208,53 @@ where
     }
 }
 
+/// `Checked` for a pooling layer: `Self` once the window fits both sides.
+type PoolChecked<L, const H: usize, const W: usize, const K: usize, const S: usize> =
+    <Check as PoolOut<W, K, S>>::Same<<Check as PoolOut<H, K, S>>::Same<L>>;
+
+impl<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+> Connect<Images<T, N, C, H, W>> for MaxPool2d<K, S>
+where
+    Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
+    PoolChecked<Self, H, W, K, S>: Layer<Images<T, N, C, H, W>>,
+{
+    type Checked = PoolChecked<Self, H, W, K, S>;
+    #[inline(always)]
+    fn connect(self) -> Self::Checked {
+        <Check as PoolOut<W, K, S>>::same(<Check as PoolOut<H, K, S>>::same(self))
+    }
+}
+
+impl<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+> Connect<Images<T, N, C, H, W>> for AvgPool2d<K, S>
+where
+    Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
+    PoolChecked<Self, H, W, K, S>: Layer<Images<T, N, C, H, W>>,
+{
+    type Checked = PoolChecked<Self, H, W, K, S>;
+    #[inline(always)]
+    fn connect(self) -> Self::Checked {
+        <Check as PoolOut<W, K, S>>::same(<Check as PoolOut<H, K, S>>::same(self))
+    }
+}
+
+/// The parameter-free parts shared by both pooling layers.
 macro_rules! pool_common {
     ($($pool:ident),*) => {$(
-        impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize, const K: usize, const S: usize>
-            Connect<Images<T, N, C, H, W>> for $pool<K, S>
-        where
-            Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
-            <Check as PoolOut<W, K, S>>::Same<<Check as PoolOut<H, K, S>>::Same<Self>>:
-                Layer<Images<T, N, C, H, W>>,
-        {
-            type Checked = <Check as PoolOut<W, K, S>>::Same<<Check as PoolOut<H, K, S>>::Same<Self>>;
-            #[inline(always)]
-            fn connect(self) -> Self::Checked {
-                <Check as PoolOut<W, K, S>>::same(<Check as PoolOut<H, K, S>>::same(self))
-            }
-        }
-
         impl<T: Scalar, const K: usize, const S: usize> Params<T> for $pool<K, S> {
             const TENSORS: usize = 0;
             const PARAMS: usize = 0;
