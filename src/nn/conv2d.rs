@@ -95,6 +95,35 @@ impl<T: Scalar, const C: usize, const F: usize, const K: usize, const S: usize, 
         layer
     }
 
+    /// All zeros, on the heap (for filter banks too large for a debug-build
+    /// stack; a `Box<Conv2d<..>>` is a layer, see [`nn`](crate::nn)). Built in a
+    /// frame of its own.
+    ///
+    /// ```
+    /// use stackgrad::nn::{image_input, Conv2d, Relu};
+    /// let net = image_input::<3, 8, 8>()
+    ///     .then(Conv2d::<f32, 3, 64, 5, 1, 2>::boxed_zeros())
+    ///     .then(Relu)
+    ///     .build();
+    /// # let _ = net;
+    /// ```
+    #[cfg(feature = "std")]
+    #[inline(never)]
+    #[must_use]
+    pub fn boxed_zeros() -> std::boxed::Box<Self> {
+        std::boxed::Box::new(Self::zeros())
+    }
+
+    /// Weights drawn by `init` on the heap (see [`boxed_zeros`](Self::boxed_zeros)).
+    #[cfg(feature = "std")]
+    #[inline(never)]
+    #[must_use]
+    pub fn boxed_init<R: Rng + ?Sized>(init: Init, rng: &mut R) -> std::boxed::Box<Self> {
+        let mut layer = Self::boxed_zeros();
+        init.fill(layer.weights_mut(), C * K * K, F * K * K, rng);
+        layer
+    }
+
     /// [`Init::XavierUniform`] weights, zero biases.
     #[must_use]
     pub fn xavier_uniform<R: Rng + ?Sized>(rng: &mut R) -> Self {
@@ -308,6 +337,33 @@ impl<
     const S: usize,
     const P: usize,
 > Connect<Images<T, N, CI, H, W>> for Conv2d<T, C, F, K, S, P>
+where
+    Check: ChannelsMatch<CI, C> + ConvOut<H, K, S, P> + ConvOut<W, K, S, P>,
+    ConvChecked<Self, CI, C, H, W, K, S, P>: Layer<Images<T, N, CI, H, W>>,
+{
+    type Checked = ConvChecked<Self, CI, C, H, W, K, S, P>;
+    #[inline(always)]
+    fn connect(self) -> Self::Checked {
+        <Check as ConvOut<W, K, S, P>>::same(<Check as ConvOut<H, K, S, P>>::same(
+            <Check as ChannelsMatch<CI, C>>::same(self),
+        ))
+    }
+}
+
+/// A boxed convolution is checked like an inline one, without leaving the heap.
+#[cfg(feature = "std")]
+impl<
+    T: Scalar,
+    const N: usize,
+    const CI: usize,
+    const H: usize,
+    const W: usize,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> Connect<Images<T, N, CI, H, W>> for std::boxed::Box<Conv2d<T, C, F, K, S, P>>
 where
     Check: ChannelsMatch<CI, C> + ConvOut<H, K, S, P> + ConvOut<W, K, S, P>,
     ConvChecked<Self, CI, C, H, W, K, S, P>: Layer<Images<T, N, CI, H, W>>,
