@@ -185,7 +185,7 @@ impl<'a, T, const N: usize, Y, const B: usize> Batches<'a, T, N, Y, B> {
 
     /// Number of batches: `ceil(order.len() / B)`.
     #[must_use]
-    pub fn count(order_len: usize) -> usize {
+    pub fn batch_count(order_len: usize) -> usize {
         order_len.div_ceil(B.max(1))
     }
 }
@@ -213,7 +213,7 @@ impl<T: Scalar, const N: usize, Y: Copy, const B: usize> Iterator for Batches<'_
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = Self::count(self.order.len().saturating_sub(self.pos));
+        let n = Self::batch_count(self.order.len().saturating_sub(self.pos));
         (n, Some(n))
     }
 }

@@ -72,6 +72,73 @@ pub enum Error {
         /// What is wrong.
         message: std::string::String,
     },
+    /// The gradient checker was given a network with no parameters, or one whose
+    /// every parameter gradient is zero both ways: a check that compares nothing
+    /// must not pass.
+    NothingToCheck,
+    /// A tensor's gradient is zero both by backprop and by central differences,
+    /// yet the loss changes when the tensor changes: the step is too small, or
+    /// the parameters sit at a stationary point (a perfect fit), where a missing
+    /// gradient and a correct zero look the same. The check would pass vacuously.
+    VacuousGradient {
+        /// The tensor (`"0.weight"`, or `"input"`).
+        tensor: crate::nn::ParamName,
+    },
+    /// The network has more parameter tensors than a gradient-check report holds.
+    TooManyTensors {
+        /// Tensors to report (parameters plus the input).
+        tensors: usize,
+        /// What the report holds.
+        capacity: usize,
+    },
+    /// A weights file lacks a tensor the network has.
+    #[cfg(feature = "std")]
+    MissingTensor {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name (`"0.weight"`).
+        name: std::string::String,
+    },
+    /// A weights file holds a tensor the network does not have.
+    #[cfg(feature = "std")]
+    UnexpectedTensor {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+    },
+    /// A tensor in a weights file has another shape than the network's.
+    #[cfg(feature = "std")]
+    TensorShape {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The network's shape.
+        expected: std::vec::Vec<usize>,
+        /// The file's shape.
+        found: std::vec::Vec<usize>,
+    },
+    /// A tensor in a weights file has another element type than the network's.
+    #[cfg(feature = "std")]
+    TensorDtype {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The network's type (`"F32"`, `"F64"`).
+        expected: &'static str,
+        /// The file's type.
+        found: std::string::String,
+    },
+    /// A file ends before the data its header announces.
+    #[cfg(feature = "std")]
+    Truncated {
+        /// The file.
+        path: std::string::String,
+        /// What is missing.
+        message: std::string::String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -118,6 +185,53 @@ impl fmt::Display for Error {
                 column,
                 message,
             } => write!(f, "{path}, line {line}, column {column}: {message}"),
+            Error::NothingToCheck => f.write_str(
+                "nothing to compare: the network has no parameters, or every parameter \
+                 gradient is zero both by backprop and by central differences",
+            ),
+            Error::VacuousGradient { tensor } => write!(
+                f,
+                "the gradient of {tensor} is zero both by backprop and by central differences, \
+                 but the loss depends on it: the check would pass vacuously (the step is too small, \
+                 or the parameters sit at a stationary point; check at another point)"
+            ),
+            Error::TooManyTensors { tensors, capacity } => write!(
+                f,
+                "{tensors} tensors to check but a report holds {capacity}: use `GradCheck::check_each`"
+            ),
+            #[cfg(feature = "std")]
+            Error::MissingTensor { path, name } => {
+                write!(f, "{path}: no tensor named {name:?} (the network has one)")
+            }
+            #[cfg(feature = "std")]
+            Error::UnexpectedTensor { path, name } => {
+                write!(
+                    f,
+                    "{path}: tensor {name:?} is not a parameter of the network"
+                )
+            }
+            #[cfg(feature = "std")]
+            Error::TensorShape {
+                path,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{path}: tensor {name:?} has shape {found:?} but the network expects {expected:?}"
+            ),
+            #[cfg(feature = "std")]
+            Error::TensorDtype {
+                path,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{path}: tensor {name:?} has dtype {found} but the network expects {expected}"
+            ),
+            #[cfg(feature = "std")]
+            Error::Truncated { path, message } => write!(f, "{path} is truncated: {message}"),
         }
     }
 }

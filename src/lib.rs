@@ -9,6 +9,13 @@
 //! - [`loss`] has the losses (squared error, softmax and binary cross-entropy),
 //!   each returning its value and gradient.
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
+//! - [`batch`], [`optim`] and [`train`] train networks: seeded mini-batches,
+//!   SGD/momentum/Adam, and a loop with per-epoch loss and accuracy; `data`
+//!   loads the bundled digits and `io` saves and loads safetensors weights
+//!   (both with the `std` feature).
+//! - [`gradcheck`] checks every backward pass against central differences, per
+//!   parameter tensor, with a verdict that names the tensor, the worst element
+//!   and, where it can, the bug (sign, 1/N, transposition).
 //!
 //! Forward and backward passes use static caches and allocate nothing.
 //!
@@ -43,10 +50,14 @@
 extern crate std;
 
 pub mod batch;
+#[cfg(feature = "std")]
 pub mod data;
 mod error;
+pub mod gradcheck;
 mod image;
 pub mod init;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod loss;
 mod matrix;
 pub mod nn;

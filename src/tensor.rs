@@ -14,12 +14,16 @@ use crate::{Matrix, Scalar};
 /// m.elems_mut()[3] = 1.0;
 /// assert_eq!(m[(1, 1)], 1.0);
 /// assert_eq!(<Matrix<f32, 2, 2> as Elements>::LEN, 4);
+/// assert_eq!(<Matrix<f32, 2, 3> as Elements>::DIMS, &[2, 3]);
 /// ```
 pub trait Elements: Copy {
     /// The element type.
     type Elem: Scalar;
     /// The number of elements.
     const LEN: usize;
+    /// The logical dimensions, outermost first (their product is `LEN`); a
+    /// matrix is `[R, C]`. Reports use it to show multi-indices. Default `[LEN]`.
+    const DIMS: &'static [usize] = &[Self::LEN];
     /// All elements, in storage order.
     fn elems(&self) -> &[Self::Elem];
     /// All elements, mutably.
@@ -29,6 +33,7 @@ pub trait Elements: Copy {
 impl<T: Scalar, const R: usize, const C: usize> Elements for Matrix<T, R, C> {
     type Elem = T;
     const LEN: usize = R * C;
+    const DIMS: &'static [usize] = &[R, C];
     #[inline(always)]
     fn elems(&self) -> &[T] {
         self.as_slice()

@@ -150,7 +150,7 @@ pub enum Shuffle {
 /// Loss and accuracy over one epoch (or one evaluation pass).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EpochStats<T> {
-    /// The epoch, counted from 1 (0 for [`Training::evaluate`]).
+    /// The epoch, counted from 1 (0 for `Training::evaluate`).
     pub epoch: usize,
     /// The sum over the epoch's batches of each batch's loss, as the loss
     /// reduces it (notebook 001's `total_loss`; for a `Sum` loss, the sum over
@@ -218,6 +218,27 @@ pub struct BatchStats<T> {
 /// gradients into `grads` (overwriting them) and returns the batch's loss and
 /// accuracy. Padding rows contribute nothing (module docs, steps 1–4). No update
 /// and no finiteness check; [`Training`] does both.
+///
+/// ```
+/// use stackgrad::batch::{Batches, Dataset};
+/// use stackgrad::loss::SoftmaxCrossEntropy;
+/// use stackgrad::nn::{Dense, Params};
+/// use stackgrad::train::backprop;
+/// let x = [[1.0f64, 0.0], [0.0, 1.0], [1.0, 1.0]];
+/// let y = [0usize, 1, 1];
+/// let net = Dense::<f64, 2, 2>::zeros();
+/// // One batch of 4 rows: 3 real, 1 padding.
+/// let batch = Batches::<_, _, _, 4>::new(Dataset::new(&x, &y)?, &[0, 1, 2])?.next().unwrap();
+/// let mut grads = net.zeros_like();
+/// let stats = backprop(&net, &SoftmaxCrossEntropy::sum(), &batch, &mut grads)?;
+/// // Zero logits: each example's loss is ln 2, its output gradient ±1/2.
+/// assert!((stats.loss - 3.0 * 2f64.ln()).abs() < 1e-15);
+/// assert_eq!((stats.len, stats.correct), (3, Some(1))); // ties go to class 0
+/// // Rows (class 0, 1, 1) give bias gradients (-½, ½), (½, -½), (½, -½); the
+/// // padding row (a copy of class 0) would cancel one of them if it counted.
+/// assert_eq!(grads.bias, [0.5, -0.5]);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::LabelOutOfRange`] for a class index `>= C` (the data-set row named).
@@ -289,7 +310,8 @@ fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
 }
 
 /// A training configuration: loss, optimizer, batch size `B`, epochs, seed and
-/// shuffling. Run it with [`fit`](Training::fit).
+/// shuffling. Run it with `fit` (feature `std`) or epoch by epoch with
+/// [`epoch`](Training::epoch).
 #[derive(Debug, Clone)]
 pub struct Training<Lo, O, const B: usize = 1> {
     /// The loss.
@@ -361,7 +383,6 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
     /// # Errors
     /// [`Error::NonFinite`] (weights left as before the offending batch),
     /// [`Error::BatchOrder`], [`Error::LabelOutOfRange`].
-    #[allow(clippy::too_many_arguments)]
     pub fn epoch<T, P, Y, const N: usize, const C: usize>(
         &mut self,
         epoch: usize,
@@ -431,7 +452,7 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
         let mut order: std::vec::Vec<usize> = (0..data.len()).collect();
         let mut grads = net.zeros_like();
-        let mut history = std::vec::Vec::with_capacity(self.epochs);
+        let mut history = std::vec::Vec::new(); // not with_capacity(epochs): any epoch count is valid
         for epoch in 1..=self.epochs {
             if self.shuffle == Shuffle::EveryEpoch || (self.shuffle == Shuffle::Once && epoch == 1)
             {
@@ -669,5 +690,33 @@ mod tests {
             "training stopped at epoch 1, batch 2: the gradient of 0.weight is not finite (weights kept from before this batch)"
         );
         assert!(n.tensor(0).unwrap().data.iter().all(|w| w.is_finite()));
+    }
+
+    /// Regression targets (`[T; C]` rows) with both squared errors: a linear
+    /// layer fits `y = 2x + 1` exactly (the least-squares solution), and no
+    /// accuracy is reported.
+    #[test]
+    fn regression_targets_fit_a_line() {
+        let x: Vec<[f64; 1]> = (0..10).map(|i| [i as f64 / 5.0 - 1.0]).collect();
+        let y: Vec<[f64; 1]> = x.iter().map(|v| [2.0 * v[0] + 1.0]).collect();
+        let data = Dataset::new(&x, &y).unwrap();
+        let mut a = Dense::<f64, 1, 1>::zeros();
+        let h = Training::new(HalfSquaredError, crate::optim::Sgd::new(0.05))
+            .batch::<4>()
+            .epochs(300)
+            .fit(&mut a, data, |_, _| {})
+            .unwrap();
+        let mut b = Dense::<f64, 1, 1>::zeros();
+        Training::new(MeanSquaredError, crate::optim::Momentum::new(0.05, 0.9))
+            .batch::<3>()
+            .epochs(300)
+            .fit(&mut b, data, |_, _| {})
+            .unwrap();
+        for l in [a, b] {
+            assert!((l.weight[(0, 0)] - 2.0).abs() < 1e-9, "{:?}", l);
+            assert!((l.bias[0] - 1.0).abs() < 1e-9, "{:?}", l);
+        }
+        assert_eq!(h[299].accuracy(), None);
+        assert!(h[299].total_loss < 1e-18);
     }
 }

@@ -13,7 +13,7 @@
 
 use core::fmt::Debug;
 
-use super::{Connect, Layer};
+use super::{Connect, Layer, Pattern};
 use crate::{Elements, Scalar};
 
 /// An element-wise function `f` with its derivative `df`, expressed through the
@@ -23,6 +23,9 @@ pub trait Activation: Copy + Default + Debug {
     fn f<T: Scalar>(x: T) -> T;
     /// `f'(x)` where `y = f(x)`.
     fn df<T: Scalar>(y: T) -> T;
+    /// Whether `f` is piecewise linear (ReLU): its layer then writes the slope
+    /// `df` of every element into the [`Pattern`] used to detect kinks.
+    const PIECEWISE_LINEAR: bool = false;
 }
 
 /// Numerically stable logistic function `σ(x) = 1 / (1 + e^-x)`.
@@ -123,6 +126,7 @@ impl Activation for Tanh {
 pub struct Relu;
 
 impl Activation for Relu {
+    const PIECEWISE_LINEAR: bool = true;
     #[inline(always)]
     fn f<T: Scalar>(x: T) -> T {
         if x < T::zero() { T::zero() } else { x }
@@ -163,6 +167,16 @@ macro_rules! activation_layers {
                     *d *= <$act as Activation>::df(y);
                 }
                 dx
+            }
+
+            // A piecewise-linear activation records the slope (the piece) of each element.
+            #[inline]
+            fn pattern(&self, y: &X, pattern: &mut Pattern) {
+                if <$act as Activation>::PIECEWISE_LINEAR {
+                    for &y in y.elems() {
+                        pattern.write(<$act as Activation>::df(y).as_f64().to_bits());
+                    }
+                }
             }
         }
 

@@ -38,6 +38,7 @@
 //! | layer | input | output | parameters |
 //! |---|---|---|---|
 //! | [`Dense<T, I, O>`](Dense) | `B x I` | `B x O` | `weight: I x O`, `bias: O` |
+//! | [`Linear<T, I, O>`](Linear) (no bias) | `B x I` | `B x O` | `weight: I x O` |
 //! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | `B x N` | `B x N` | none |
 //! | [`Softmax`] | `B x N` | `B x N` (rows sum to 1) | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
@@ -57,21 +58,27 @@ mod activation;
 mod boxed;
 mod conv2d;
 mod dense;
+mod flat;
 mod flatten;
+mod linear;
 mod net;
 #[cfg(test)]
 mod numgrad;
 mod params;
+mod pattern;
 mod pool;
 mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
+pub use flat::{Flat, FlatParams};
 pub use flatten::{Flatten, Unflatten};
+pub use linear::Linear;
 pub use net::{Builder, ImageShape, Net, Push, image_input, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
@@ -107,6 +114,17 @@ pub trait Layer<In>: Sized {
     /// Back-propagates `dy = ∂L/∂output`: writes `∂L/∂θ` for each parameter `θ`
     /// into the matching field of `grads` (overwriting it) and returns `∂L/∂x`.
     fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In;
+
+    /// Writes which linear piece the forward pass took into `pattern` (see
+    /// [`Pattern`]): ReLU writes the sign of every output, max-pooling the argmax
+    /// of every window. The gradient checker reports a coordinate whose pattern
+    /// differs between `θ - h`, `θ` and `θ + h` as a kink, not a failure.
+    /// Smooth layers keep this default, which writes nothing; networks call it
+    /// on every layer in order.
+    #[inline]
+    fn pattern(&self, cache: &Self::Cache, pattern: &mut Pattern) {
+        let _ = (cache, pattern);
+    }
 }
 
 /// Checks, where a network is built, that a layer accepts the previous layer's

@@ -11,7 +11,7 @@
 
 use core::marker::PhantomData;
 
-use super::{Connect, Layer, Params, Recast, Tensor, TensorMut};
+use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::{Images, Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
@@ -86,6 +86,10 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
     #[inline]
     fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
         self.layers.backward(cache, dy, &mut grads.layers)
+    }
+    #[inline]
+    fn pattern(&self, cache: &L::Cache, pattern: &mut Pattern) {
+        self.layers.pattern(cache, pattern);
     }
 }
 
@@ -293,6 +297,11 @@ macro_rules! tuple_network {
                 let d = self.$li.backward(&cache.$li, dy, &mut grads.$li);
                 $(let d = self.$ri.backward(&cache.$ri, &d, &mut grads.$ri);)*
                 d
+            }
+
+            #[inline]
+            fn pattern(&self, cache: &Self::Cache, pattern: &mut Pattern) {
+                $(self.$pi.pattern(&cache.$pi, pattern);)+
             }
         }
 
