@@ -208,6 +208,7 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize> 
 {
     type Elem = T;
     const LEN: usize = N * C * H * W;
+    const DIMS: &'static [usize] = &[N, C, H, W];
     #[inline(always)]
     fn elems(&self) -> &[T] {
         self.as_slice()

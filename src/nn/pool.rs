@@ -11,7 +11,7 @@
 //!
 //! With `S < K` windows overlap and the input gradient sums over them.
 
-use super::{Connect, Layer, Params, Recast, Tensor, TensorMut};
+use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::shape::{Check, Dim, PoolOut};
 use crate::{Images, Scalar};
 
@@ -134,6 +134,21 @@ where
             }
         }
         dx
+    }
+
+    // The piece a max-pooling output is on is the position of its window's
+    // maximum: a perturbation that moves it is a kink (see `Pattern`).
+    fn pattern(&self, x: &Images<T, N, C, H, W>, pattern: &mut Pattern) {
+        for xn in x.as_array() {
+            for xc in xn {
+                for a in 0..OH {
+                    for b in 0..OW {
+                        let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
+                        pattern.write((i * W + j) as u64);
+                    }
+                }
+            }
+        }
     }
 }
 
