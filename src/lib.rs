@@ -6,6 +6,9 @@
 //! - [`nn`] has the layers ([`Dense`](nn::Dense), activations, [`Softmax`](nn::Softmax))
 //!   and their composition into networks, checked where they are built: a layer
 //!   that does not fit is a compile error that names the numbers.
+//! - [`Images<T, N, C, H, W>`](Images) is a batch of `N` images (NCHW, inline);
+//!   [`nn`] has [`Conv2d`](nn::Conv2d), pooling and [`Flatten`](nn::Flatten),
+//!   whose output sizes are computed at compile time ([`shape`]).
 //! - [`loss`] has the losses (squared error, softmax and binary cross-entropy),
 //!   each returning its value and gradient.
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
