@@ -167,13 +167,12 @@ fn main() {
     }
     // Fresh points from the same clusters (a different seed than training).
     let (x, y) = sample(250, 2024);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    let correct = x
-        .iter()
-        .zip(&y)
-        .filter(|&(p, &c)| classify(*p) == c)
-        .count();
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let (correct, allocations) = counting_alloc::allocations(|| {
+        x.iter()
+            .zip(&y)
+            .filter(|&(p, &c)| classify(*p) == c)
+            .count()
+    });
     println!(
         "network size: {} bytes, in a static",
         std::mem::size_of::<Classifier>()
