@@ -7,9 +7,6 @@
 //!
 //! Run: `cargo run --release --example 07_embedded_inference [-- --retrain]`
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use stackgrad::Matrix;
 use stackgrad::nn::{Dense, Net, Tanh};
 
@@ -82,21 +79,9 @@ fn classify(point: [f32; 2]) -> usize {
     logits.row_argmax()[0]
 }
 
-/// Counts heap allocations, to show that `classify` makes none.
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-// SAFETY: forwards to the system allocator with the caller's arguments.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+/// Counts heap allocations, to show that `classify` makes none (the tests' counting allocator).
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 /// Notebook 001's clusters: (mean, variance) per feature, one per class.
 const CLUSTERS: [([f64; 2], [f64; 2]); 4] = [
@@ -182,13 +167,12 @@ fn main() {
     }
     // Fresh points from the same clusters (a different seed than training).
     let (x, y) = sample(250, 2024);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    let correct = x
-        .iter()
-        .zip(&y)
-        .filter(|&(p, &c)| classify(*p) == c)
-        .count();
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let (correct, allocations) = counting_alloc::allocations(|| {
+        x.iter()
+            .zip(&y)
+            .filter(|&(p, &c)| classify(*p) == c)
+            .count()
+    });
     println!(
         "network size: {} bytes, in a static",
         std::mem::size_of::<Classifier>()

@@ -19,9 +19,14 @@ mkdir -p fuzz/corpus/digits_loader
 # (gzip stops with SIGPIPE when head has its rows: not an error here.)
 (gzip -dc data/digits.csv.gz || true) | head -n 3 > fuzz/corpus/digits_loader/three_rows.csv
 
+mkdir -p fuzz/corpus/weights_loader
+if ! ls target/interop/*.safetensors >/dev/null 2>&1; then
+    cargo run --release --example 06_weights_interop >/dev/null
+fi
+cp target/interop/*.safetensors fuzz/corpus/weights_loader/
+
 targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^stackgrad-fuzz$')
 for target in $targets; do
-    if [ -x "scripts/fuzz-seed-$target.sh" ]; then "scripts/fuzz-seed-$target.sh"; fi
     log=$(mktemp)
     cargo fuzz run -s none "$target" -- -max_total_time="$seconds" 2>&1 | tee "$log" | tail -n 3
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log")

@@ -90,3 +90,163 @@ impl<const B: usize, const C: usize> LabelShapeMatches<B, C, B, C> for Check {
         labels
     }
 }
+
+// ---------------------------------------------------------------------------
+// The typenum bridge: sizes computed at compile time (convolution, pooling,
+// flatten). Const generics cannot compute `(H + 2P - K) / S + 1` or `C * H * W`
+// in a type on stable Rust, so each const is lifted to a typenum integer
+// (`typenum::U<N>`, defined for 0..=1024), the arithmetic is done by typenum's
+// operator traits, and the result is mapped back to a const through the
+// generated table in `shape/dim_table.rs` (0..=16384). Each rule below is a
+// trait over the plain numbers, so a failure prints them; the impls are marked
+// `do_not_recommend` so that users never read typenum's `UInt<UInt<..>>`.
+// ---------------------------------------------------------------------------
+
+use core::ops::{Add, Div, Mul, Sub};
+use typenum::{Const, Diff, Prod, Quot, Sum, ToUInt, U, U1, U2};
+
+/// Largest size (convolution or pooling output, flattened `C * H * W`) that the
+/// compile-time shape arithmetic maps back to a const generic; the inputs of the
+/// arithmetic (heights, widths, channels, kernels, strides, paddings) go up to 1024.
+pub const MAX_COMPUTED_SIZE: usize = 16384;
+
+/// A dimension lifted to a type; the result of the compile-time shape arithmetic.
+#[derive(Debug, Clone, Copy)]
+pub struct Dim<const N: usize>;
+
+/// Maps a typenum unsigned integer back to [`Dim<N>`] (generated table, 0..=16384).
+#[diagnostic::on_unimplemented(
+    message = "a computed size is larger than 16384, the largest size stackgrad's shape arithmetic maps back to a const generic",
+    note = "conv/pool output sizes and flattened sizes (C*H*W) must be at most 16384"
+)]
+pub trait ToDim {
+    /// `Dim<N>`.
+    type Dim;
+}
+
+#[rustfmt::skip]
+#[doc(hidden)]
+pub mod dim_table;
+
+/// The output size `(N + 2P - K) / S + 1` of a `K x K` convolution with stride
+/// `S` and zero padding `P` along an input side of size `N`, computed at compile
+/// time. Implemented for [`Check`] when `K >= 1`, `S >= 1`, `N + 2P >= K` and
+/// every number is at most 1024.
+#[diagnostic::on_unimplemented(
+    message = "a {K}x{K} convolution with stride {S} and padding {P} cannot be applied to an input of size {N}",
+    label = "kernel size {K} must fit the padded input size {N} + 2*{P}, and every size must be at most 1024",
+    note = "the output size is (N + 2*P - K) / S + 1: it needs K <= N + 2*P, K >= 1 and S >= 1"
+)]
+pub trait ConvOut<const N: usize, const K: usize, const S: usize, const P: usize> {
+    /// `Dim<(N + 2P - K) / S + 1>`.
+    type Out;
+    /// `X` itself when the convolution fits; unnameable otherwise (one error, no follow-ons).
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const N: usize, const K: usize, const S: usize, const P: usize> ConvOut<N, K, S, P> for Check
+where
+    Const<N>: ToUInt,
+    Const<K>: ToUInt,
+    Const<S>: ToUInt,
+    Const<P>: ToUInt,
+    U<K>: Sub<U1>,
+    U<P>: Mul<U2>,
+    U<N>: Add<Prod<U<P>, U2>>,
+    Sum<U<N>, Prod<U<P>, U2>>: Sub<U<K>>,
+    Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>: Div<U<S>>,
+    Quot<Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>, U<S>>: Add<U1>,
+    Sum<Quot<Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>, U<S>>, U1>: ToDim,
+{
+    type Out = <Sum<Quot<Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>, U<S>>, U1> as ToDim>::Dim;
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// The output size `(N - K) / S + 1` of a `K x K` pooling window with stride `S`
+/// along an input side of size `N`, computed at compile time.
+#[diagnostic::on_unimplemented(
+    message = "a {K}x{K} pooling window with stride {S} cannot be applied to an input of size {N}",
+    label = "window size {K} must fit the input size {N}, and every size must be at most 1024",
+    note = "the output size is (N - K) / S + 1: it needs K <= N, K >= 1 and S >= 1"
+)]
+pub trait PoolOut<const N: usize, const K: usize, const S: usize> {
+    /// `Dim<(N - K) / S + 1>`.
+    type Out;
+    /// `X` itself when the window fits; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const N: usize, const K: usize, const S: usize> PoolOut<N, K, S> for Check
+where
+    Check: ConvOut<N, K, S, 0>,
+{
+    type Out = <Check as ConvOut<N, K, S, 0>>::Out;
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// The flattened size `C * H * W` of a `C x H x W` image, computed at compile time.
+#[diagnostic::on_unimplemented(
+    message = "cannot flatten a {C} x {H} x {W} image: stackgrad's shape arithmetic supports flattened sizes up to 16384 and sides up to 1024",
+    label = "{C} x {H} x {W} is too large to flatten",
+    note = "reduce the image with a strided convolution or pooling before flattening"
+)]
+pub trait FlatSize<const C: usize, const H: usize, const W: usize> {
+    /// `Dim<C * H * W>`.
+    type Out;
+    /// `X` itself when the size is supported; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const C: usize, const H: usize, const W: usize> FlatSize<C, H, W> for Check
+where
+    Const<C>: ToUInt,
+    Const<H>: ToUInt,
+    Const<W>: ToUInt,
+    U<C>: Mul<U<H>>,
+    Prod<U<C>, U<H>>: Mul<U<W>>,
+    Prod<Prod<U<C>, U<H>>, U<W>>: ToDim,
+{
+    type Out = <Prod<Prod<U<C>, U<H>>, U<W>> as ToDim>::Dim;
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// A convolution receives as many channels as it expects.
+#[diagnostic::on_unimplemented(
+    message = "convolution expects {EXPECTED} input channels but the previous layer produces {GOT}",
+    label = "this layer takes {EXPECTED} channels, but receives {GOT}",
+    note = "the output channels of each layer must equal the input channels of the next convolution"
+)]
+pub trait ChannelsMatch<const GOT: usize, const EXPECTED: usize> {
+    /// `X` itself when the channel counts agree; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+impl<const N: usize> ChannelsMatch<N, N> for Check {
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}

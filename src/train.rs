@@ -558,6 +558,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")] // `fit` needs std
     fn every_sample_is_used_once_per_epoch() {
         let (x, y) = data();
         let mut n = net(1);
@@ -585,6 +586,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")] // `fit` needs std
     fn out_of_range_label_is_an_error_before_training() {
         let x = [[0.0f64; 2]; 3];
         let y = [0usize, 3, 1];
@@ -605,6 +607,7 @@ mod tests {
     /// the weights reached after batches 1 and 2 (checked against training on
     /// those 4 rows alone).
     #[test]
+    #[cfg(feature = "std")] // `fit` needs std
     fn non_finite_loss_stops_with_epoch_and_batch_and_keeps_weights() {
         let (mut x, y) = data();
         x[5][1] = f64::NAN;
@@ -644,8 +647,10 @@ mod tests {
     }
 
     /// A loss whose value is finite but whose gradient is infinite for one class.
+    #[cfg(feature = "std")]
     #[derive(Clone, Copy)]
     struct InfGrad;
+    #[cfg(feature = "std")]
     impl Loss<Matrix<f64, 1, 3>, Labels<1, 3>> for InfGrad {
         type Value = f64;
         fn loss(&self, _: &Matrix<f64, 1, 3>, _: &Labels<1, 3>) -> f64 {
@@ -664,6 +669,7 @@ mod tests {
             (1.0, Matrix::splat(g))
         }
     }
+    #[cfg(feature = "std")]
     impl Reduced for InfGrad {
         fn reduction(&self) -> Reduction {
             Reduction::Sum
@@ -671,6 +677,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "std")] // `fit` needs std
     fn non_finite_gradient_names_the_tensor_and_keeps_weights() {
         let (x, y) = data(); // row 2 is the first of class 2
         let mut n = net(4);
@@ -696,6 +703,7 @@ mod tests {
     /// layer fits `y = 2x + 1` exactly (the least-squares solution), and no
     /// accuracy is reported.
     #[test]
+    #[cfg(feature = "std")] // `fit` needs std
     fn regression_targets_fit_a_line() {
         let x: Vec<[f64; 1]> = (0..10).map(|i| [i as f64 / 5.0 - 1.0]).collect();
         let y: Vec<[f64; 1]> = x.iter().map(|v| [2.0 * v[0] + 1.0]).collect();

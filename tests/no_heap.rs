@@ -1,53 +1,33 @@
-//! Forward and backward passes allocate nothing on the heap: a counting global
-//! allocator records every allocation made while the network runs.
+//! Nothing on the hot paths touches the heap: forward and backward passes,
+//! losses, optimizer steps, whole training epochs and gradient checks. A
+//! counting global allocator (tests/support/counting_alloc.rs) counts the
+//! allocations each call makes on its thread.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+#[path = "support/notebooks.rs"]
+mod notebooks;
 
+use counting_alloc::allocations;
 use stackgrad::Matrix;
-use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
-use stackgrad::nn::{Dense, Net, Params, Relu, Sigmoid, Softmax, Tanh, input};
+use stackgrad::batch::Dataset;
+use stackgrad::gradcheck::GradCheck;
+use stackgrad::loss::{
+    BinaryCrossEntropy, HalfSquaredError, Labels, Loss, Reduction, SoftmaxCrossEntropy,
+};
+use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
+use stackgrad::optim::{Adam, Momentum, Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::train::Training;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// Forwarding to `System` is safe code: the trait's methods are `unsafe fn`, but
-// the bodies only call the system allocator with the caller's own arguments.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns how many heap allocations it made (this test file holds
-/// one test, so no other thread allocates meanwhile).
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
+#[test]
+fn the_counter_sees_heap_allocations() {
+    let (_, n) = allocations(|| std::hint::black_box(vec![1u8; 100]));
+    assert_eq!(n, 1);
 }
 
 #[test]
 fn forward_and_backward_allocate_nothing() {
-    // The counter is live: one Vec is one allocation.
-    let n = allocations_during(|| {
-        std::hint::black_box(Vec::<u8>::with_capacity(8));
-    });
-    assert_eq!(n, 1, "the counting allocator must see a Vec allocation");
-
     let mut rng = StdRng::seed_from_u64(0);
     // Notebook 001's 2 -> 25 -> 4 classifier.
     type Classifier = Net<(Dense<f64, 2, 25>, Sigmoid, Dense<f64, 25, 4>)>;
@@ -60,7 +40,7 @@ fn forward_and_backward_allocate_nothing() {
     let y = Labels::<5, 4>::new([0, 1, 2, 3, 0]).unwrap();
     let mut grads = net.zeros_like();
 
-    let n = allocations_during(|| {
+    let ((), n) = allocations(|| {
         let (logits, cache) = net.forward(&x);
         let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, &y);
         let dx = net.backward(&cache, &dlogits, &mut grads);
@@ -82,7 +62,7 @@ fn forward_and_backward_allocate_nothing() {
     ));
     let x = Matrix::<f32, 7, 3>::splat(0.5);
     let mut g = deep.zeros_like();
-    let n = allocations_during(|| {
+    let ((), n) = allocations(|| {
         let (p, cache) = deep.forward(&x);
         let dx = deep.backward(&cache, &p, &mut g);
         std::hint::black_box((deep.infer(&x), dx, &g));
@@ -106,4 +86,120 @@ fn forward_and_backward_allocate_nothing() {
     });
     assert_eq!(n, 0, "64 -> 64 -> 10 batch 32 allocated {n} times");
     assert!(g.tensor(0).unwrap().data.iter().any(|&v| v != 0.0));
+}
+
+type Mlp = Net<(Dense<f32, 8, 16>, Relu, Dense<f32, 16, 3>)>;
+
+fn mlp() -> Mlp {
+    let mut rng = StdRng::seed_from_u64(0);
+    Net::new((
+        Dense::he_normal(&mut rng),
+        Relu,
+        Dense::xavier_uniform(&mut rng),
+    ))
+}
+
+fn grads(net: &Mlp) -> Mlp {
+    let mut g = net.zeros_like();
+    for k in 0..<Mlp as Params<f32>>::TENSORS {
+        for (i, x) in g.tensor_mut(k).unwrap().data.iter_mut().enumerate() {
+            *x = (i as f32 * 0.1).sin();
+        }
+    }
+    g
+}
+
+#[test]
+fn optimizer_steps_do_not_allocate() {
+    let mut net = mlp();
+    let g = grads(&net);
+    let mut sgd = Sgd::new(0.01f32);
+    let mut momentum = Momentum::new(0.01f32, 0.9);
+    let mut adam = Adam::new(0.01f32);
+    for step in 0..3 {
+        // The first step of momentum and Adam creates their state (on the stack).
+        let (_, n) = allocations(|| sgd.step(&mut net, &g));
+        assert_eq!(n, 0, "SGD step {step}");
+        let (_, n) = allocations(|| momentum.step(&mut net, &g));
+        assert_eq!(n, 0, "momentum step {step}");
+        let (_, n) = allocations(|| adam.step(&mut net, &g));
+        assert_eq!(n, 0, "Adam step {step}");
+    }
+    assert_eq!(adam.steps(), 3);
+}
+
+/// A whole epoch (batching, forward, loss, backward, finiteness check, Adam
+/// step) allocates nothing, including its padded last batch.
+#[test]
+fn a_training_epoch_does_not_allocate() {
+    let x: Vec<[f32; 8]> = (0..37)
+        .map(|i| std::array::from_fn(|j| ((i * 8 + j) as f32).cos()))
+        .collect();
+    let y: Vec<usize> = (0..37).map(|i| i % 3).collect();
+    let data = Dataset::new(&x, &y).unwrap();
+    let order: Vec<usize> = (0..37).rev().collect();
+    let mut net = mlp();
+    let mut g = net.zeros_like();
+    let mut t = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(1e-3f32)).batch::<8>();
+    for epoch in 1..=2 {
+        let (stats, n) = allocations(|| t.epoch(epoch, &mut net, &mut g, data, &order).unwrap());
+        assert_eq!(n, 0, "epoch {epoch}");
+        assert_eq!((stats.examples, stats.batches), (37, 5));
+    }
+    // And with the notebook's sigmoid network in f64.
+    let mut net = Net::new((
+        Dense::<f64, 2, 25>::zeros(),
+        Sigmoid,
+        Dense::<f64, 25, 4>::zeros(),
+    ));
+    let mut g = net.zeros_like();
+    let x2: Vec<[f64; 2]> = (0..13).map(|i| [i as f64, 1.0]).collect();
+    let y2: Vec<usize> = (0..13).map(|i| i % 4).collect();
+    let order: Vec<usize> = (0..13).collect();
+    let mut t = Training::new(SoftmaxCrossEntropy::sum(), Sgd::new(1e-3)).batch::<5>();
+    let (_, n) = allocations(|| {
+        t.epoch(1, &mut net, &mut g, Dataset::new(&x2, &y2).unwrap(), &order)
+            .unwrap()
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn checking_allocates_nothing() {
+    let check = GradCheck::new();
+    let (net, x, y) = notebooks::notebook_000();
+    let (report, n) = allocations(|| check.check(&net, &HalfSquaredError, &x, &y));
+    assert_eq!(n, 0, "notebook 000 check allocated");
+    assert!(report.unwrap().passed());
+
+    let (net, x, y) = notebooks::notebook_001(1);
+    let (report, n) = allocations(|| check.check(&net, &SoftmaxCrossEntropy::sum(), &x, &y));
+    assert_eq!(n, 0, "notebook 001 check allocated");
+    assert!(report.unwrap().passed());
+
+    // f32 against the f64 reference.
+    let (net32, x32) = (Recast::<f32>::recast(&net), Recast::<f32>::recast(&x));
+    let (report, n) = allocations(|| check.check(&net32, &SoftmaxCrossEntropy::sum(), &x32, &y));
+    assert_eq!(n, 0, "f32 check allocated");
+    assert!(report.unwrap().passed());
+
+    let (net, x, y) = notebooks::notebook_004();
+    let bce = BinaryCrossEntropy {
+        reduction: Reduction::Mean,
+    };
+    let (report, n) = allocations(|| check.check(&net, &bce, &x, &y));
+    assert_eq!(n, 0, "notebook 004 check allocated");
+    let report = report.unwrap();
+    assert!(report.passed());
+
+    let w = Matrix::<f64, 2, 3>::from_fn(|i, j| (i * 3 + j) as f64 * 0.1 - 0.2);
+    let xm = Matrix::<f64, 4, 2>::from_fn(|b, i| (b + i) as f64 * 0.3 - 0.5);
+    let dd = Matrix::<f64, 4, 3>::splat(1.0);
+    let (vjp, n) = allocations(|| check.check_vjp(|x| x.matmul(&w), &xm, &dd, &dd.matmul_t(&w)));
+    assert_eq!(n, 0, "vector-Jacobian check allocated");
+    assert!(vjp.passed());
+
+    // Formatting may allocate (and does, into a String).
+    let (text, n) = allocations(|| report.to_string());
+    assert!(n > 0 && text.contains("overall: PASS"));
 }

@@ -41,6 +41,9 @@
 //! | [`Linear<T, I, O>`](Linear) (no bias) | `B x I` | `B x O` | `weight: I x O` |
 //! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | `B x N` | `B x N` | none |
 //! | [`Softmax`] | `B x N` | `B x N` (rows sum to 1) | none |
+//! | [`Conv2d<T, C, F, K, S, P>`](Conv2d) | `B x C x H x W` | `B x F x OH x OW`, `OH = (H + 2P - K)/S + 1` | `weight: F x C x K x K`, `bias: F` |
+//! | [`MaxPool2d<K, S>`](MaxPool2d), [`AvgPool2d<K, S>`](AvgPool2d) | `B x C x H x W` | `B x C x OH x OW`, `OH = (H - K)/S + 1` | none |
+//! | [`Flatten`] / [`Unflatten<C, H, W>`](Unflatten) | `B x C x H x W` / `B x CHW` | `B x CHW` / `B x C x H x W` | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 //! | `Box<L>` (with `std`) | `L`'s | `L`'s | `L`'s, on the heap |
 //!
@@ -56,23 +59,31 @@
 mod activation;
 #[cfg(feature = "std")]
 mod boxed;
+mod conv2d;
 mod dense;
 mod flat;
+mod flatten;
 mod linear;
 mod net;
+#[cfg(test)]
+mod numgrad;
 mod params;
 mod pattern;
+mod pool;
 mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use flat::{Flat, FlatParams};
+pub use flatten::{Flatten, Unflatten};
 pub use linear::Linear;
-pub use net::{Builder, Net, Push, input};
+pub use net::{Builder, ImageShape, Net, Push, image_input, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 pub use pattern::Pattern;
 pub(crate) use softmax::softmax_rows_and_shift;
+pub use pool::{AvgPool2d, MaxPool2d};
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a

@@ -12,7 +12,7 @@
 use core::marker::PhantomData;
 
 use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
-use crate::{Matrix, Scalar};
+use crate::{Images, Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
 /// struct fields and signatures, `Net<(Dense<f32, 2, 25>, Sigmoid, Dense<f32, 25, 4>)>`.
@@ -151,6 +151,36 @@ impl<const N: usize> InputShape for Features<N> {
 /// ```
 #[must_use]
 pub fn input<const N: usize>() -> Start<Features<N>> {
+    Start(PhantomData)
+}
+
+/// Examples that are images of `C` channels of `H x W` pixels: a batch is an
+/// `Images<T, B, C, H, W>`.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageShape<const C: usize, const H: usize, const W: usize>;
+
+impl<const C: usize, const H: usize, const W: usize> InputShape for ImageShape<C, H, W> {
+    type One<T: Scalar> = Images<T, 1, C, H, W>;
+}
+
+/// Starts a network whose examples are `C x H x W` images (see [`Builder`]);
+/// every later size is inferred.
+///
+/// ```
+/// use stackgrad::nn::{image_input, Conv2d, Dense, Flatten, MaxPool2d, Relu};
+/// use stackgrad::{Images, Matrix};
+/// let net = image_input::<1, 8, 8>()
+///     .then(Conv2d::<f32, 1, 4, 3, 1, 1>::zeros()) // 4 x 8 x 8
+///     .then(Relu)
+///     .then(MaxPool2d::<2>)                        // 4 x 4 x 4
+///     .then(Flatten)                               // 64
+///     .then(Dense::<f32, 64, 10>::zeros())
+///     .build();
+/// let y: Matrix<f32, 3, 10> = net.infer(&Images::<f32, 3, 1, 8, 8>::zeros());
+/// # let _ = y;
+/// ```
+#[must_use]
+pub fn image_input<const C: usize, const H: usize, const W: usize>() -> Start<ImageShape<C, H, W>> {
     Start(PhantomData)
 }
 

@@ -1,0 +1,110 @@
+//! 04: train a small convolutional network on the UCI handwritten digits (8x8
+//! images, 10 classes) and print per-epoch loss, test accuracy and time.
+//!
+//! Split: row `i` of `data/digits.csv.gz` is a test row when `i % 5 == 4`
+//! (1438 training, 359 test images). For scale: scikit-learn's MLPClassifier
+//! (one hidden layer of 64, adam, 50 epochs) reaches 96.9-97.5% on this split.
+//!
+//! Network (every size after the input is inferred at compile time):
+//! `64 pixels -> 1x8x8 -> conv 3x3 pad 1 (16) -> relu -> conv 3x3 pad 1 (32)
+//!  -> relu -> max-pool 2 -> flatten (512) -> dense 10`, trained by the
+//! library's training loop with Adam on mini-batches of 16 and softmax
+//! cross-entropy.
+//!
+//! Run: `cargo run --release --example 04_cnn_digits`
+
+use std::time::Instant;
+
+use stackgrad::batch::Dataset;
+use stackgrad::data::digits;
+use stackgrad::loss::SoftmaxCrossEntropy;
+use stackgrad::nn::{Conv2d, Dense, Flatten, MaxPool2d, Net, Params, Relu, Unflatten, input};
+use stackgrad::optim::Adam;
+use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::train::Training;
+use stackgrad::{Error, Matrix};
+
+/// The network's type names its layers; heights and widths are not written.
+type Cnn = Net<(
+    Unflatten<1, 8, 8>,
+    Conv2d<f32, 1, 16, 3, 1, 1>,
+    Relu,
+    Conv2d<f32, 16, 32, 3, 1, 1>,
+    Relu,
+    MaxPool2d<2>,
+    Flatten,
+    Dense<f32, 512, 10>,
+)>;
+
+const EPOCHS: usize = 15;
+const TARGET: f64 = 0.98;
+
+/// Fraction of the rows classified correctly (one image at a time).
+fn accuracy(net: &Cnn, x: &[[f32; 64]], y: &[usize]) -> f64 {
+    let correct = x
+        .iter()
+        .zip(y)
+        .filter(|&(x, &y)| net.infer(&Matrix::from_array([*x])).row_argmax()[0] == y)
+        .count();
+    correct as f64 / y.len() as f64
+}
+
+fn main() -> Result<(), Error> {
+    let (train, test) =
+        digits::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz"))?.split();
+    let (train_x, test_x) = (train.features::<f32>(), test.features::<f32>());
+    println!(
+        "digits: {} training and {} test images (row i is a test row when i % 5 == 4)",
+        train.len(),
+        test.len()
+    );
+
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut net: Cnn = input::<64>()
+        .then(Unflatten::<1, 8, 8>)
+        .then(Conv2d::he_normal(&mut rng))
+        .then(Relu)
+        .then(Conv2d::he_normal(&mut rng))
+        .then(Relu)
+        .then(MaxPool2d::<2>)
+        .then(Flatten)
+        .then(Dense::xavier_uniform(&mut rng))
+        .build();
+    println!("parameters: {}", <Cnn as Params<f32>>::PARAMS);
+
+    let mut training = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(2e-3f32))
+        .batch::<16>()
+        .epochs(EPOCHS)
+        .seed(4);
+    let mut start = Instant::now();
+    let mut test_acc = 0.0;
+    training.fit(
+        &mut net,
+        Dataset::new(&train_x, &train.labels)?,
+        |e, net| {
+            let secs = start.elapsed().as_secs_f64();
+            test_acc = accuracy(net, &test_x, &test.labels);
+            println!(
+                "epoch {:2}: train loss {:.4}  train accuracy {:.2}%  test accuracy {:.2}%  time {:.3} s",
+                e.epoch,
+                e.mean_loss(),
+                100.0 * e.accuracy().unwrap_or(0.0),
+                100.0 * test_acc,
+                secs
+            );
+            start = Instant::now();
+        },
+    )?;
+    println!(
+        "final test accuracy {:.2}% (target {:.1}%)",
+        100.0 * test_acc,
+        100.0 * TARGET
+    );
+    assert!(
+        test_acc >= TARGET,
+        "test accuracy {:.2}% is below {:.1}%",
+        100.0 * test_acc,
+        100.0 * TARGET
+    );
+    Ok(())
+}
