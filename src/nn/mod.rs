@@ -82,8 +82,8 @@ pub use net::{Builder, ImageShape, Net, Push, image_input, input};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 pub use pattern::Pattern;
-pub(crate) use softmax::softmax_rows_and_shift;
 pub use pool::{AvgPool2d, MaxPool2d};
+pub(crate) use softmax::softmax_rows_and_shift;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a
