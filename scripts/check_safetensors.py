@@ -10,7 +10,7 @@ forward pass from the layer kinds in __metadata__["layers"] (e.g.
 compare with io's "y" (the Rust network's output). Exit status 1 on any
 mismatch or when no file is found.
 
-Written by `cargo run --release --example 06_weights_interop`.
+Written by `cargo run --release --example 05_weights_interop`.
 """
 import json
 import pathlib

@@ -21,7 +21,7 @@ mkdir -p fuzz/corpus/digits_loader
 
 mkdir -p fuzz/corpus/weights_loader
 if ! ls target/interop/*.safetensors >/dev/null 2>&1; then
-    cargo run --release --example 06_weights_interop >/dev/null
+    cargo run --release --example 05_weights_interop >/dev/null
 fi
 cp target/interop/*.safetensors fuzz/corpus/weights_loader/
 

@@ -231,3 +231,9 @@ pub use tensor::Elements;
 /// The `rand` crate stackgrad's initializers take their randomness from, re-exported
 /// so that `stackgrad::rand::rngs::StdRng` is the same version.
 pub use rand;
+
+/// The README's Rust code blocks, compiled and run as doctests so that they
+/// stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,5 +1,5 @@
 //! The notebooks' networks and batches, shared by the gradient-check tests and
-//! `examples/03_gradient_check.rs` (included there with `#[path]`). Where each
+//! `examples/02_gradient_check.rs` (included there with `#[path]`). Where each
 //! number comes from is said at each function.
 #![allow(dead_code, clippy::excessive_precision)]
 

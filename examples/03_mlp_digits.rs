@@ -1,9 +1,9 @@
-//! 05: train an MLP (64 -> 64 -> 10, ReLU, Adam, batches of 32, 50 epochs) on
+//! 03: train an MLP (64 -> 64 -> 10, ReLU, Adam, batches of 32, 50 epochs) on
 //! the bundled handwritten digits and report per-epoch loss and accuracy, the
 //! test accuracy and the training time.
 //!
-//! Run: `cargo run --release --example 05_mlp_digits` (seed 0, one line per epoch)
-//! or `cargo run --release --example 05_mlp_digits -- --seeds 10` (one line per seed).
+//! Run: `cargo run --release --example 03_mlp_digits` (seed 0, one line per epoch)
+//! or `cargo run --release --example 03_mlp_digits -- --seeds 10` (one line per seed).
 //!
 //! The test set is every fifth row of the file (`i % 5 == 4`, 359 images); the
 //! other 1438 train. Pixels are scaled to `[0, 1]` (count / 16) and then

@@ -1,7 +1,7 @@
-//! 03: check backprop against central differences on the notebooks' networks,
+//! 02: check backprop against central differences on the notebooks' networks,
 //! and print the per-tensor report of each as a table.
 //!
-//! Run: `cargo run --release --example 03_gradient_check`
+//! Run: `cargo run --release --example 02_gradient_check`
 
 #[path = "../tests/support/notebooks.rs"]
 mod notebooks;

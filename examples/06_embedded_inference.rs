@@ -1,11 +1,11 @@
-//! 07: a trained network compiled into the binary as a `static`, run by a
+//! 06: a trained network compiled into the binary as a `static`, run by a
 //! `no_std`-style function (only `core`, no allocation), the way firmware would.
 //!
 //! The weights below were trained by this example itself: `--retrain` trains
 //! the same network on notebook 001's four Gaussian clusters (Adam, batch 5,
 //! 300 epochs, seed 7) and prints the Rust literals to paste here.
 //!
-//! Run: `cargo run --release --example 07_embedded_inference [-- --retrain]`
+//! Run: `cargo run --release --example 06_embedded_inference [-- --retrain]`
 
 use stackgrad::Matrix;
 use stackgrad::nn::{Dense, Net, Tanh};

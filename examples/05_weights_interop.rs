@@ -1,7 +1,7 @@
-//! 06: save trained weights in the safetensors format, load them back, and
+//! 05: save trained weights in the safetensors format, load them back, and
 //! write inputs and expected outputs so another reader can check them.
 //!
-//! Run: `cargo run --release --example 06_weights_interop`, then
+//! Run: `cargo run --release --example 05_weights_interop`, then
 //! `python3 scripts/check_safetensors.py target/interop` (needs only numpy),
 //! which rebuilds each network's forward pass from the files and compares.
 //!
