@@ -167,3 +167,92 @@ fn out_of_range_labels_are_errors() {
         }
     }
 }
+
+/// Image layers and the gradient checker under the same hostile values: no
+/// panic; NaN propagates through convolution and pooling; the checker returns
+/// a report or an error.
+fn run_images_and_checker<T: Scalar>(seed: u64) {
+    use stackgrad::Images;
+    use stackgrad::gradcheck::GradCheck;
+    use stackgrad::nn::{AvgPool2d, Conv2d, Flatten, MaxPool2d};
+
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..CASES / 10 {
+        let x = Images::<T, 2, 2, 6, 6>::from_fn(|_, _, _, _| hostile(&mut rng));
+        let conv = Conv2d::<T, 2, 3, 3, 1, 1>::new(
+            core::array::from_fn(|_| {
+                core::array::from_fn(|_| {
+                    core::array::from_fn(|_| core::array::from_fn(|_| hostile(&mut rng)))
+                })
+            }),
+            core::array::from_fn(|_| hostile(&mut rng)),
+        );
+        let (y, cache) = conv.forward(&x);
+        // A NaN weight reaches every output whose taps all read real pixels
+        // (padding taps are skipped): the centre pixel (2, 2) is such an output.
+        for n in 0..2 {
+            for f in 0..3 {
+                if conv.weight[f]
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .any(|w| w.is_nan())
+                {
+                    assert!(
+                        y[(n, f, 2, 2)].is_nan(),
+                        "NaN filter {f} vanished at the centre"
+                    );
+                }
+            }
+        }
+        let mut g = conv.zeros_like();
+        let _: Images<T, 2, 2, 6, 6> = conv.backward(&cache, &y, &mut g);
+        let (p, pc) = MaxPool2d::<2>.forward(&y);
+        let _: Images<T, 2, 3, 6, 6> = MaxPool2d::<2>.backward(&pc, &p, &mut MaxPool2d::<2>);
+        let (a, ac) = AvgPool2d::<2>.forward(&y);
+        let _: Images<T, 2, 3, 6, 6> = AvgPool2d::<2>.backward(&ac, &a, &mut AvgPool2d::<2>);
+        let (flat, fc) = Flatten.forward(&p);
+        let _: Images<T, 2, 3, 3, 3> = Flatten.backward(&fc, &flat, &mut Flatten);
+        // NaN propagates through max-pooling: a window holding a NaN gives NaN.
+        for n in 0..2 {
+            for c in 0..3 {
+                for i in 0..3 {
+                    for j in 0..3 {
+                        let window_nan = (0..2)
+                            .any(|a| (0..2).any(|b| y[(n, c, 2 * i + a, 2 * j + b)].is_nan()));
+                        if window_nan {
+                            assert!(p[(n, c, i, j)].is_nan(), "max-pool hid a NaN");
+                        }
+                    }
+                }
+            }
+        }
+
+        // The checker on a hostile dense network: a report or an error, never a panic.
+        let net = stackgrad::nn::Net::new((
+            Dense::<T, 3, 2>::new(
+                hostile_matrix(&mut rng),
+                core::array::from_fn(|_| hostile(&mut rng)),
+            ),
+            Sigmoid,
+        ));
+        let xm: Matrix<T, 2, 3> = hostile_matrix(&mut rng);
+        let ym: Matrix<T, 2, 2> = hostile_matrix(&mut rng);
+        match GradCheck::new().check(&net, &HalfSquaredError, &xm, &ym) {
+            Ok(report) => {
+                let _ = report.passed();
+            }
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+}
+
+#[test]
+fn hostile_images_and_gradient_checks_never_panic_f32() {
+    run_images_and_checker::<f32>(4);
+}
+
+#[test]
+fn hostile_images_and_gradient_checks_never_panic_f64() {
+    run_images_and_checker::<f64>(5);
+}
