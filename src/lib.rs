@@ -219,6 +219,7 @@ pub mod nn;
 pub mod optim;
 mod scalar;
 pub mod shape;
+mod simd;
 mod tensor;
 pub mod train;
 

@@ -150,9 +150,15 @@ macro_rules! activation_layers {
             #[inline]
             fn infer(&self, x: &X) -> X {
                 let mut y = *x;
-                for v in y.elems_mut() {
-                    *v = <$act as Activation>::f(*v);
-                }
+                crate::simd::run_if(
+                    X::LEN,
+                    #[inline(always)]
+                    || {
+                        for v in y.elems_mut() {
+                            *v = <$act as Activation>::f(*v);
+                        }
+                    },
+                );
                 y
             }
 
@@ -160,9 +166,15 @@ macro_rules! activation_layers {
             #[inline]
             fn backward(&self, y: &X, dy: &X, _grads: &mut Self) -> X {
                 let mut dx = *dy;
-                for (d, &y) in dx.elems_mut().iter_mut().zip(y.elems()) {
-                    *d *= <$act as Activation>::df(y);
-                }
+                crate::simd::run_if(
+                    X::LEN,
+                    #[inline(always)]
+                    || {
+                        for (d, &y) in dx.elems_mut().iter_mut().zip(y.elems()) {
+                            *d *= <$act as Activation>::df(y);
+                        }
+                    },
+                );
                 dx
             }
 

@@ -69,10 +69,16 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
 ) -> (Matrix<T, B, N>, [T; B]) {
     let mut p = *z;
     let mut shift = [T::zero(); B];
-    for (row, s) in p.as_array_mut().iter_mut().zip(&mut shift) {
-        let (m, sum) = softmax_in_place(row);
-        *s = m + sum.ln();
-    }
+    crate::simd::run_if(
+        B * N,
+        #[inline(always)]
+        || {
+            for (row, s) in p.as_array_mut().iter_mut().zip(&mut shift) {
+                let (m, sum) = softmax_in_place(row);
+                *s = m + sum.ln();
+            }
+        },
+    );
     (p, shift)
 }
 
