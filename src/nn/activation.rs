@@ -26,6 +26,11 @@ pub trait Activation: Copy + Default + Debug {
     /// Whether `f` is piecewise linear (ReLU): its layer then writes the slope
     /// `df` of every element into the [`Pattern`] used to detect kinks.
     const PIECEWISE_LINEAR: bool = false;
+    /// Roughly how many arithmetic operations `f` costs per element: a layer
+    /// applies `f` through a run-time SIMD dispatch when `COST` times its
+    /// element count pays for the call (a transcendental pays from a handful of
+    /// elements, a select only on large tensors).
+    const COST: usize = 1;
 }
 
 /// Numerically stable logistic function `σ(x) = 1 / (1 + e^-x)`.
@@ -79,6 +84,7 @@ impl Activation for Identity {
 pub struct Sigmoid;
 
 impl Activation for Sigmoid {
+    const COST: usize = crate::math::EXP_COST;
     #[inline(always)]
     fn f<T: Scalar>(x: T) -> T {
         sigmoid(x)
@@ -100,6 +106,7 @@ impl Activation for Sigmoid {
 pub struct Tanh;
 
 impl Activation for Tanh {
+    const COST: usize = crate::math::EXP_COST;
     #[inline(always)]
     fn f<T: Scalar>(x: T) -> T {
         crate::math::tanh(x)
@@ -151,7 +158,7 @@ macro_rules! activation_layers {
             fn infer(&self, x: &X) -> X {
                 let mut y = *x;
                 crate::simd::run_if(
-                    X::LEN,
+                    X::LEN * <$act as Activation>::COST,
                     #[inline(always)]
                     || {
                         for v in y.elems_mut() {

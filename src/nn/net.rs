@@ -43,7 +43,7 @@ impl<L> Net<L> {
     }
 
     /// See [`Layer::forward`].
-    #[inline]
+    #[inline(always)]
     pub fn forward<In>(&self, x: &In) -> (L::Output, L::Cache)
     where
         L: Layer<In>,
@@ -52,7 +52,7 @@ impl<L> Net<L> {
     }
 
     /// See [`Layer::infer`].
-    #[inline]
+    #[inline(always)]
     #[must_use]
     pub fn infer<In>(&self, x: &In) -> L::Output
     where
@@ -63,7 +63,7 @@ impl<L> Net<L> {
 
     /// See [`Layer::backward`]: writes the parameter gradients into `grads`
     /// (a network of the same type) and returns the input gradient.
-    #[inline]
+    #[inline(always)]
     pub fn backward<In>(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In
     where
         L: Layer<In>,
@@ -276,7 +276,7 @@ macro_rules! tuple_network {
             type Output = $Last::Output;
             type Cache = ($($L::Cache,)+);
 
-            #[inline]
+            #[inline(always)]
             #[allow(non_snake_case)]
             fn forward(&self, x: &In) -> (Self::Output, Self::Cache) {
                 let $First = self.$fi.forward(x);
@@ -284,7 +284,7 @@ macro_rules! tuple_network {
                 ($Last.0, ($($L.1,)+))
             }
 
-            #[inline]
+            #[inline(always)]
             #[allow(non_snake_case)]
             fn infer(&self, x: &In) -> Self::Output {
                 let $First = self.$fi.infer(x);
@@ -292,7 +292,7 @@ macro_rules! tuple_network {
                 $Last
             }
 
-            #[inline]
+            #[inline(always)]
             fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In {
                 let d = self.$li.backward(&cache.$li, dy, &mut grads.$li);
                 $(let d = self.$ri.backward(&cache.$ri, &d, &mut grads.$ri);)*

@@ -70,7 +70,7 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
     let mut p = *z;
     let mut shift = [T::zero(); B];
     crate::simd::run_if(
-        B * N,
+        B * N * crate::math::EXP_COST,
         #[inline(always)]
         || {
             for (row, s) in p.as_array_mut().iter_mut().zip(&mut shift) {
