@@ -231,20 +231,19 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     ) {
         // 4 x 8 tiles: eight 4-wide f32 registers, or (f64) sixteen halves of them.
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
-        crate::simd::run_if(
-            R * C * N,
-            #[inline(always)]
-            // The same tiles on every path: larger ones (8 x 8, 4 x 16 f32)
-            // measured 8x slower under AVX2 (the tile no longer stays in
-            // registers) and 6 x 8 no faster.
-            || {
-                if core::mem::size_of::<T>() == 4 {
-                    tiled_acc::<T, R, C, N, 4, 8>(a, b, o);
-                } else {
-                    tiled_acc::<T, R, C, N, 2, 8>(a, b, o);
-                }
-            },
-        );
+        // Large products: explicit AVX-512 or AVX2 + FMA tiles when the CPU
+        // has them (`crate::simd::matmul_acc_wide`: 2.5x the throughput of the
+        // portable tiles below run under AVX2; larger portable tiles, 8 x 8 or
+        // 4 x 16 f32, measured 8x slower, as the compiler no longer kept them
+        // in registers).
+        if R * C * N >= crate::simd::MIN_WORK && crate::simd::matmul_acc_wide(a, b, o) {
+            return;
+        }
+        if core::mem::size_of::<T>() == 4 {
+            tiled_acc::<T, R, C, N, 4, 8>(a, b, o);
+        } else {
+            tiled_acc::<T, R, C, N, 2, 8>(a, b, o);
+        }
     }
 
     /// `Aᵀ B` for `A: R x C` and `B: R x N`, without forming `Aᵀ`:
@@ -455,21 +454,35 @@ fn tiled_acc<
         // Columns past the last full tile.
         if full_cols < N {
             for (o_r, a_r) in o_t.iter_mut().zip(a_t) {
-                for (&a_k, b_k) in a_r.iter().zip(b) {
-                    for (o, &b_kj) in o_r[full_cols..].iter_mut().zip(&b_k[full_cols..]) {
-                        *o += a_k * b_kj;
-                    }
-                }
+                row_acc(a_r, b, &mut o_r[full_cols..], full_cols);
             }
         }
     }
     // Rows past the last full tile.
     for (o_r, a_r) in o_tiles.into_remainder().iter_mut().zip(a_tiles.remainder()) {
-        for (&a_k, b_k) in a_r.iter().zip(b) {
-            for (o, &b_kj) in o_r.iter_mut().zip(b_k) {
-                *o += a_k * b_kj;
-            }
+        row_acc(a_r, b, o_r, 0);
+    }
+}
+
+/// `o_j += Σ_k a_k b_k(from + j)` for the columns of one output row from
+/// `from`, with the sum formed first and added once, the order of every tile,
+/// so that an element's value does not depend on which kernel computed it.
+#[inline(always)]
+fn row_acc<T: Scalar, const C: usize, const N: usize>(
+    a_r: &[T; C],
+    b: &[[T; N]; C],
+    o: &mut [T],
+    from: usize,
+) {
+    let mut acc = [T::zero(); N];
+    let acc = &mut acc[from..];
+    for (&a_k, b_k) in a_r.iter().zip(b) {
+        for (s, &b_kj) in acc.iter_mut().zip(&b_k[from..]) {
+            *s += a_k * b_kj;
         }
+    }
+    for (o, &s) in o.iter_mut().zip(acc.iter()) {
+        *o += s;
     }
 }
 
