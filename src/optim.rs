@@ -212,19 +212,28 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
                 v.tensor_mut(k),
                 grads.tensor(k),
             ) {
-                for (((p, m), v), &g) in p
-                    .data
-                    .iter_mut()
-                    .zip(m.data.iter_mut())
-                    .zip(v.data.iter_mut())
-                    .zip(g.data)
-                {
-                    *m = b1 * *m + (T::one() - b1) * g;
-                    *v = b2 * *v + (T::one() - b2) * g * g;
-                    let m_hat = *m / c1;
-                    let v_hat = *v / c2;
-                    *p -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
-                }
+                let (lr, eps) = (self.lr, self.eps);
+                // A square root and two divisions per element: worth the
+                // run-time SIMD dispatch from a few hundred elements.
+                crate::simd::run_if(
+                    p.data.len() * 16,
+                    #[inline(always)]
+                    || {
+                        for (((p, m), v), &g) in p
+                            .data
+                            .iter_mut()
+                            .zip(m.data.iter_mut())
+                            .zip(v.data.iter_mut())
+                            .zip(g.data)
+                        {
+                            *m = b1 * *m + (T::one() - b1) * g;
+                            *v = b2 * *v + (T::one() - b2) * g * g;
+                            let m_hat = *m / c1;
+                            let v_hat = *v / c2;
+                            *p -= lr * m_hat / (v_hat.sqrt() + eps);
+                        }
+                    },
+                );
             }
         }
     }
