@@ -41,7 +41,7 @@ fn notebook(c: &mut Criterion) {
         b.iter(|| {
             let (z, cache) = net.forward(black_box(&batch.x));
             let (l, dz) = loss.loss_and_grad(&z, &labels);
-            net.backward(&cache, &dz, &mut grads);
+            net.backward_params(&cache, &dz, &mut grads);
             sgd.step(&mut net, &grads);
             black_box(l)
         })
@@ -83,7 +83,7 @@ fn digits_mlp(c: &mut Criterion) {
         b.iter(|| {
             let (z, cache) = net.forward(black_box(&xm));
             let (l, dz) = loss.loss_and_grad(&z, &labels);
-            net.backward(&cache, &dz, &mut grads);
+            net.backward_params(&cache, &dz, &mut grads);
             adam.step(&mut net, &grads);
             black_box(l)
         })

@@ -256,7 +256,7 @@ where
 {
     let (z, cache) = net.forward(&batch.x);
     let stats = loss_rows(&z, loss, batch, |dz| {
-        net.backward(&cache, dz, grads);
+        net.backward_params(&cache, dz, grads);
     })?;
     Ok(stats)
 }

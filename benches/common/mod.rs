@@ -75,7 +75,8 @@ pub fn stackgrad_step<T: stackgrad::Scalar>(
 ) -> T {
     let (logits, cache) = net.forward(x);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
-    net.backward(&cache, &dlogits, grads);
+    // Parameter gradients only, like the nalgebra step (no gradient for x).
+    net.backward_params(&cache, &dlogits, grads);
     Sgd::new(lr).step(net, grads);
     loss
 }

@@ -48,6 +48,10 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
     fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
         (**self).backward(cache, dy, grads)
     }
+    #[inline]
+    fn backward_params(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) {
+        (**self).backward_params(cache, dy, grads);
+    }
 }
 
 impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {

@@ -125,6 +125,13 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         grads.bias = d.sum_rows();
         d.matmul_t(&self.weight)
     }
+
+    // dW and db only: no D Wᵀ.
+    #[inline(always)]
+    fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
+        grads.weight = x.t_matmul(d);
+        grads.bias = d.sum_rows();
+    }
 }
 
 impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>

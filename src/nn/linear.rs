@@ -68,6 +68,11 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         grads.weight = x.t_matmul(d);
         d.matmul_t(&self.weight)
     }
+
+    #[inline]
+    fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
+        grads.weight = x.t_matmul(d);
+    }
 }
 
 impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>

@@ -119,6 +119,31 @@ pub trait Layer<In>: Sized {
     /// into the matching field of `grads` (overwriting it) and returns `∂L/∂x`.
     fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In;
 
+    /// [`backward`](Layer::backward) for a caller that does not need `∂L/∂x`:
+    /// writes the same parameter gradients into `grads` and skips what only
+    /// the input gradient needs. Training calls it on a network, whose first
+    /// layer then skips its input gradient (a dense layer its `D Wᵀ`, a third
+    /// of a two-layer step's products); every other layer still passes its
+    /// gradient down. The default calls `backward` and drops the result.
+    ///
+    /// ```
+    /// use stackgrad::nn::{Dense, Layer, Params};
+    /// use stackgrad::Matrix;
+    /// let w = Matrix::from_array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let layer = Dense::<f64, 2, 3>::new(w, [0.0; 3]);
+    /// let x = Matrix::from_array([[1.0, -1.0]]);
+    /// let (_, cache) = layer.forward(&x);
+    /// let dy = Matrix::from_array([[1.0, 0.5, 0.0]]);
+    /// let (mut a, mut b) = (layer.zeros_like(), layer.zeros_like());
+    /// let _dx = layer.backward(&cache, &dy, &mut a);
+    /// layer.backward_params(&cache, &dy, &mut b);
+    /// assert_eq!(a, b);
+    /// ```
+    #[inline(always)]
+    fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+        let _ = self.backward(cache, dy, grads);
+    }
+
     /// Writes which linear piece the forward pass took into `pattern` (see
     /// [`Pattern`]): ReLU writes the sign of every output, max-pooling the argmax
     /// of every window. The gradient checker reports a coordinate whose pattern

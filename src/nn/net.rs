@@ -70,6 +70,16 @@ impl<L> Net<L> {
     {
         self.layers.backward(cache, dy, &mut grads.layers)
     }
+
+    /// See [`Layer::backward_params`]: the parameter gradients only, without
+    /// the first layer's input gradient (what a training step needs).
+    #[inline(always)]
+    pub fn backward_params<In>(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self)
+    where
+        L: Layer<In>,
+    {
+        self.layers.backward_params(cache, dy, &mut grads.layers);
+    }
 }
 
 impl<In, L: Layer<In>> Layer<In> for Net<L> {
@@ -86,6 +96,10 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
     #[inline]
     fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
         self.layers.backward(cache, dy, &mut grads.layers)
+    }
+    #[inline(always)]
+    fn backward_params(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) {
+        self.layers.backward_params(cache, dy, &mut grads.layers);
     }
     #[inline]
     fn pattern(&self, cache: &L::Cache, pattern: &mut Pattern) {
@@ -259,6 +273,19 @@ macro_rules! tuple_push {
     };
 }
 
+/// The body of a tuple's `backward_params`: the last layer's `backward` down to
+/// the second's, then the first layer's `backward_params`.
+macro_rules! params_chain {
+    ($self:ident, $cache:ident, $dy:ident, $grads:ident, last 0, mid []) => {
+        $self.0.backward_params(&$cache.0, $dy, &mut $grads.0)
+    };
+    ($self:ident, $cache:ident, $dy:ident, $grads:ident, last $li:tt, mid [$($mi:tt),*]) => {{
+        let d = $self.$li.backward(&$cache.$li, $dy, &mut $grads.$li);
+        $(let d = $self.$mi.backward(&$cache.$mi, &d, &mut $grads.$mi);)*
+        $self.0.backward_params(&$cache.0, &d, &mut $grads.0)
+    }};
+}
+
 macro_rules! tuple_network {
     (
         [$($L:ident),+],
@@ -266,7 +293,8 @@ macro_rules! tuple_network {
         chain [$(($Prev:ident, $Cur:ident, $ci:tt)),*],
         pairs [$(($P:ident, $pi:tt)),+],
         last ($Last:ident, $li:tt),
-        rev [$($ri:tt),*]
+        rev [$($ri:tt),*],
+        mid [$($mi:tt),*]
     ) => {
         impl<In, $($L),+> Layer<In> for ($($L,)+)
         where
@@ -297,6 +325,12 @@ macro_rules! tuple_network {
                 let d = self.$li.backward(&cache.$li, dy, &mut grads.$li);
                 $(let d = self.$ri.backward(&cache.$ri, &d, &mut grads.$ri);)*
                 d
+            }
+
+            // Every layer's `backward`, except the first one's `backward_params`.
+            #[inline(always)]
+            fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+                params_chain!(self, cache, dy, grads, last $li, mid [$($mi),*]);
             }
 
             #[inline]
@@ -360,18 +394,18 @@ macro_rules! tuple_network {
     };
 }
 
-tuple_network!([A], first (A, 0), chain [], pairs [(A, 0)], last (A, 0), rev []);
-tuple_network!([A, B], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1), rev [0]);
-tuple_network!([A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2), rev [1, 0]);
-tuple_network!([A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3), rev [2, 1, 0]);
-tuple_network!([A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4), rev [3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5), rev [4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6), rev [5, 4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7), rev [6, 5, 4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8), rev [7, 6, 5, 4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9), rev [8, 7, 6, 5, 4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10), rev [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11), rev [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+tuple_network!([A], first (A, 0), chain [], pairs [(A, 0)], last (A, 0), rev [], mid []);
+tuple_network!([A, B], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1), rev [0], mid []);
+tuple_network!([A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2), rev [1, 0], mid [1]);
+tuple_network!([A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3), rev [2, 1, 0], mid [2, 1]);
+tuple_network!([A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4), rev [3, 2, 1, 0], mid [3, 2, 1]);
+tuple_network!([A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5), rev [4, 3, 2, 1, 0], mid [4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6), rev [5, 4, 3, 2, 1, 0], mid [5, 4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7), rev [6, 5, 4, 3, 2, 1, 0], mid [6, 5, 4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8), rev [7, 6, 5, 4, 3, 2, 1, 0], mid [7, 6, 5, 4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9), rev [8, 7, 6, 5, 4, 3, 2, 1, 0], mid [8, 7, 6, 5, 4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10), rev [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], mid [9, 8, 7, 6, 5, 4, 3, 2, 1]);
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11), rev [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0], mid [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
 tuple_push!([], []);
 tuple_push!([A], [0]);
 tuple_push!([A, B], [0, 1]);
@@ -390,3 +424,67 @@ tuple_push!(
     [A, B, C, D, E, F, G, H, I, J, K],
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Conv2d, Dense, Flatten, Linear, Params, Relu, Sigmoid};
+    use crate::rand::{SeedableRng, rngs::StdRng};
+    use crate::{Images, Matrix};
+
+    /// `backward_params` writes exactly the parameter gradients of `backward`,
+    /// whatever the first layer (dense, linear, boxed, convolution through the
+    /// default, a lone layer) and however deep the tuple.
+    fn same_grads<In, L: Layer<In> + Params<f64> + PartialEq + core::fmt::Debug>(
+        net: &L,
+        x: &In,
+        dy: impl Fn(&L::Output) -> L::Output,
+    ) {
+        let (y, cache) = net.forward(x);
+        let dy = dy(&y);
+        let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
+        let _ = net.backward(&cache, &dy, &mut a);
+        // Start from different garbage: both must overwrite every gradient.
+        b.zip_tensors_mut(net, |g, _| g.data.fill(7.0));
+        net.backward_params(&cache, &dy, &mut b);
+        assert_eq!(a, b);
+        let mut nonzero = 0;
+        a.for_each_tensor(|t| nonzero += t.data.iter().filter(|&&v| v != 0.0).count());
+        assert!(nonzero > 0, "the check compared only zeros");
+    }
+
+    fn dy<const B: usize, const N: usize>(y: &Matrix<f64, B, N>) -> Matrix<f64, B, N> {
+        y.map(|v| (v * 3.0).sin() + 0.5)
+    }
+
+    #[test]
+    fn backward_params_matches_backward() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let x = Matrix::<f64, 4, 3>::from_fn(|b, j| (b as f64 - 1.5) * 0.7 + j as f64 * 0.4);
+        let dense: Net<(Dense<f64, 3, 5>, Sigmoid, Dense<f64, 5, 2>)> = input::<3>()
+            .then(Dense::xavier_uniform(&mut rng))
+            .then(Sigmoid)
+            .then(Dense::xavier_uniform(&mut rng))
+            .build();
+        same_grads(&dense, &x, dy);
+        same_grads(&(Dense::<f64, 3, 2>::xavier_uniform(&mut rng),), &x, dy);
+        let linear = (
+            Linear::<f64, 3, 4>::new(Matrix::from_fn(|i, j| (i + 2 * j) as f64 * 0.1 - 0.3)),
+            Relu,
+            Dense::<f64, 4, 2>::xavier_uniform(&mut rng),
+        );
+        same_grads(&linear, &x, dy);
+        let boxed = (
+            Box::new(Dense::<f64, 3, 4>::xavier_uniform(&mut rng)),
+            Dense::<f64, 4, 2>::xavier_uniform(&mut rng),
+        );
+        same_grads(&boxed, &x, dy);
+        let img = Images::<f64, 2, 1, 4, 4>::from_fn(|n, _, i, j| (n + i * 3 + j) as f64 * 0.1);
+        let conv = (
+            Conv2d::<f64, 1, 2, 3, 1, 1>::xavier_uniform(&mut rng),
+            Flatten,
+            Dense::<f64, 32, 3>::xavier_uniform(&mut rng),
+        );
+        same_grads(&conv, &img, dy);
+    }
+}
