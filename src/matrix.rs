@@ -259,6 +259,15 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub fn t_matmul<const N: usize>(&self, rhs: &Matrix<T, R, N>) -> Matrix<T, C, N> {
         let mut out = Matrix::<T, C, N>::zeros();
+        // Large products with a small A (a batch of activations): transpose A
+        // once (R·C moves, a copy kept small for the stack) and take the wide
+        // kernel of `matmul` (digits net, 64 x 32 x 64: 5.5 -> 3.3 µs).
+        if R * C <= 4096 && R * C * N >= crate::simd::MIN_WORK {
+            let at = self.transpose();
+            if crate::simd::matmul_acc_wide(&at.data, &rhs.data, &mut out.data) {
+                return out;
+            }
+        }
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
         crate::simd::run_if(
             R * C * N,

@@ -331,6 +331,11 @@ mod tests {
         let mut out = start;
         let ran = kernel(&a, &b, &mut out);
         let product = Matrix::from_array(a).matmul(&Matrix::from_array(b));
+        // The same product as `t_matmul` (Aᵀ B with A = aᵀ), which also takes
+        // the wide kernel when aᵀ is small enough to transpose on the stack.
+        let t_product = Matrix::from_array(a)
+            .transpose()
+            .t_matmul(&Matrix::from_array(b));
         for i in 0..R {
             for j in 0..N {
                 let (mut exact, mut mag) = (start[i][j].as_f64(), start[i][j].as_f64().abs());
@@ -350,12 +355,14 @@ mod tests {
                         T::NAME
                     );
                 }
-                let got = product[(i, j)].as_f64();
-                assert!(
-                    (got - dot).abs() <= tol,
-                    "{R}x{C}x{N} {} matmul: [{i}][{j}] = {got:e}, exact {dot:e}",
-                    T::NAME
-                );
+                for (what, m) in [("matmul", &product), ("t_matmul", &t_product)] {
+                    let got = m[(i, j)].as_f64();
+                    assert!(
+                        (got - dot).abs() <= tol,
+                        "{R}x{C}x{N} {} {what}: [{i}][{j}] = {got:e}, exact {dot:e}",
+                        T::NAME
+                    );
+                }
             }
         }
         ran
