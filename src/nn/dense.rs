@@ -106,7 +106,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
         // Start from the bias and accumulate X W into it: one pass, no temporary.
-        let mut out = Matrix::from_fn(|_, o| self.bias[o]);
+        let mut out = Matrix::from_array([self.bias; B]);
         x.matmul_acc(&self.weight, &mut out);
         out
     }
