@@ -72,42 +72,14 @@ pub(crate) fn matmul_acc_wide<T: 'static, const R: usize, const C: usize, const 
             b.downcast_ref::<[[f32; N]; C]>(),
             out.downcast_mut::<[[f32; N]; R]>(),
         ) {
-            if let Some(simd) = pulp::x86::V4::try_new() {
-                simd.vectorize(
-                    #[inline(always)]
-                    || x86::f32_acc4(simd, a, b, out),
-                );
-                return true;
-            }
-            if let Some(simd) = pulp::x86::V3::try_new() {
-                simd.vectorize(
-                    #[inline(always)]
-                    || x86::f32_acc(simd, a, b, out),
-                );
-                return true;
-            }
-            return false;
+            return x86::f32_wide(a, b, out);
         }
         if let (Some(a), Some(b), Some(out)) = (
             a.downcast_ref::<[[f64; C]; R]>(),
             b.downcast_ref::<[[f64; N]; C]>(),
             out.downcast_mut::<[[f64; N]; R]>(),
         ) {
-            if let Some(simd) = pulp::x86::V4::try_new() {
-                simd.vectorize(
-                    #[inline(always)]
-                    || x86::f64_acc4(simd, a, b, out),
-                );
-                return true;
-            }
-            if let Some(simd) = pulp::x86::V3::try_new() {
-                simd.vectorize(
-                    #[inline(always)]
-                    || x86::f64_acc(simd, a, b, out),
-                );
-                return true;
-            }
-            return false;
+            return x86::f64_wide(a, b, out);
         }
     }
     let _ = (a, b, out);
@@ -248,6 +220,37 @@ mod x86 {
             }
         };
     }
+
+    /// `out += a b` in the widest kernel the CPU runs; `false` if none.
+    macro_rules! widest {
+        ($name:ident, $t:ty, $v4:ident, $v3:ident) => {
+            #[inline(always)]
+            pub(super) fn $name<const R: usize, const C: usize, const N: usize>(
+                a: &[[$t; C]; R],
+                b: &[[$t; N]; C],
+                out: &mut [[$t; N]; R],
+            ) -> bool {
+                if let Some(simd) = V4::try_new() {
+                    simd.vectorize(
+                        #[inline(always)]
+                        || $v4(simd, a, b, out),
+                    );
+                    return true;
+                }
+                if let Some(simd) = V3::try_new() {
+                    simd.vectorize(
+                        #[inline(always)]
+                        || $v3(simd, a, b, out),
+                    );
+                    return true;
+                }
+                false
+            }
+        };
+    }
+
+    widest!(f32_wide, f32, f32_acc4, f32_acc);
+    widest!(f64_wide, f64, f64_acc4, f64_acc);
 
     kernel!(
         V3,

@@ -400,46 +400,31 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
     {
         // One runtime SIMD dispatch for the whole epoch (see `crate::simd`): the
         // forward, backward and optimizer code of every batch, inlined here, is
-        // compiled for AVX2 when the CPU has it, small layers included.
-        crate::simd::run(|| self.epoch_batches(epoch, net, grads, data, order))
-    }
-
-    /// The body of [`epoch`](Self::epoch), inside its dispatch.
-    #[inline(always)]
-    fn epoch_batches<T, P, Y, const N: usize, const C: usize>(
-        &mut self,
-        epoch: usize,
-        net: &mut P,
-        grads: &mut P,
-        data: Dataset<'_, T, N, Y>,
-        order: &[usize],
-    ) -> Result<EpochStats<T>, Error>
-    where
-        T: Scalar,
-        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T>,
-        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
-        O: Optimizer<T, P>,
-        Y: Target<C>,
-    {
-        let mut stats = EpochStats::new(epoch);
-        for (b, batch) in Batches::<T, N, Y, B>::new(data, order)?.enumerate() {
-            let s = backprop(net, &self.loss, &batch, grads)?;
-            let bad = if s.loss.is_finite() {
-                first_non_finite(grads).map(Some)
-            } else {
-                Some(None)
-            };
-            if let Some(tensor) = bad {
-                return Err(Error::NonFinite {
-                    epoch,
-                    batch: b + 1,
-                    tensor,
-                });
-            }
-            self.optimizer.step(net, grads);
-            stats.add(&s);
-        }
-        Ok(stats)
+        // compiled for AVX2 or AVX-512 when the CPU has it, small layers included.
+        crate::simd::run(
+            #[inline(always)]
+            || {
+                let mut stats = EpochStats::new(epoch);
+                for (b, batch) in Batches::<T, N, Y, B>::new(data, order)?.enumerate() {
+                    let s = backprop(net, &self.loss, &batch, grads)?;
+                    let bad = if s.loss.is_finite() {
+                        first_non_finite(grads).map(Some)
+                    } else {
+                        Some(None)
+                    };
+                    if let Some(tensor) = bad {
+                        return Err(Error::NonFinite {
+                            epoch,
+                            batch: b + 1,
+                            tensor,
+                        });
+                    }
+                    self.optimizer.step(net, grads);
+                    stats.add(&s);
+                }
+                Ok(stats)
+            },
+        )
     }
 
     /// Trains `net` on `data` for the configured epochs, calling `on_epoch`
