@@ -95,19 +95,19 @@ impl Table {
     }
 }
 
-fn train_step_pairs(t: &mut Table) {
-    // f64
-    {
-        let mut net = classifier::<f64>();
+/// One train step, stackgrad against the nalgebra module `$na`, in type `$t`;
+/// the first step's losses must agree to `$tol` (same math).
+macro_rules! step_pair {
+    ($t:ident, $na:ident, $tol:expr) => {{
+        let mut net = classifier::<$t>();
         let mut grads = net.zeros_like();
-        let (x, y) = batch::<f64>(0);
-        let mut m = nalgebra_f64::from_net(&net);
-        let (xn, yn) = nalgebra_f64::batch(0);
-        // Same math: the first step's loss agrees.
+        let (x, y) = batch::<$t>(0);
+        let mut m = $na::from_net(&net);
+        let (xn, yn) = $na::batch(0);
         let l_sg = stackgrad_step(&mut net.clone(), &mut grads, &x, &y, 1e-3);
-        let l_na = nalgebra_f64::step(&mut m.clone(), &xn, &yn, 1e-3);
-        assert!((l_sg - l_na).abs() < 1e-12 * l_na.abs(), "{l_sg} vs {l_na}");
-        let r = interleaved(
+        let l_na = $na::step(&mut m.clone(), &xn, &yn, 1e-3);
+        assert!((l_sg - l_na).abs() < $tol * l_na.abs(), "{l_sg} vs {l_na}");
+        interleaved(
             || {
                 black_box(stackgrad_step(
                     black_box(&mut net),
@@ -118,7 +118,7 @@ fn train_step_pairs(t: &mut Table) {
                 ));
             },
             || {
-                black_box(nalgebra_f64::step(
+                black_box($na::step(
                     black_box(&mut m),
                     black_box(&xn),
                     black_box(&yn),
@@ -126,48 +126,23 @@ fn train_step_pairs(t: &mut Table) {
                 ));
             },
             200,
-        );
-        t.row(
-            "train step 2-25-4 b5 f64 (fwd+bwd+sgd)",
-            "nalgebra SMatrix f64",
-            r,
-            "<= 0.5",
-        );
-    }
-    // f32
-    {
-        let mut net = classifier::<f32>();
-        let mut grads = net.zeros_like();
-        let (x, y) = batch::<f32>(0);
-        let mut m = nalgebra_f32::from_net(&net);
-        let (xn, yn) = nalgebra_f32::batch(0);
-        let r = interleaved(
-            || {
-                black_box(stackgrad_step(
-                    black_box(&mut net),
-                    &mut grads,
-                    black_box(&x),
-                    black_box(&y),
-                    1e-3,
-                ));
-            },
-            || {
-                black_box(nalgebra_f32::step(
-                    black_box(&mut m),
-                    black_box(&xn),
-                    black_box(&yn),
-                    1e-3,
-                ));
-            },
-            200,
-        );
-        t.row(
-            "train step 2-25-4 b5 f32 (fwd+bwd+sgd)",
-            "nalgebra SMatrix f32",
-            r,
-            "<= 0.5",
-        );
-    }
+        )
+    }};
+}
+
+fn train_step_pairs(t: &mut Table) {
+    t.row(
+        "train step 2-25-4 b5 f64 (fwd+bwd+sgd)",
+        "nalgebra SMatrix f64",
+        step_pair!(f64, nalgebra_f64, 1e-12),
+        "<= 0.5",
+    );
+    t.row(
+        "train step 2-25-4 b5 f32 (fwd+bwd+sgd)",
+        "nalgebra SMatrix f32",
+        step_pair!(f32, nalgebra_f32, 1e-5),
+        "<= 0.5",
+    );
     // Net (tuple, builder) against the same layers called by hand.
     {
         let net = classifier::<f64>();
@@ -198,46 +173,40 @@ fn train_step_pairs(t: &mut Table) {
     }
 }
 
-fn full_run_pairs(t: &mut Table) {
-    let start = classifier::<f64>();
-    let m0 = nalgebra_f64::from_net(&start);
-    {
-        let (a, b) = (
-            stackgrad_run(&mut start.clone()),
-            nalgebra_f64::run(&mut m0.clone()),
+/// The 500-epoch run, stackgrad against the nalgebra module `$na`, in type
+/// `$t`; prints both runs' last-epoch loss (the same to 6 digits in f64).
+macro_rules! run_pair {
+    ($t:ident, $na:ident) => {{
+        let start = classifier::<$t>();
+        let m0 = $na::from_net(&start);
+        let (a, b) = (stackgrad_run(&mut start.clone()), $na::run(&mut m0.clone()));
+        println!(
+            "500-epoch run {}, last epoch loss sum: stackgrad {a:.6}, nalgebra {b:.6}",
+            stringify!($t)
         );
-        println!("500-epoch run, last epoch loss sum: stackgrad {a:.6}, nalgebra {b:.6}");
-    }
-    let r = interleaved(
-        || {
-            black_box(stackgrad_run(&mut black_box(start)));
-        },
-        || {
-            black_box(nalgebra_f64::run(&mut black_box(m0.clone())));
-        },
-        15,
-    );
+        interleaved(
+            || {
+                black_box(stackgrad_run(&mut black_box(start)));
+            },
+            || {
+                black_box($na::run(&mut black_box(m0.clone())));
+            },
+            15,
+        )
+    }};
+}
+
+fn full_run_pairs(t: &mut Table) {
     t.row(
         "500 epochs x 8 steps, f64",
         "nalgebra SMatrix f64",
-        r,
+        run_pair!(f64, nalgebra_f64),
         "<= 0.5",
-    );
-    let start = classifier::<f32>();
-    let m0 = nalgebra_f32::from_net(&start);
-    let r = interleaved(
-        || {
-            black_box(stackgrad_run(&mut black_box(start)));
-        },
-        || {
-            black_box(nalgebra_f32::run(&mut black_box(m0.clone())));
-        },
-        15,
     );
     t.row(
         "500 epochs x 8 steps, f32",
         "nalgebra SMatrix f32",
-        r,
+        run_pair!(f32, nalgebra_f32),
         "<= 0.5",
     );
 }
