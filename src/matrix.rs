@@ -219,26 +219,27 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `out += A B`: the kernel behind [`matmul`](Self::matmul) and the dense
     /// layer's forward (which starts `out` at the bias).
     ///
-    /// Register-blocked: a tile of `MR` rows by `NR` columns of `out` lives in a
-    /// fixed-size local array across the whole `k` loop (the compiler keeps it in
-    /// vector registers), so each loaded row segment of `B` serves `MR` rows of
-    /// `A`. Rows and columns that do not fill a tile take the plain loop.
+    /// Large products (at least `MIN_WORK` multiply-adds) on a CPU with AVX2 or
+    /// AVX-512 take the explicit fused kernel of `crate::simd`. Otherwise,
+    /// register-blocked: a tile of `MR` rows by `NR` columns of `out` lives in a
+    /// fixed-size local array across the whole `k` loop (the compiler keeps it
+    /// in vector registers), so each loaded row segment of `B` serves `MR` rows
+    /// of `A`; rows and columns that do not fill a tile are summed row by row,
+    /// in the same order.
     #[inline(always)]
     pub(crate) fn matmul_acc<const N: usize>(
         &self,
         rhs: &Matrix<T, C, N>,
         out: &mut Matrix<T, R, N>,
     ) {
-        // 4 x 8 tiles: eight 4-wide f32 registers, or (f64) sixteen halves of them.
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
-        // Large products: explicit AVX-512 or AVX2 + FMA tiles when the CPU
-        // has them (`crate::simd::matmul_acc_wide`: 2.5x the throughput of the
-        // portable tiles below run under AVX2; larger portable tiles, 8 x 8 or
-        // 4 x 16 f32, measured 8x slower, as the compiler no longer kept them
-        // in registers).
+        // The wide kernel has 2.5x the throughput of the portable tiles run
+        // under AVX2; larger portable tiles, 8 x 8 or 4 x 16 f32, measured 8x
+        // slower, as the compiler no longer kept them in registers.
         if R * C * N >= crate::simd::MIN_WORK && crate::simd::matmul_acc_wide(a, b, o) {
             return;
         }
+        // 4 x 8 tiles: eight 4-wide f32 registers, or (f64) sixteen halves of them.
         if core::mem::size_of::<T>() == 4 {
             tiled_acc::<T, R, C, N, 4, 8>(a, b, o);
         } else {
@@ -262,7 +263,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         // Large products with a small A (a batch of activations): transpose A
         // once (R·C moves, a copy kept small for the stack) and take the wide
         // kernel of `matmul` (digits net, 64 x 32 x 64: 5.5 -> 3.3 µs).
-        if R * C <= 4096 && R * C * N >= crate::simd::MIN_WORK {
+        if R * C <= MAX_TRANSPOSED && R * C * N >= crate::simd::MIN_WORK {
             let at = self.transpose();
             if crate::simd::matmul_acc_wide(&at.data, &rhs.data, &mut out.data) {
                 return out;
@@ -302,7 +303,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         // product (R·N·C multiply-adds); dot products of short rows (a layer
         // with 4 outputs) do not vectorize. Large B (an MNIST layer's 784 x 128
         // weights): no transposed copy on the stack, 8-way dot products instead.
-        if N * C <= 4096 {
+        if N * C <= MAX_TRANSPOSED {
             self.matmul(&rhs.transpose())
         } else {
             crate::simd::run_if(
@@ -422,6 +423,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         self.map(|x| U::from_f64(x.as_f64()))
     }
 }
+
+/// The most elements a product copies onto the stack to transpose an operand
+/// (32 KiB in f64): `t_matmul` and `matmul_t` transpose below it so that the
+/// tiled kernels apply, and work in place above it.
+const MAX_TRANSPOSED: usize = 4096;
 
 /// `out += a b` with `MR x NR` register tiles; see [`Matrix::matmul_acc`].
 #[inline(always)]

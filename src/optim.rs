@@ -217,7 +217,7 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
                 // one square root and one division per element (three
                 // divisions before: 4.4 -> 2.3 µs for 4810 parameters).
                 let (step, inv_sqrt_c2, eps) = (self.lr / c1, T::one() / c2.sqrt(), self.eps);
-                // Worth the run-time SIMD dispatch from a few hundred elements.
+                // Worth the run-time SIMD dispatch from 128 elements.
                 crate::simd::run_if(
                     p.data.len() * 16,
                     #[inline(always)]

@@ -49,10 +49,10 @@ pub(crate) fn run_if<R>(work: usize, f: impl FnOnce() -> R) -> R {
 /// taken one panel (two vectors) at a time, packed 256 rows of `b` at a time
 /// into a contiguous stack buffer (at most 32 KiB, within L1, whatever the
 /// layer's input size), because the rows of `b` sit a power-of-two apart in a
-/// typical layer and would otherwise share a few L1 sets. Remaining rows go in pairs, then singly; the last
-/// panel is padded with zero columns (a 10-unit layer is one padded vector,
-/// not ten strided scalar dot products, which took 18% of the digits
-/// training before). Each output element gets, for each block of 256 `k`,
+/// typical layer and would otherwise share a few L1 sets. Remaining rows go in
+/// pairs, then singly; the last panel is padded with zero columns (a 10-unit
+/// layer is one padded vector, not ten strided scalar dot products, which took
+/// 18% of the digits training before). Each output element gets, for each block of 256 `k`,
 /// the block's fused sum `fma(a_ik, b_kj, ...)` (in `k` order, from 0) added
 /// to `out_ij`.
 ///
@@ -101,9 +101,8 @@ mod x86 {
     macro_rules! kernel {
         ($simd:ty, $acc:ident, $cols:ident, $block:ident, $tile:ident, $t:ty, $v:ty, $w:literal, $splat:ident, $fma:ident) => {
             /// `out += a b` over all of `out`, one panel of columns at a time
-            /// (two vectors wide; the last one padded) so that the
-            /// panel of `b` stays in L1 while every row tile passes over it:
-            /// full tiles of `MR` rows, then single rows.
+            /// (two vectors wide; the last one padded) so that the packed
+            /// panel of `b` stays in L1 while every row tile passes over it.
             #[inline(always)]
             pub(super) fn $acc<const R: usize, const C: usize, const N: usize>(
                 simd: $simd,

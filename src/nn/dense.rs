@@ -121,8 +121,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         d: &Matrix<T, B, O>,
         grads: &mut Self,
     ) -> Matrix<T, B, I> {
-        grads.weight = x.t_matmul(d);
-        grads.bias = d.sum_rows();
+        self.backward_params(x, d, grads);
         d.matmul_t(&self.weight)
     }
 

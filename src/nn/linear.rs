@@ -65,10 +65,11 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         d: &Matrix<T, B, O>,
         grads: &mut Self,
     ) -> Matrix<T, B, I> {
-        grads.weight = x.t_matmul(d);
+        self.backward_params(x, d, grads);
         d.matmul_t(&self.weight)
     }
 
+    // dW only: no D Wᵀ.
     #[inline]
     fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
         grads.weight = x.t_matmul(d);
