@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use common::*;
 use stackgrad::Matrix;
+use stackgrad::batch::Dataset;
 use stackgrad::nn::{Dense, Layer, Params};
 
 /// Median of a non-empty slice.
@@ -102,12 +103,45 @@ macro_rules! step_pair {
         let mut net = classifier::<$t>();
         let mut grads = net.zeros_like();
         let (x, y) = batch::<$t>(0);
+        let inputs = inputs::<$t>();
+        let labels = dataset().1;
+        let data = Dataset::new(&inputs, &labels).unwrap();
+        let rows = core::array::from_fn(|i| i);
+        let mut training = training::<$t>();
         let mut m = $na::from_net(&net);
         let (xn, yn) = $na::batch(0);
-        let l_sg = stackgrad_step(&mut net.clone(), &mut grads, &x, &y, 1e-3);
         let l_na = $na::step(&mut m.clone(), &xn, &yn, 1e-3);
+        let l_sg = stackgrad_step(&mut net.clone(), &mut grads, &x, &y, 1e-3);
         assert!((l_sg - l_na).abs() < $tol * l_na.abs(), "{l_sg} vs {l_na}");
-        interleaved(
+        let l_tr = stackgrad_train_step(
+            &mut training.clone(),
+            &mut net.clone(),
+            &mut grads,
+            data,
+            &rows,
+        );
+        assert!((l_tr - l_na).abs() < $tol * l_na.abs(), "{l_tr} vs {l_na}");
+        let trained = interleaved(
+            || {
+                black_box(stackgrad_train_step(
+                    &mut training,
+                    black_box(&mut net),
+                    &mut grads,
+                    black_box(data),
+                    black_box(&rows),
+                ));
+            },
+            || {
+                black_box($na::step(
+                    black_box(&mut m),
+                    black_box(&xn),
+                    black_box(&yn),
+                    1e-3,
+                ));
+            },
+            200,
+        );
+        let by_hand = interleaved(
             || {
                 black_box(stackgrad_step(
                     black_box(&mut net),
@@ -126,22 +160,37 @@ macro_rules! step_pair {
                 ));
             },
             200,
-        )
+        );
+        (trained, by_hand)
     }};
 }
 
 fn train_step_pairs(t: &mut Table) {
+    let (trained, by_hand) = step_pair!(f64, nalgebra_f64, 1e-12);
     t.row(
-        "train step 2-25-4 b5 f64 (fwd+bwd+sgd)",
+        "train step 2-25-4 b5 f64 (Training::epoch, 1 batch)",
         "nalgebra SMatrix f64",
-        step_pair!(f64, nalgebra_f64, 1e-12),
+        trained,
         "<= 0.5",
     );
     t.row(
-        "train step 2-25-4 b5 f32 (fwd+bwd+sgd)",
+        "same step, layers called by hand, f64",
+        "nalgebra SMatrix f64",
+        by_hand,
+        "(no dispatch)",
+    );
+    let (trained, by_hand) = step_pair!(f32, nalgebra_f32, 1e-5);
+    t.row(
+        "train step 2-25-4 b5 f32 (Training::epoch, 1 batch)",
         "nalgebra SMatrix f32",
-        step_pair!(f32, nalgebra_f32, 1e-5),
+        trained,
         "<= 0.5",
+    );
+    t.row(
+        "same step, layers called by hand, f32",
+        "nalgebra SMatrix f32",
+        by_hand,
+        "(no dispatch)",
     );
     // Net (tuple, builder) against the same layers called by hand.
     {
@@ -179,14 +228,22 @@ macro_rules! run_pair {
     ($t:ident, $na:ident) => {{
         let start = classifier::<$t>();
         let m0 = $na::from_net(&start);
-        let (a, b) = (stackgrad_run(&mut start.clone()), $na::run(&mut m0.clone()));
+        let inputs = inputs::<$t>();
+        let labels = dataset().1;
+        let data = Dataset::new(&inputs, &labels).unwrap();
+        let (a, b) = (
+            stackgrad_training_run(&mut start.clone(), data),
+            $na::run(&mut m0.clone()),
+        );
+        let by_hand = stackgrad_run(&mut start.clone());
+        assert!((a - by_hand).abs() <= 1e-4 * a.abs(), "{a} vs {by_hand}");
         println!(
             "500-epoch run {}, last epoch loss sum: stackgrad {a:.6}, nalgebra {b:.6}",
             stringify!($t)
         );
         interleaved(
             || {
-                black_box(stackgrad_run(&mut black_box(start)));
+                black_box(stackgrad_training_run(&mut black_box(start), data));
             },
             || {
                 black_box($na::run(&mut black_box(m0.clone())));
@@ -198,13 +255,13 @@ macro_rules! run_pair {
 
 fn full_run_pairs(t: &mut Table) {
     t.row(
-        "500 epochs x 8 steps, f64",
+        "500 epochs x 8 steps (Training::epoch), f64",
         "nalgebra SMatrix f64",
         run_pair!(f64, nalgebra_f64),
         "<= 0.5",
     );
     t.row(
-        "500 epochs x 8 steps, f32",
+        "500 epochs x 8 steps (Training::epoch), f32",
         "nalgebra SMatrix f32",
         run_pair!(f32, nalgebra_f32),
         "<= 0.5",

@@ -193,6 +193,7 @@ impl<'a, T, const N: usize, Y, const B: usize> Batches<'a, T, N, Y, B> {
 impl<T: Scalar, const N: usize, Y: Copy, const B: usize> Iterator for Batches<'_, T, N, Y, B> {
     type Item = Batch<T, B, N, Y>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         let rows = self.order.get(self.pos..)?;
         let rows = &rows[..rows.len().min(B)];

@@ -92,6 +92,7 @@ pub trait ElementwiseLoss {
 }
 
 /// `L = k Σ ℓ(p, y)` for an element-wise loss.
+#[inline(always)]
 fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, const O: usize>(
     loss: &L,
     p: &Matrix<T, B, O>,
@@ -122,6 +123,7 @@ macro_rules! elementwise_loss {
             fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
                 self.loss_and_grad(p, y).0
             }
+            #[inline(always)]
             fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
                 let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
                 elementwise_loss_and_grad(self, p, y)
@@ -337,6 +339,7 @@ impl SoftmaxCrossEntropy {
         }
     }
 
+    #[inline(always)]
     fn with_dense_targets<T: Scalar, const B: usize, const C: usize>(
         &self,
         z: &Matrix<T, B, C>,
@@ -375,6 +378,7 @@ where
     fn loss(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> T {
         self.loss_and_grad(z, y).0
     }
+    #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> (T, Matrix<T, B, C>) {
         let y = <Check as TargetShapeMatches<B2, C2, B, C>>::as_pred_shape(y);
         self.with_dense_targets(z, y)
@@ -390,6 +394,7 @@ where
     fn loss(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> T {
         self.loss_and_grad(z, y).0
     }
+    #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
         let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
         let k = self.reduction.factor::<T>(B);

@@ -52,6 +52,7 @@ impl<T: Scalar> Sgd<T> {
 }
 
 impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Sgd<T> {
+    #[inline(always)]
     fn step(&mut self, params: &mut P, grads: &P) {
         for k in 0..P::TENSORS {
             if let (Some(p), Some(g)) = (params.tensor_mut(k), grads.tensor(k)) {
@@ -105,6 +106,7 @@ impl<T: Scalar, P> Momentum<T, P> {
 }
 
 impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Momentum<T, P> {
+    #[inline(always)]
     fn step(&mut self, params: &mut P, grads: &P) {
         let v = self.velocity.get_or_insert_with(|| grads.zeros_like());
         for k in 0..P::TENSORS {
@@ -196,6 +198,7 @@ impl<T: Scalar, P> Adam<T, P> {
 }
 
 impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
+    #[inline(always)]
     fn step(&mut self, params: &mut P, grads: &P) {
         let (m, v) = self
             .moments

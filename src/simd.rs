@@ -28,14 +28,33 @@
 pub(crate) const MIN_WORK: usize = 2048;
 
 /// Calls `f` with the widest instruction set available at run time.
+///
+/// `f` is taken as `FnMut` on purpose. `pulp` calls a plain closure through
+/// `FnOnce::call_once`, and for a closure that is `Fn` or `FnMut` that is a
+/// compiler-made shim without the closure's `#[inline(always)]`: once the body
+/// is large (a whole training step), LLVM does not inline the shim into the
+/// AVX2/AVX-512 function, and the body runs as baseline code, silently. Called
+/// through `call_mut`, the closure body itself is the callee and its
+/// `#[inline(always)]` holds. Every closure passed here must be
+/// `#[inline(always)]`, and so must everything it calls that should be
+/// compiled for the wider instruction set.
 #[inline(always)]
-pub(crate) fn run<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(f)
+pub(crate) fn run<R>(f: impl FnMut() -> R) -> R {
+    /// A `pulp` operation that calls its closure through `call_mut`.
+    struct Kernel<F>(F);
+    impl<R, F: FnMut() -> R> pulp::WithSimd for Kernel<F> {
+        type Output = R;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(mut self, _: S) -> R {
+            (self.0)()
+        }
+    }
+    pulp::Arch::new().dispatch(Kernel(f))
 }
 
 /// Calls `f` directly (less than [`MIN_WORK`]) or through [`run`].
 #[inline(always)]
-pub(crate) fn run_if<R>(work: usize, f: impl FnOnce() -> R) -> R {
+pub(crate) fn run_if<R>(work: usize, mut f: impl FnMut() -> R) -> R {
     if work >= MIN_WORK { run(f) } else { f() }
 }
 

@@ -242,6 +242,7 @@ pub struct BatchStats<T> {
 ///
 /// # Errors
 /// [`Error::LabelOutOfRange`] for a class index `>= C` (the data-set row named).
+#[inline(always)]
 pub fn backprop<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>(
     net: &P,
     loss: &Lo,
@@ -255,13 +256,18 @@ where
     Y: Target<C>,
 {
     let (z, cache) = net.forward(&batch.x);
-    let stats = loss_rows(&z, loss, batch, |dz| {
-        net.backward_params(&cache, dz, grads);
-    })?;
+    let stats = loss_rows(
+        &z,
+        loss,
+        batch,
+        #[inline(always)]
+        |dz| net.backward_params(&cache, dz, grads),
+    )?;
     Ok(stats)
 }
 
 /// Steps 2–3: per-example loss on the real rows, then `f(∂L/∂Z)`.
+#[inline(always)]
 fn loss_rows<T, Lo, Y, const B: usize, const N: usize, const C: usize>(
     z: &Matrix<T, B, C>,
     loss: &Lo,
@@ -302,7 +308,23 @@ where
 }
 
 /// The first tensor of `grads` holding a NaN or infinity.
+///
+/// Every gradient is swept once without branching (`g · 0` is 0 for a finite
+/// `g` and NaN otherwise, so the sum is NaN exactly when some `g` is not
+/// finite; the loop vectorizes), and only a non-finite sum looks for the tensor.
+#[inline(always)]
 fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
+    let mut probe = T::zero();
+    for k in 0..P::TENSORS {
+        if let Some(t) = grads.tensor(k) {
+            for &g in t.data {
+                probe += g * T::zero();
+            }
+        }
+    }
+    if probe.is_finite() {
+        return None;
+    }
     (0..P::TENSORS)
         .filter_map(|k| grads.tensor(k))
         .find(|t| t.data.iter().any(|g| !g.is_finite()))
@@ -405,7 +427,9 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
             #[inline(always)]
             || {
                 let mut stats = EpochStats::new(epoch);
-                for (b, batch) in Batches::<T, N, Y, B>::new(data, order)?.enumerate() {
+                // No `enumerate`: the adapter's `next` is not inlined and moved
+                // every batch through memory; `stats` counts the batches.
+                for batch in Batches::<T, N, Y, B>::new(data, order)? {
                     let s = backprop(net, &self.loss, &batch, grads)?;
                     let bad = if s.loss.is_finite() {
                         first_non_finite(grads).map(Some)
@@ -415,7 +439,7 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
                     if let Some(tensor) = bad {
                         return Err(Error::NonFinite {
                             epoch,
-                            batch: b + 1,
+                            batch: stats.batches + 1,
                             tensor,
                         });
                     }

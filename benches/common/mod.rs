@@ -7,10 +7,12 @@
 mod notebooks;
 
 use stackgrad::Matrix;
+use stackgrad::batch::Dataset;
 use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
 use stackgrad::nn::{Dense, Layer, Net, Params, Sigmoid, input};
 use stackgrad::optim::{Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::train::Training;
 
 /// Examples in notebook 001's data set (4 clusters of 10).
 pub const SAMPLES: usize = 40;
@@ -123,6 +125,58 @@ pub fn shuffle(order: &mut [usize; SAMPLES], rng: &mut XorShift) {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
+}
+
+/// The data set's inputs in type `T`, for a [`Dataset`].
+pub fn inputs<T: stackgrad::Scalar>() -> Vec<[T; 2]> {
+    dataset().0.iter().map(|r| r.map(T::from_f64)).collect()
+}
+
+/// stackgrad's training loop for the task: softmax cross-entropy (sum), SGD
+/// at the notebook's rate, batches of 5.
+pub fn training<T: stackgrad::Scalar>() -> Training<SoftmaxCrossEntropy, Sgd<T>, BATCH> {
+    Training::new(SoftmaxCrossEntropy::sum(), Sgd::new(T::from_f64(LR))).batch::<BATCH>()
+}
+
+/// One train step as a user of the library runs it: [`Training::epoch`] over
+/// one batch of 5 rows (building the batch from the data set, forward, loss,
+/// backward, the finiteness check and the SGD update, in one run-time SIMD
+/// dispatch). Returns the loss.
+#[inline(never)]
+pub fn stackgrad_train_step<T: stackgrad::Scalar>(
+    training: &mut Training<SoftmaxCrossEntropy, Sgd<T>, BATCH>,
+    net: &mut Classifier<T>,
+    grads: &mut Classifier<T>,
+    data: Dataset<'_, T, 2, usize>,
+    rows: &[usize; BATCH],
+) -> T {
+    match training.epoch(1, net, grads, data, rows) {
+        Ok(stats) => stats.total_loss,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The full 500-epoch run through [`Training::epoch`], with the same shuffled
+/// order per epoch as [`stackgrad_run`] and the nalgebra run; returns the last
+/// epoch's loss sum.
+#[inline(never)]
+pub fn stackgrad_training_run<T: stackgrad::Scalar>(
+    net: &mut Classifier<T>,
+    data: Dataset<'_, T, 2, usize>,
+) -> T {
+    let mut training = training::<T>();
+    let mut grads = net.zeros_like();
+    let mut order = core::array::from_fn(|i| i);
+    let mut rng = XorShift(7);
+    let mut epoch_loss = T::zero();
+    for epoch in 1..=EPOCHS {
+        shuffle(&mut order, &mut rng);
+        match training.epoch(epoch, net, &mut grads, data, &order) {
+            Ok(stats) => epoch_loss = stats.total_loss,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    epoch_loss
 }
 
 /// stackgrad: the full 500-epoch run from `net`; returns the last epoch's loss sum.

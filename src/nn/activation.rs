@@ -148,13 +148,13 @@ macro_rules! activation_layers {
             /// The output `y = f(x)`.
             type Cache = X;
 
-            #[inline]
+            #[inline(always)]
             fn forward(&self, x: &X) -> (X, X) {
                 let y = self.infer(x);
                 (y, y)
             }
 
-            #[inline]
+            #[inline(always)]
             fn infer(&self, x: &X) -> X {
                 let mut y = *x;
                 crate::simd::run_if(
@@ -170,7 +170,7 @@ macro_rules! activation_layers {
             }
 
             // dx = dy ⊙ f'(x), with f'(x) computed from the cached output.
-            #[inline]
+            #[inline(always)]
             fn backward(&self, y: &X, dy: &X, _grads: &mut Self) -> X {
                 let mut dx = *dy;
                 crate::simd::run_if(

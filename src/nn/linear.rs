@@ -46,19 +46,19 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     /// The input `X`.
     type Cache = Matrix<T, B, I>;
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, Matrix<T, B, I>) {
         (self.infer(x), *x)
     }
 
-    #[inline]
+    #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
         x.matmul(&self.weight)
     }
 
     // dW = Xᵀ D
     // dX = D Wᵀ
-    #[inline]
+    #[inline(always)]
     fn backward(
         &self,
         x: &Matrix<T, B, I>,
@@ -70,7 +70,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 
     // dW only: no D Wᵀ.
-    #[inline]
+    #[inline(always)]
     fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
         grads.weight = x.t_matmul(d);
     }

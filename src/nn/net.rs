@@ -85,15 +85,15 @@ impl<L> Net<L> {
 impl<In, L: Layer<In>> Layer<In> for Net<L> {
     type Output = L::Output;
     type Cache = L::Cache;
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &In) -> (L::Output, L::Cache) {
         self.layers.forward(x)
     }
-    #[inline]
+    #[inline(always)]
     fn infer(&self, x: &In) -> L::Output {
         self.layers.infer(x)
     }
-    #[inline]
+    #[inline(always)]
     fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
         self.layers.backward(cache, dy, &mut grads.layers)
     }

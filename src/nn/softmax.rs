@@ -63,7 +63,7 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
 /// `softmax_rows(z)` and, per row, `m + ln Σ_k e^{z_k - m}` (so that
 /// `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused form the
 /// softmax cross-entropy uses.
-#[inline]
+#[inline(always)]
 pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
     z: &Matrix<T, B, N>,
 ) -> (Matrix<T, B, N>, [T; B]) {
@@ -133,13 +133,13 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softm
     /// The output probabilities.
     type Cache = Matrix<T, B, N>;
 
-    #[inline]
+    #[inline(always)]
     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, Matrix<T, B, N>) {
         let y = softmax_rows(x);
         (y, y)
     }
 
-    #[inline]
+    #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, N>) -> Matrix<T, B, N> {
         softmax_rows(x)
     }
