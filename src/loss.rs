@@ -398,19 +398,37 @@ where
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
         let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
         let k = self.reduction.factor::<T>(B);
+        let (rows, grad) = SoftmaxCrossEntropy::label_rows(z, classes);
+        let mut loss = T::zero();
+        for l in rows {
+            loss += l;
+        }
+        (loss * k, grad.scale(k))
+    }
+}
+
+impl SoftmaxCrossEntropy {
+    /// Each row's loss `ℓ_b = ln Σ_j e^{z_bj} - z_bc` and gradient `p_b - onehot(c)`,
+    /// unscaled: row `b` is exactly (bit for bit) the loss and gradient of the
+    /// batch of that row alone, which the training loop relies on.
+    #[inline(always)]
+    pub(crate) fn label_rows<T: Scalar, const B: usize, const C: usize>(
+        z: &Matrix<T, B, C>,
+        classes: &[usize; B],
+    ) -> ([T; B], Matrix<T, B, C>) {
         // One exp per logit: p = softmax(z) and, per row, ln p_c = z_c - m - ln Σ e^{z - m}.
         let (mut grad, shift) = softmax_rows_and_shift(z);
-        let mut loss = T::zero();
-        for (b, &c) in classes.iter().enumerate() {
+        let mut rows = [T::zero(); B];
+        for (b, (&c, l)) in classes.iter().zip(&mut rows).enumerate() {
             // `Labels` guarantees c < C; `get` keeps this total anyway.
             if let Some(&zc) = z.row(b).get(c) {
-                loss -= zc - shift[b];
+                *l = T::zero() - (zc - shift[b]);
             }
             if let Some(g) = grad.as_array_mut()[b].get_mut(c) {
                 *g -= T::one();
             }
         }
-        (loss * k, grad.scale(k))
+        (rows, grad)
     }
 }
 

@@ -381,15 +381,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline]
     #[must_use]
     pub fn row_argmax(&self) -> [usize; R] {
-        self.data.map(|row| {
-            let mut best = 0;
-            for (c, &x) in row.iter().enumerate() {
-                if x > row[best] || row[best].is_nan() && !x.is_nan() {
-                    best = c;
-                }
-            }
-            best
-        })
+        self.data.map(|row| argmax(&row))
     }
 
     /// Frobenius norm `sqrt(Σ A_rc²)`, computed with scaling so that it neither
@@ -761,6 +753,23 @@ impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, 
         write!(f, "Matrix<{R}, {C}> ")?;
         f.debug_list().entries(self.data.iter()).finish()
     }
+}
+
+/// The index of the largest element (the first on ties; NaN loses to any
+/// number), as [`Matrix::row_argmax`] takes it per row; 0 for an empty row.
+#[inline]
+pub(crate) fn argmax<T: Scalar>(row: &[T]) -> usize {
+    let mut best = 0;
+    let mut top = row.first().copied();
+    for (c, &x) in row.iter().enumerate() {
+        if let Some(t) = top
+            && (x > t || t.is_nan() && !x.is_nan())
+        {
+            best = c;
+            top = Some(x);
+        }
+    }
+    best
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ use crate::loss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
     MeanSquaredError, Reduction, SoftmaxCrossEntropy,
 };
+use crate::matrix::argmax;
 use crate::nn::{Layer, ParamName, Params};
 use crate::optim::Optimizer;
 use crate::{Error, Matrix, Scalar};
@@ -67,11 +68,98 @@ use crate::{Error, Matrix, Scalar};
 pub trait Reduced {
     /// Sum or mean over the batch.
     fn reduction(&self) -> Reduction;
+
+    /// Each example's loss `ℓᵢ` and output gradient `gᵢ = ∂ℓᵢ/∂zᵢ` for the
+    /// rows of a batch of logits `z`, each evaluated as the loss of a batch of
+    /// that one row (where its sum and mean agree). `index` holds the data-set
+    /// rows of the real rows (the first `index.len()`); what comes out for the
+    /// padding rows after them is unspecified and ignored.
+    ///
+    /// Provided: one `loss_and_grad` call per real row. A loss may compute the
+    /// whole batch at once instead, giving the same bits per row
+    /// ([`SoftmaxCrossEntropy`] does, for class targets).
+    ///
+    /// # Errors
+    /// [`Error::LabelOutOfRange`] for a class index `>= C`.
+    #[inline(always)]
+    fn rows<T, Y, const B: usize, const C: usize>(
+        &self,
+        z: &Matrix<T, B, C>,
+        y: &[Y; B],
+        index: &[usize],
+    ) -> Result<([T; B], Matrix<T, B, C>), Error>
+    where
+        T: Scalar,
+        Y: Target<C>,
+        Self: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Sized,
+    {
+        rows_one_by_one(self, z, y, index)
+    }
+}
+
+/// [`Reduced::rows`] by one `loss_and_grad` call per real row.
+#[inline(always)]
+fn rows_one_by_one<T, Y, Lo, const B: usize, const C: usize>(
+    loss: &Lo,
+    z: &Matrix<T, B, C>,
+    y: &[Y; B],
+    index: &[usize],
+) -> Result<([T; B], Matrix<T, B, C>), Error>
+where
+    T: Scalar,
+    Y: Target<C>,
+    Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T>,
+{
+    let mut rows = [T::zero(); B];
+    let mut grad = Matrix::<T, B, C>::zeros();
+    let real = index
+        .iter()
+        .zip(y)
+        .zip(rows.iter_mut().zip(grad.as_array_mut()));
+    for (row, ((&i, y), (l, g))) in real.enumerate() {
+        let (li, gi) = loss.loss_and_grad(&Matrix::from_array([*z.row(row)]), &y.one(i)?);
+        *l = li;
+        *g = *gi.row(0);
+    }
+    Ok((rows, grad))
 }
 
 impl Reduced for SoftmaxCrossEntropy {
     fn reduction(&self) -> Reduction {
         self.reduction
+    }
+
+    /// The whole batch at once for class targets (one pass of `exp` over all
+    /// `B·C` logits); rows without a class go one by one.
+    #[inline(always)]
+    fn rows<T, Y, const B: usize, const C: usize>(
+        &self,
+        z: &Matrix<T, B, C>,
+        y: &[Y; B],
+        index: &[usize],
+    ) -> Result<([T; B], Matrix<T, B, C>), Error>
+    where
+        T: Scalar,
+        Y: Target<C>,
+        Self: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Sized,
+    {
+        let mut classes = [0; B];
+        for (k, (c, t)) in classes.iter_mut().zip(y).enumerate() {
+            match (t.class(), index.get(k)) {
+                (None, _) => return rows_one_by_one(self, z, y, index),
+                (Some(label), _) if label < C => *c = label,
+                (Some(label), Some(&row)) => {
+                    return Err(Error::LabelOutOfRange {
+                        row,
+                        label,
+                        classes: C,
+                    });
+                }
+                // A padding row: its output is ignored.
+                (Some(_), None) => {}
+            }
+        }
+        Ok(SoftmaxCrossEntropy::label_rows(z, &classes))
     }
 }
 impl Reduced for BinaryCrossEntropyWithLogits {
@@ -284,19 +372,19 @@ where
         Reduction::Sum => T::one(),
         Reduction::Mean => T::one() / T::from_usize(r.max(1)),
     };
+    let (rows, g) = loss.rows(z, &batch.y, batch.indices())?;
     let mut dz = Matrix::<T, B, C>::zeros();
     let mut example_loss = T::zero();
     let mut correct = Some(0usize);
-    for (row, (&i, y)) in batch.indices().iter().zip(&batch.y).enumerate() {
-        let zi = Matrix::from_array([*z.row(row)]);
-        let (l, g) = loss.loss_and_grad(&zi, &y.one(i)?);
+    let real = rows.iter().zip(g.as_array()).zip(dz.as_array_mut());
+    for (row, ((&l, g), d)) in real.take(r).enumerate() {
         example_loss += l;
-        for (d, &g) in dz.as_array_mut()[row].iter_mut().zip(g.row(0)) {
+        for (d, &g) in d.iter_mut().zip(g) {
             *d = g * k;
         }
         correct = correct
-            .zip(y.class())
-            .map(|(n, c)| n + usize::from(zi.row_argmax()[0] == c));
+            .zip(batch.y.get(row).and_then(|t| t.class()))
+            .map(|(n, c)| n + usize::from(argmax(z.row(row)) == c));
     }
     f(&dz);
     Ok(BatchStats {
