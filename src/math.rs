@@ -63,6 +63,20 @@ pub trait FastMath: Copy {
     /// `tanh x`, within 2 ulp.
     #[must_use]
     fn fast_tanh(self) -> Self;
+    /// [`fast_exp`](FastMath::fast_exp) with fused multiply-adds (one
+    /// rounding each) where the plain one rounds twice: the same bound, often
+    /// different last bits. Fast only where the CPU has FMA and the code is
+    /// compiled for it (the layers call it inside the run-time dispatch);
+    /// elsewhere it is a software `fma` call, and without the `std` feature
+    /// it is the plain function.
+    #[must_use]
+    fn fused_exp(self) -> Self;
+    /// [`fast_sigmoid`](FastMath::fast_sigmoid) with fused multiply-adds, within 2 ulp.
+    #[must_use]
+    fn fused_sigmoid(self) -> Self;
+    /// [`fast_tanh`](FastMath::fast_tanh) with fused multiply-adds, within 2 ulp.
+    #[must_use]
+    fn fused_tanh(self) -> Self;
 }
 
 /// `e^x`, within 1 ulp of `std`'s, branch-free so that loops over arrays vectorize.
@@ -115,27 +129,42 @@ pub fn tanh<T: Scalar>(x: T) -> T {
     x.fast_tanh()
 }
 
-/// Stamps the three kernels for one float type. All selects are written as
-/// `if` on values (no early returns), which LLVM turns into compare-and-blend.
+/// Stamps the kernels for one float type. All selects are written as `if` on
+/// values (no early returns), which LLVM turns into compare-and-blend. Each
+/// kernel is written once over `fma(a, b, c)`: `a * b + c` with two roundings
+/// for the plain functions (bit-identical on every instruction set), a fused
+/// multiply-add for the `fused_` ones.
 macro_rules! fast_math {
     (
-        $t:ty, $bits:ty, mantissa = $mant:expr, bias = $bias:expr,
+        $t:ty, $bits:ty, $kernels:ident, mantissa = $mant:expr, bias = $bias:expr,
         lo = $lo:expr, hi = $hi:expr, ln2_hi = $l2u:expr, ln2_lo = $l2l:expr,
-        exp_poly = |$r:ident| $poly:expr,
-        tanh_small = |$x:ident, $z:ident| $tsmall:expr,
+        exp_poly = |$r:ident, $fma:ident| $poly:expr,
+        tanh_small = |$x:ident, $z:ident, $fma2:ident| $tsmall:expr,
     ) => {
-        impl FastMath for $t {
+        mod $kernels {
+            /// `a * b + c`, fused when `FUSED` (and `std` provides `mul_add`).
             #[inline(always)]
-            fn fast_exp(self) -> $t {
+            fn madd<const FUSED: bool>(a: $t, b: $t, c: $t) -> $t {
+                #[cfg(feature = "std")]
+                if FUSED {
+                    return a.mul_add(b, c);
+                }
+                a * b + c
+            }
+
+            #[inline(always)]
+            pub(super) fn exp<const FUSED: bool>(x: $t) -> $t {
+                let $fma = madd::<FUSED>;
                 // 1.5 * 2^mantissa: adding it rounds to an integer, and its low
                 // bits are zero, so the sum's bit pattern ends in that integer.
                 const MAGIC: $t = 1.5 * (1u64 << $mant) as $t;
                 const LOG2E: $t = core::f64::consts::LOG2_E as $t;
                 // Comparisons that let NaN through (NaN < lo is false).
-                let x = if self < $lo { $lo } else { self };
+                let x = if x < $lo { $lo } else { x };
                 let x = if x > $hi { $hi } else { x };
+                // n is rounded the same way in both variants.
                 let n = (x * LOG2E + MAGIC) - MAGIC;
-                let $r = (x - n * $l2u) - n * $l2l;
+                let $r = $fma(-n, $l2l, $fma(-n, $l2u, x));
                 let p: $t = $poly;
                 // 2^n as two normal factors 2^n1 · 2^n2 with n1 = round(n / 2).
                 let t1 = n * 0.5 + MAGIC;
@@ -147,88 +176,115 @@ macro_rules! fast_math {
             }
 
             #[inline(always)]
-            fn fast_sigmoid(self) -> $t {
+            pub(super) fn sigmoid<const FUSED: bool>(x: $t) -> $t {
                 // e = e^-|x| ∈ [0, 1]: no overflow on either side.
-                let e = (-self.abs()).fast_exp();
+                let e = exp::<FUSED>(-x.abs());
                 // Select the numerator, then divide once (both quotients would
                 // be computed if the select came after the division).
-                let num = if self >= 0.0 { 1.0 } else { e };
+                let num = if x >= 0.0 { 1.0 } else { e };
                 num / (1.0 + e)
             }
 
             #[inline(always)]
-            fn fast_tanh(self) -> $t {
+            pub(super) fn tanh<const FUSED: bool>(x: $t) -> $t {
+                let $fma2 = madd::<FUSED>;
                 // tanh is odd: compute on |x|, then copy the sign (so tanh(-0) = -0).
-                let a = self.abs();
+                let a = x.abs();
                 let $x = a;
                 let $z = a * a;
                 let small: $t = $tsmall;
                 // 1 - 2 / (e^{2|x|} + 1) ≥ 0.55 here: no cancellation.
-                let big = 1.0 - 2.0 / ((a + a).fast_exp() + 1.0);
+                let big = 1.0 - 2.0 / (exp::<FUSED>(a + a) + 1.0);
                 // NaN takes the `big` path and stays NaN.
                 let y = if a < 0.625 { small } else { big };
                 const SIGN: $bits = 1 << (<$bits>::BITS - 1);
-                <$t>::from_bits(y.to_bits() | (self.to_bits() & SIGN))
+                <$t>::from_bits(y.to_bits() | (x.to_bits() & SIGN))
+            }
+        }
+
+        impl FastMath for $t {
+            #[inline(always)]
+            fn fast_exp(self) -> $t {
+                $kernels::exp::<false>(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid(self) -> $t {
+                $kernels::sigmoid::<false>(self)
+            }
+            #[inline(always)]
+            fn fast_tanh(self) -> $t {
+                $kernels::tanh::<false>(self)
+            }
+            #[inline(always)]
+            fn fused_exp(self) -> $t {
+                $kernels::exp::<true>(self)
+            }
+            #[inline(always)]
+            fn fused_sigmoid(self) -> $t {
+                $kernels::sigmoid::<true>(self)
+            }
+            #[inline(always)]
+            fn fused_tanh(self) -> $t {
+                $kernels::tanh::<true>(self)
             }
         }
     };
 }
 
 fast_math! {
-    f32, u32, mantissa = 23, bias = 127,
+    f32, u32, f32_kernels, mantissa = 23, bias = 127,
     // e^-104 is below half the smallest subnormal; e^89 overflows.
     lo = -104.0, hi = 89.0,
     ln2_hi = 0.693_145_751_953_125, ln2_lo = 1.428_606_765_330_187e-6,
     // SLEEF's expf_u10 minimax coefficients on |r| ≤ ln2/2, evaluated in
     // Estrin's scheme (independent pairs joined by r², r⁴): a shorter dependency
     // chain than Horner's, so neighbouring elements overlap in the pipeline.
-    exp_poly = |r| {
+    exp_poly = |r, fma| {
         let r2 = r * r;
-        let a0 = 0.5 + 0.166_666_67 * r;
-        let a1 = 0.041_666_485 + 0.008_333_361 * r;
-        let a2 = 0.001_393_043_6 + 0.000_198_527_62_f32 * r;
-        let u = (a0 + a1 * r2) + a2 * (r2 * r2);
-        1.0 + (r + r2 * u)
+        let a0 = fma(0.166_666_67, r, 0.5);
+        let a1 = fma(0.008_333_361, r, 0.041_666_485);
+        let a2 = fma(0.000_198_527_62_f32, r, 0.001_393_043_6);
+        let u = fma(a2, r2 * r2, fma(a1, r2, a0));
+        1.0 + fma(r2, u, r)
     },
     // Cephes tanhf on |x| < 0.625.
-    tanh_small = |x, z| {
+    tanh_small = |x, z, fma| {
         let u = -5.704_988_7e-3_f32;
-        let u = u * z + 2.063_908_9e-2;
-        let u = u * z - 5.373_971_6e-2;
-        let u = u * z + 1.333_144_2e-1;
-        let u = u * z - 3.333_328_2e-1;
-        u * z * x + x
+        let u = fma(u, z, 2.063_908_9e-2);
+        let u = fma(u, z, -5.373_971_6e-2);
+        let u = fma(u, z, 1.333_144_2e-1);
+        let u = fma(u, z, -3.333_328_2e-1);
+        fma(u * z, x, x)
     },
 }
-
 fast_math! {
-    f64, u64, mantissa = 52, bias = 1023,
+    f64, u64, f64_kernels, mantissa = 52, bias = 1023,
     // e^-746 is below half the smallest subnormal; e^710 overflows.
     lo = -746.0, hi = 710.0,
     ln2_hi = 0.693_147_180_559_662_956_5, ln2_lo = 0.282_352_905_630_315_771_2e-12,
     // SLEEF's exp (u10) minimax coefficients on |r| ≤ ln2/2, in Estrin's scheme.
-    exp_poly = |r| {
+    exp_poly = |r, fma| {
         let r2 = r * r;
         let r4 = r2 * r2;
-        let a0 = 0.5 + 1.666_666_666_666_668_517e-1 * r;
-        let a1 = 4.166_666_666_666_650_476e-2 + 8.333_333_333_316_527_217e-3 * r;
-        let a2 = 1.388_888_888_897_744_922e-3 + 1.984_126_989_605_092_056e-4 * r;
-        let a3 = 2.480_158_715_923_547_300e-5 + 2.755_723_629_119_288_276e-6 * r;
-        let a4 = 2.755_739_112_349_004_719e-7 + 2.511_129_308_928_765_186e-8 * r;
+        let a0 = fma(1.666_666_666_666_668_517e-1, r, 0.5);
+        let a1 = fma(8.333_333_333_316_527_217e-3, r, 4.166_666_666_666_650_476e-2);
+        let a2 = fma(1.984_126_989_605_092_056e-4, r, 1.388_888_888_897_744_922e-3);
+        let a3 = fma(2.755_723_629_119_288_276e-6, r, 2.480_158_715_923_547_300e-5);
+        let a4 = fma(2.511_129_308_928_765_186e-8, r, 2.755_739_112_349_004_719e-7);
         let a5 = 2.088_606_211_072_836_875e-9_f64;
-        let b0 = a0 + a1 * r2;
-        let b1 = a2 + a3 * r2;
-        let b2 = a4 + a5 * r2;
-        let u = (b0 + b1 * r4) + b2 * (r4 * r4);
-        1.0 + (r + r2 * u)
+        let b0 = fma(a1, r2, a0);
+        let b1 = fma(a3, r2, a2);
+        let b2 = fma(a5, r2, a4);
+        let u = fma(b2, r4 * r4, fma(b1, r4, b0));
+        1.0 + fma(r2, u, r)
     },
     // Cephes tanh on |x| < 0.625: x + x z P(z) / Q(z), z = x².
-    tanh_small = |x, z| {
-        let p = (-9.643_991_794_250_522_386e-1 * z - 9.928_772_310_019_185_866e1) * z
-            - 1.614_687_684_417_084_480e3;
-        let q = ((z + 1.128_116_784_916_324_314e2) * z + 2.235_488_390_601_004_486e3) * z
-            + 4.844_063_053_251_254_860e3;
-        x + x * z * (p / q)
+    tanh_small = |x, z, fma| {
+        let p = fma(fma(-9.643_991_794_250_522_386e-1, z, -9.928_772_310_019_185_866e1), z,
+            -1.614_687_684_417_084_480e3);
+        let q = fma(fma(z + 1.128_116_784_916_324_314e2, z, 2.235_488_390_601_004_486e3), z,
+            4.844_063_053_251_254_860e3);
+        fma(x * z, p / q, x)
     },
 }
 
@@ -277,10 +333,10 @@ mod tests {
         }
     }
 
-    /// Maximum ulp error of the three f32 functions over every `step`-th bit
-    /// pattern (both signs), with the worst input for each.
-    fn sweep_f32(step: usize) -> [(u64, f32); 3] {
-        let mut worst = [(0u64, 0.0f32); 3];
+    /// Maximum ulp error of the three f32 functions, plain then fused, over
+    /// every `step`-th bit pattern (both signs), with the worst input for each.
+    fn sweep_f32(step: usize) -> [(u64, f32); 6] {
+        let mut worst = [(0u64, 0.0f32); 6];
         let mut note = |k: usize, e: u64, x: f32| {
             if e > worst[k].0 {
                 worst[k] = (e, x);
@@ -289,19 +345,31 @@ mod tests {
         for bits in (0..=u32::MAX).step_by(step) {
             let x = f32::from_bits(bits);
             let xd = x as f64;
-            note(0, ulps32(exp(x), xd.exp() as f32), x);
-            note(1, ulps32(sigmoid(x), ref_sigmoid(xd) as f32), x);
-            note(2, ulps32(tanh(x), xd.tanh() as f32), x);
+            let (e, s, t) = (xd.exp() as f32, ref_sigmoid(xd) as f32, xd.tanh() as f32);
+            note(0, ulps32(exp(x), e), x);
+            note(1, ulps32(sigmoid(x), s), x);
+            note(2, ulps32(tanh(x), t), x);
+            note(3, ulps32(x.fused_exp(), e), x);
+            note(4, ulps32(x.fused_sigmoid(), s), x);
+            note(5, ulps32(x.fused_tanh(), t), x);
         }
         worst
     }
 
     fn check_f32(step: usize) {
-        let [e, s, t] = sweep_f32(step);
+        let [e, s, t, fe, fs, ft] = sweep_f32(step);
         std::eprintln!("f32 max ulp (stride {step}): exp {e:?}, sigmoid {s:?}, tanh {t:?}");
-        assert!(e.0 <= 1, "exp f32: {} ulp at {:e}", e.0, e.1);
-        assert!(s.0 <= 2, "sigmoid f32: {} ulp at {:e}", s.0, s.1);
-        assert!(t.0 <= 2, "tanh f32: {} ulp at {:e}", t.0, t.1);
+        std::eprintln!("  fused: exp {fe:?}, sigmoid {fs:?}, tanh {ft:?}");
+        for (name, (ulps, x), bound) in [
+            ("exp", e, 1),
+            ("sigmoid", s, 2),
+            ("tanh", t, 2),
+            ("fused exp", fe, 1),
+            ("fused sigmoid", fs, 2),
+            ("fused tanh", ft, 2),
+        ] {
+            assert!(ulps <= bound, "{name} f32: {ulps} ulp at {x:e}");
+        }
     }
 
     #[test]
@@ -320,12 +388,16 @@ mod tests {
 
     #[test]
     fn f64_sweep_within_documented_ulps() {
-        let mut worst = [(0u64, 0.0f64); 3];
+        let mut worst = [(0u64, 0.0f64); 6];
         let mut check = |x: f64| {
+            let (e, s, t) = (x.exp(), ref_sigmoid(x), x.tanh());
             let errs = [
-                ulps64(exp(x), x.exp()),
-                ulps64(sigmoid(x), ref_sigmoid(x)),
-                ulps64(tanh(x), x.tanh()),
+                ulps64(exp(x), e),
+                ulps64(sigmoid(x), s),
+                ulps64(tanh(x), t),
+                ulps64(x.fused_exp(), e),
+                ulps64(x.fused_sigmoid(), s),
+                ulps64(x.fused_tanh(), t),
             ];
             for (w, e) in worst.iter_mut().zip(errs) {
                 if e > w.0 {
@@ -357,11 +429,19 @@ mod tests {
             s ^= s << 17;
             check((s >> 11) as f64 / (1u64 << 52) as f64 - 1.0);
         }
-        let [e, sg, t] = worst;
+        let [e, sg, t, fe, fs, ft] = worst;
         std::eprintln!("f64 max ulp: exp {e:?}, sigmoid {sg:?}, tanh {t:?}");
-        assert!(e.0 <= 1, "exp f64: {} ulp at {:e}", e.0, e.1);
-        assert!(sg.0 <= 2, "sigmoid f64: {} ulp at {:e}", sg.0, sg.1);
-        assert!(t.0 <= 2, "tanh f64: {} ulp at {:e}", t.0, t.1);
+        std::eprintln!("  fused: exp {fe:?}, sigmoid {fs:?}, tanh {ft:?}");
+        for (name, (ulps, x), bound) in [
+            ("exp", e, 1),
+            ("sigmoid", sg, 2),
+            ("tanh", t, 2),
+            ("fused exp", fe, 1),
+            ("fused sigmoid", fs, 2),
+            ("fused tanh", ft, 2),
+        ] {
+            assert!(ulps <= bound, "{name} f64: {ulps} ulp at {x:e}");
+        }
     }
 
     #[test]

@@ -39,14 +39,27 @@ pub(crate) const MIN_WORK: usize = 2048;
 /// `#[inline(always)]`, and so must everything it calls that should be
 /// compiled for the wider instruction set.
 #[inline(always)]
-pub(crate) fn run<R>(f: impl FnMut() -> R) -> R {
+pub(crate) fn run<R>(mut f: impl FnMut() -> R) -> R {
+    run_fused(
+        #[inline(always)]
+        |_| f(),
+    )
+}
+
+/// [`run`], telling `f` whether the copy it runs in has hardware fused
+/// multiply-add (`true` in the AVX2 and AVX-512 copies, `false` in the
+/// baseline one). The flag is a constant in each copy, so a kernel that picks
+/// `math`'s `fused_` functions by it compiles to one branch-free loop.
+#[inline(always)]
+pub(crate) fn run_fused<R>(f: impl FnMut(bool) -> R) -> R {
     /// A `pulp` operation that calls its closure through `call_mut`.
     struct Kernel<F>(F);
-    impl<R, F: FnMut() -> R> pulp::WithSimd for Kernel<F> {
+    impl<R, F: FnMut(bool) -> R> pulp::WithSimd for Kernel<F> {
         type Output = R;
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(mut self, _: S) -> R {
-            (self.0)()
+            // pulp's only non-scalar x86 levels are v3 and v4, both with FMA.
+            (self.0)(!S::IS_SCALAR)
         }
     }
     pulp::Arch::new().dispatch(Kernel(f))
@@ -56,6 +69,17 @@ pub(crate) fn run<R>(f: impl FnMut() -> R) -> R {
 #[inline(always)]
 pub(crate) fn run_if<R>(work: usize, mut f: impl FnMut() -> R) -> R {
     if work >= MIN_WORK { run(f) } else { f() }
+}
+
+/// [`run_if`] for a kernel that takes the fused multiply-add flag of
+/// [`run_fused`] (`false` when called directly).
+#[inline(always)]
+pub(crate) fn run_if_fused<R>(work: usize, mut f: impl FnMut(bool) -> R) -> R {
+    if work >= MIN_WORK {
+        run_fused(f)
+    } else {
+        f(false)
+    }
 }
 
 /// `out += a b` through explicit register tiles with fused multiply-adds, when

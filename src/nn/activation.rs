@@ -21,6 +21,14 @@ use crate::{Elements, Scalar};
 pub trait Activation: Copy + Default + Debug {
     /// `f(x)`.
     fn f<T: Scalar>(x: T) -> T;
+    /// `f(x)` as evaluated where the CPU has fused multiply-add and the layer
+    /// runs inside the run-time SIMD dispatch: the same function within the
+    /// same error bound, free to round differently (sigmoid and tanh use
+    /// [`FastMath`](crate::math::FastMath)'s `fused_` kernels). Default: `f`.
+    #[inline(always)]
+    fn f_fused<T: Scalar>(x: T) -> T {
+        Self::f(x)
+    }
     /// `f'(x)` where `y = f(x)`.
     fn df<T: Scalar>(y: T) -> T;
     /// Whether `f` is piecewise linear (ReLU): its layer then writes the slope
@@ -90,6 +98,10 @@ impl Activation for Sigmoid {
         sigmoid(x)
     }
     #[inline(always)]
+    fn f_fused<T: Scalar>(x: T) -> T {
+        x.fused_sigmoid()
+    }
+    #[inline(always)]
     fn df<T: Scalar>(y: T) -> T {
         y * (T::one() - y)
     }
@@ -110,6 +122,10 @@ impl Activation for Tanh {
     #[inline(always)]
     fn f<T: Scalar>(x: T) -> T {
         crate::math::tanh(x)
+    }
+    #[inline(always)]
+    fn f_fused<T: Scalar>(x: T) -> T {
+        x.fused_tanh()
     }
     #[inline(always)]
     fn df<T: Scalar>(y: T) -> T {
@@ -157,12 +173,16 @@ macro_rules! activation_layers {
             #[inline(always)]
             fn infer(&self, x: &X) -> X {
                 let mut y = *x;
-                crate::simd::run_if(
+                crate::simd::run_if_fused(
                     X::LEN * <$act as Activation>::COST,
                     #[inline(always)]
-                    || {
+                    |fused| {
                         for v in y.elems_mut() {
-                            *v = <$act as Activation>::f(*v);
+                            *v = if fused {
+                                <$act as Activation>::f_fused(*v)
+                            } else {
+                                <$act as Activation>::f(*v)
+                            };
                         }
                     },
                 );

@@ -62,8 +62,9 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
 /// `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused form the
 /// softmax cross-entropy uses.
 ///
-/// The same arithmetic as [`softmax_in_place`] row by row (bit for bit), but
-/// in passes over the whole batch: the row maxima, then every `e^{z - m}` in
+/// The same arithmetic as [`softmax_in_place`] row by row (bit for bit, but
+/// for the fused `exp` inside the run-time dispatch), in passes over the whole
+/// batch: the row maxima, then every `e^{z - m}` in
 /// one loop of `B·N` independent elements (which vectorizes across rows and
 /// overlaps in the pipeline, where a row of 4 or 10 logits alone did not),
 /// then the sums, logarithms and scaling.
@@ -73,17 +74,22 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
 ) -> (Matrix<T, B, N>, [T; B]) {
     let mut p = *z;
     let mut shift = [T::zero(); B];
-    crate::simd::run_if(
+    crate::simd::run_if_fused(
         B * N * crate::math::EXP_COST,
         #[inline(always)]
-        || {
+        |fused| {
             let m: [T; B] = core::array::from_fn(|b| row_max(z.row(b)));
             let mut rows_m = [[T::zero(); N]; B];
             for (r, &m) in rows_m.iter_mut().zip(&m) {
                 *r = [m; N];
             }
             for (v, &m) in p.as_mut_slice().iter_mut().zip(rows_m.as_flattened()) {
-                *v = crate::math::exp(*v - m);
+                let d = *v - m;
+                *v = if fused {
+                    d.fused_exp()
+                } else {
+                    crate::math::exp(d)
+                };
             }
             for ((row, s), &m) in p.as_array_mut().iter_mut().zip(&mut shift).zip(&m) {
                 let mut sum = T::zero();
