@@ -260,13 +260,27 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub fn t_matmul<const N: usize>(&self, rhs: &Matrix<T, R, N>) -> Matrix<T, C, N> {
         let mut out = Matrix::<T, C, N>::zeros();
+        self.t_matmul_to(rhs, &mut out);
+        out
+    }
+
+    /// Overwrites `out` with `Aᵀ B` ([`t_matmul`](Matrix::t_matmul)) in place:
+    /// a layer writes its weight gradient straight into the gradient value
+    /// (returning it was one more copy of the weights per step).
+    #[inline(always)]
+    pub(crate) fn t_matmul_to<const N: usize>(
+        &self,
+        rhs: &Matrix<T, R, N>,
+        out: &mut Matrix<T, C, N>,
+    ) {
+        out.data = [[T::zero(); N]; C];
         // Large products with a small A (a batch of activations): transpose A
         // once (R·C moves, a copy kept small for the stack) and take the wide
         // kernel of `matmul` (digits net, 64 x 32 x 64: 5.5 -> 3.3 µs).
         if R * C <= MAX_TRANSPOSED && R * C * N >= crate::simd::MIN_WORK {
             let at = self.transpose();
             if crate::simd::matmul_acc_wide(&at.data, &rhs.data, &mut out.data) {
-                return out;
+                return;
             }
         }
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
@@ -284,7 +298,6 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
                 }
             },
         );
-        out
     }
 
     /// `A Bᵀ` for `A: R x C` and `B: N x C`, without forming `Bᵀ`:

@@ -72,7 +72,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     // dW only: no D Wᵀ.
     #[inline(always)]
     fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
-        grads.weight = x.t_matmul(d);
+        x.t_matmul_to(d, &mut grads.weight);
     }
 }
 
