@@ -291,7 +291,10 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
             // measured 8x slower under AVX2 (the tile no longer stays in
             // registers) and 6 x 8 no faster.
             || {
-                if core::mem::size_of::<T>() == 4 {
+                // Tiles of 2 rows of Aᵀ when a layer has 2 or 3 inputs: with 4
+                // nothing was tiled, and the edge loop made the f32 notebook
+                // layer's weight gradient (2 x 5 x 25) 5x slower than f64's.
+                if core::mem::size_of::<T>() == 4 && C >= 4 {
                     tiled_t_acc::<T, R, C, N, 4, 8>(a, b, o);
                 } else {
                     tiled_t_acc::<T, R, C, N, 2, 8>(a, b, o);

@@ -52,17 +52,53 @@ pub(crate) fn run<R>(mut f: impl FnMut() -> R) -> R {
 /// `math`'s `fused_` functions by it compiles to one branch-free loop.
 #[inline(always)]
 pub(crate) fn run_fused<R>(f: impl FnMut(bool) -> R) -> R {
-    /// A `pulp` operation that calls its closure through `call_mut`.
-    struct Kernel<F>(F);
-    impl<R, F: FnMut(bool) -> R> pulp::WithSimd for Kernel<F> {
-        type Output = R;
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(mut self, _: S) -> R {
-            // pulp's only non-scalar x86 levels are v3 and v4, both with FMA.
-            (self.0)(!S::IS_SCALAR)
-        }
-    }
     pulp::Arch::new().dispatch(Kernel(f))
+}
+
+/// A `pulp` operation that calls its closure through `call_mut`.
+struct Kernel<F>(F);
+impl<R, F: FnMut(bool) -> R> pulp::WithSimd for Kernel<F> {
+    type Output = R;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(mut self, _: S) -> R {
+        // pulp's only non-scalar x86 levels are v3 and v4, both with FMA.
+        (self.0)(!S::IS_SCALAR)
+    }
+}
+
+/// The dispatch of a training epoch, whose small layers run inline in it:
+/// [`run_avx2`] for `f32` networks of fewer than 1024 parameters, [`run`]
+/// otherwise. Measured with `Training::epoch` (scratch timing, minima):
+/// the notebook's f32 net (179 parameters) steps in 480 ns under AVX2 and
+/// 740 ns under AVX-512, while the digits MLP (f32, 4810 parameters) trains
+/// in 0.043 s under AVX-512 and 0.051 s under AVX2, and the notebook's f64
+/// net is fastest under AVX-512 (8-lane vectors fit its rows of 25 and 4).
+#[inline(always)]
+pub(crate) fn run_for<T, R>(params: usize, f: impl FnMut() -> R) -> R {
+    if core::mem::size_of::<T>() == 4 && params < 1024 {
+        run_avx2(f)
+    } else {
+        run(f)
+    }
+}
+
+/// [`run`], but AVX2 + FMA even where AVX-512 is available: for code over
+/// many small odd-sized `f32` arrays, where 16-lane vectors are mostly
+/// remainder handling. Large products inside still take the widest kernel
+/// through their own dispatch.
+#[inline(always)]
+pub(crate) fn run_avx2<R>(mut f: impl FnMut() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v3) = pulp::x86::V3::try_new() {
+        return pulp::Simd::vectorize(
+            v3,
+            Kernel(
+                #[inline(always)]
+                |_| f(),
+            ),
+        );
+    }
+    run(f)
 }
 
 /// Calls `f` directly (less than [`MIN_WORK`]) or through [`run`].

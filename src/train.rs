@@ -510,8 +510,10 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
     {
         // One runtime SIMD dispatch for the whole epoch (see `crate::simd`): the
         // forward, backward and optimizer code of every batch, inlined here, is
-        // compiled for AVX2 or AVX-512 when the CPU has it, small layers included.
-        crate::simd::run(
+        // compiled for AVX2 or AVX-512 when the CPU has it, small layers included
+        // (`run_for` picks AVX2 for small f32 networks, where it is faster).
+        crate::simd::run_for::<T, _>(
+            P::PARAMS,
             #[inline(always)]
             || {
                 let mut stats = EpochStats::new(epoch);
