@@ -11,12 +11,14 @@
 //! Results of these generic kernels are bit-identical on every path: Rust never
 //! contracts `a * b + c` into a fused multiply-add by itself, and the kernels
 //! fix their summation order in the source, so only the vector width changes.
-//! The one exception is [`matmul_acc_wide`], the large-product kernel, which
-//! uses fused multiply-adds (one rounding per step instead of two, so it is
-//! the more accurate; its results differ from the portable path's in the last
-//! bits, within the usual `γ_k Σ|a||b|` bound that its test checks). A given
-//! machine always takes the same path, so training stays bit-reproducible
-//! there.
+//! Two exceptions use fused multiply-adds where the CPU has them, and so
+//! differ from the portable path in the last bits: [`matmul_acc_wide`], the
+//! large-product kernel (one rounding per step instead of two, so it is the
+//! more accurate; within the usual `γ_k Σ|a||b|` bound that its test checks),
+//! and the `fused_` transcendentals of `crate::math` that kernels given the
+//! flag of [`run_fused`] pick (within the same ulp bounds as the plain ones).
+//! A given machine always takes the same path, so training stays
+//! bit-reproducible there.
 //!
 //! A dispatch costs an atomic load and an out-of-line call that cannot be
 //! inlined into baseline code, so callers dispatch only loops with enough work
