@@ -121,6 +121,15 @@ macro_rules! step_pair {
             &rows,
         );
         assert!((l_tr - l_na).abs() < $tol * l_na.abs(), "{l_tr} vs {l_na}");
+        // The baseline, shared by both pairs.
+        let mut nalgebra = || {
+            black_box($na::step(
+                black_box(&mut m),
+                black_box(&xn),
+                black_box(&yn),
+                1e-3,
+            ));
+        };
         let trained = interleaved(
             || {
                 black_box(stackgrad_train_step(
@@ -131,14 +140,7 @@ macro_rules! step_pair {
                     black_box(&rows),
                 ));
             },
-            || {
-                black_box($na::step(
-                    black_box(&mut m),
-                    black_box(&xn),
-                    black_box(&yn),
-                    1e-3,
-                ));
-            },
+            &mut nalgebra,
             200,
         );
         let by_hand = interleaved(
@@ -151,14 +153,7 @@ macro_rules! step_pair {
                     1e-3,
                 ));
             },
-            || {
-                black_box($na::step(
-                    black_box(&mut m),
-                    black_box(&xn),
-                    black_box(&yn),
-                    1e-3,
-                ));
-            },
+            &mut nalgebra,
             200,
         );
         (trained, by_hand)
