@@ -343,15 +343,40 @@ where
     Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
     Y: Target<C>,
 {
-    let (z, cache) = net.forward(&batch.x);
-    let stats = loss_rows(
+    backprop_reusing(net, loss, batch, grads, &mut None)
+}
+
+/// [`backprop`] with the network's cache kept by the caller across batches:
+/// the first call fills `cache`, later ones overwrite it in place
+/// ([`Layer::forward_into`]) instead of building and moving a new one.
+#[inline(always)]
+fn backprop_reusing<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>(
+    net: &P,
+    loss: &Lo,
+    batch: &Batch<T, B, N, Y>,
+    grads: &mut P,
+    cache: &mut Option<P::Cache>,
+) -> Result<BatchStats<T>, Error>
+where
+    T: Scalar,
+    P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>>,
+    Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
+    Y: Target<C>,
+{
+    let (z, cache) = match cache {
+        Some(c) => (net.forward_into(&batch.x, c), &*c),
+        None => {
+            let (z, c) = net.forward(&batch.x);
+            (z, &*cache.insert(c))
+        }
+    };
+    loss_rows(
         &z,
         loss,
         batch,
         #[inline(always)]
-        |dz| net.backward_params(&cache, dz, grads),
-    )?;
-    Ok(stats)
+        |dz| net.backward_params(cache, dz, grads),
+    )
 }
 
 /// Steps 2–3: per-example loss on the real rows, then `f(∂L/∂Z)`.
@@ -517,10 +542,11 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
             #[inline(always)]
             || {
                 let mut stats = EpochStats::new(epoch);
+                let mut cache = None;
                 // No `enumerate`: the adapter's `next` is not inlined and moved
                 // every batch through memory; `stats` counts the batches.
                 for batch in Batches::<T, N, Y, B>::new(data, order)? {
-                    let s = backprop(net, &self.loss, &batch, grads)?;
+                    let s = backprop_reusing(net, &self.loss, &batch, grads, &mut cache)?;
                     let bad = if s.loss.is_finite() {
                         first_non_finite(grads).map(Some)
                     } else {

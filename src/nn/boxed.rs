@@ -41,6 +41,10 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
         (**self).forward(x)
     }
     #[inline]
+    fn forward_into(&self, x: &In, cache: &mut L::Cache) -> L::Output {
+        (**self).forward_into(x, cache)
+    }
+    #[inline]
     fn infer(&self, x: &In) -> L::Output {
         (**self).infer(x)
     }

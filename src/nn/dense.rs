@@ -104,6 +104,12 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 
     #[inline(always)]
+    fn forward_into(&self, x: &Matrix<T, B, I>, cache: &mut Matrix<T, B, I>) -> Matrix<T, B, O> {
+        *cache = *x;
+        self.infer(x)
+    }
+
+    #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
         // Start from the bias and accumulate X W into it: one pass, no temporary.
         let mut out = Matrix::from_array([self.bias; B]);

@@ -52,6 +52,12 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 
     #[inline(always)]
+    fn forward_into(&self, x: &Matrix<T, B, I>, cache: &mut Matrix<T, B, I>) -> Matrix<T, B, O> {
+        *cache = *x;
+        self.infer(x)
+    }
+
+    #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
         x.matmul(&self.weight)
     }

@@ -109,6 +109,32 @@ pub trait Layer<In>: Sized {
     /// Computes the output and the cache for [`backward`](Layer::backward).
     fn forward(&self, x: &In) -> (Self::Output, Self::Cache);
 
+    /// [`forward`](Layer::forward), writing the cache into `cache` (a cache
+    /// from an earlier call, overwritten) instead of returning it. The
+    /// training loop keeps one cache across its batches: a network then
+    /// writes each layer's cache once, in place, where returning the caches
+    /// moved every one of them again into the network's cache tuple (8 KB
+    /// copies for each of the digits MLP's activations). The default calls
+    /// `forward` and assigns; networks, dense layers and activations override
+    /// it.
+    ///
+    /// ```
+    /// use stackgrad::nn::{Dense, Layer, Relu, input};
+    /// use stackgrad::Matrix;
+    /// let net = input::<2>().then(Dense::<f64, 2, 3>::zeros()).then(Relu).build();
+    /// let x = Matrix::from_array([[1.0, -1.0]]);
+    /// let (y, cache) = net.forward(&x);
+    /// let mut reused = net.forward(&Matrix::zeros()).1;
+    /// assert_eq!(net.forward_into(&x, &mut reused), y);
+    /// assert_eq!(reused, cache);
+    /// ```
+    #[inline(always)]
+    fn forward_into(&self, x: &In, cache: &mut Self::Cache) -> Self::Output {
+        let (y, c) = self.forward(x);
+        *cache = c;
+        y
+    }
+
     /// Computes the output only (inference). Same values as `forward(x).0`;
     /// layers override it when building the cache costs something.
     fn infer(&self, x: &In) -> Self::Output {

@@ -51,6 +51,15 @@ impl<L> Net<L> {
         self.layers.forward(x)
     }
 
+    /// See [`Layer::forward_into`]: the cache written in place.
+    #[inline(always)]
+    pub fn forward_into<In>(&self, x: &In, cache: &mut L::Cache) -> L::Output
+    where
+        L: Layer<In>,
+    {
+        self.layers.forward_into(x, cache)
+    }
+
     /// See [`Layer::infer`].
     #[inline(always)]
     #[must_use]
@@ -88,6 +97,10 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
     #[inline(always)]
     fn forward(&self, x: &In) -> (L::Output, L::Cache) {
         self.layers.forward(x)
+    }
+    #[inline(always)]
+    fn forward_into(&self, x: &In, cache: &mut L::Cache) -> L::Output {
+        self.layers.forward_into(x, cache)
     }
     #[inline(always)]
     fn infer(&self, x: &In) -> L::Output {
@@ -312,6 +325,15 @@ macro_rules! tuple_network {
                 ($Last.0, ($($L.1,)+))
             }
 
+            // Each layer writes its cache in place in the tuple's.
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn forward_into(&self, x: &In, cache: &mut Self::Cache) -> Self::Output {
+                let $First = self.$fi.forward_into(x, &mut cache.$fi);
+                $(let $Cur = self.$ci.forward_into(&$Prev, &mut cache.$ci);)*
+                $Last
+            }
+
             #[inline(always)]
             #[allow(non_snake_case)]
             fn infer(&self, x: &In) -> Self::Output {
@@ -435,12 +457,23 @@ mod tests {
     /// `backward_params` writes exactly the parameter gradients of `backward`,
     /// whatever the first layer (dense, linear, boxed, convolution through the
     /// default, a lone layer) and however deep the tuple.
-    fn same_grads<In, L: Layer<In> + Params<f64> + PartialEq + core::fmt::Debug>(
-        net: &L,
-        x: &In,
-        dy: impl Fn(&L::Output) -> L::Output,
-    ) {
+    fn same_grads<In, L>(net: &L, x: &In, dy: impl Fn(&L::Output) -> L::Output)
+    where
+        L: Layer<In> + Params<f64> + PartialEq + core::fmt::Debug,
+        L::Output: PartialEq + core::fmt::Debug,
+        L::Cache: PartialEq + core::fmt::Debug,
+    {
         let (y, cache) = net.forward(x);
+        // forward_into over a stale cache (from the zero network: it differs
+        // after the first layer) gives the same output and overwrites the
+        // whole cache.
+        let (_, mut stale) = net.zeros_like().forward(x);
+        assert!(
+            L::TENSORS <= 2 || stale != cache,
+            "the stale cache must differ"
+        );
+        assert_eq!(net.forward_into(x, &mut stale), y);
+        assert_eq!(stale, cache);
         let dy = dy(&y);
         let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
         let _ = net.backward(&cache, &dy, &mut a);
@@ -458,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn backward_params_matches_backward() {
+    fn backward_params_and_forward_into_match_the_plain_passes() {
         let mut rng = StdRng::seed_from_u64(5);
         let x = Matrix::<f64, 4, 3>::from_fn(|b, j| (b as f64 - 1.5) * 0.7 + j as f64 * 0.4);
         let dense: Net<(Dense<f64, 3, 5>, Sigmoid, Dense<f64, 5, 2>)> = input::<3>()
