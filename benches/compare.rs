@@ -2,7 +2,8 @@
 //! time ratios (stackgrad / baseline; below 1 means stackgrad is faster).
 //!
 //! ```sh
-//! cargo bench --bench compare            # about 20 s
+//! cargo bench --bench compare            # about a minute
+//! cargo bench --bench compare -- step    # only the groups named: step, run, dense
 //! RUSTFLAGS="-C target-cpu=native" cargo bench --bench compare
 //! ```
 //!
@@ -368,10 +369,23 @@ fn main() {
     println!(
         "stackgrad vs baselines, interleaved, ratio = stackgrad time / baseline time (median of rounds)"
     );
+    // Groups named on the command line (`-- step run`), or all of them.
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |group: &str| named.is_empty() || named.iter().any(|n| n == group);
     let mut t = Table(vec![]);
-    train_step_pairs(&mut t);
-    full_run_pairs(&mut t);
-    dense_256_pairs(&mut t);
+    let groups: [(&str, fn(&mut Table)); 3] = [
+        ("step", train_step_pairs),
+        ("run", full_run_pairs),
+        ("dense", dense_256_pairs),
+    ];
+    for (name, group) in groups {
+        if wanted(name) {
+            group(&mut t);
+        }
+    }
     println!("\n| what | stackgrad | baseline | baseline time | ratio | target |");
     println!("|---|---|---|---|---|---|");
     for (what, a, base, b, r, target) in &t.0 {
