@@ -274,14 +274,14 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         out: &mut Matrix<T, C, N>,
     ) {
         out.data = [[T::zero(); N]; C];
-        // Large products with a small A (a batch of activations): transpose A
-        // once (R·C moves, a copy kept small for the stack) and take the wide
-        // kernel of `matmul` (digits net, 64 x 32 x 64: 5.5 -> 3.3 µs).
-        if R * C <= MAX_TRANSPOSED && R * C * N >= crate::simd::MIN_WORK {
-            let at = self.transpose();
-            if crate::simd::matmul_acc_wide(&at.data, &rhs.data, &mut out.data) {
-                return;
-            }
+        // Large products: the wide kernel of `matmul`, reading A down its
+        // columns (digits net, 64 x 32 x 64: 5.5 µs in the portable tiles,
+        // 3.3 through a transposed copy of A, which was then 8% of the digits
+        // training, and no copy now).
+        if R * C * N >= crate::simd::MIN_WORK
+            && crate::simd::t_matmul_acc_wide(&self.data, &rhs.data, &mut out.data)
+        {
+            return;
         }
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
         crate::simd::run_if(
@@ -433,8 +433,8 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
 }
 
 /// The most elements a product copies onto the stack to transpose an operand
-/// (32 KiB in f64): `t_matmul` and `matmul_t` transpose below it so that the
-/// tiled kernels apply, and work in place above it.
+/// (32 KiB in f64): `matmul_t` transposes small weights so that the tiled
+/// kernels apply, and works in place above it.
 const MAX_TRANSPOSED: usize = 4096;
 
 /// `out += a b` with `MR x NR` register tiles; see [`Matrix::matmul_acc`].
