@@ -199,14 +199,16 @@ impl<T: Scalar, const N: usize, Y: Copy, const B: usize> Iterator for Batches<'_
         let rows = &rows[..rows.len().min(B)];
         let first = *rows.first()?;
         self.pos += rows.len();
+        // Each row written once, from its data-set row or as padding (zeros):
+        // no zero-filled matrix overwritten afterwards.
+        let x = core::array::from_fn(|r| rows.get(r).map_or([T::zero(); N], |&i| self.data.x[i]));
         let mut batch = Batch {
-            x: Matrix::zeros(),
+            x: Matrix::from_array(x),
             y: [self.data.y[first]; B],
             index: [0; B],
             len: rows.len(),
         };
         for (r, &i) in rows.iter().enumerate() {
-            batch.x.as_array_mut()[r] = self.data.x[i];
             batch.y[r] = self.data.y[i];
             batch.index[r] = i;
         }

@@ -279,16 +279,16 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         rhs: &Matrix<T, R, N>,
         out: &mut Matrix<T, C, N>,
     ) {
-        out.data = [[T::zero(); N]; C];
         // Large products: the wide kernel of `matmul`, reading A down its
-        // columns (digits net, 64 x 32 x 64: 5.5 µs in the portable tiles,
-        // 3.3 through a transposed copy of A, which was then 8% of the digits
-        // training, and no copy now).
+        // columns and overwriting `out` (digits net, 64 x 32 x 64: 5.5 µs in
+        // the portable tiles, 3.3 through a transposed copy of A, which was
+        // then 8% of the digits training, and no copy now).
         if R * C * N >= crate::simd::MIN_WORK
-            && crate::simd::t_matmul_acc_wide(&self.data, &rhs.data, &mut out.data)
+            && crate::simd::t_matmul_set_wide(&self.data, &rhs.data, &mut out.data)
         {
             return;
         }
+        out.data = [[T::zero(); N]; C];
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
         crate::simd::run_if(
             R * C * N,

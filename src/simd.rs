@@ -145,29 +145,32 @@ pub(crate) fn matmul_acc_wide<T: 'static, const R: usize, const C: usize, const 
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    wide::<T, Rows<R, C>, R, C, N>(a, b, out)
+    wide::<T, Rows<R, C>, R, C, N>(a, b, out, false)
 }
 
-/// [`matmul_acc_wide`] for `out += aᵀ b` with `a` stored `C x R` (a batch of
-/// activations, for a weight gradient `Xᵀ D`): the tiles read `a` down its
-/// columns, which costs the broadcasts nothing, instead of a transposed copy
-/// of `a` (digits net: the transposes of its two weight gradients were 8% of
-/// its training).
+/// [`matmul_acc_wide`] for `out = aᵀ b` with `a` stored `C x R` (a batch of
+/// activations, for a weight gradient `Xᵀ D`), overwriting `out`: the tiles
+/// read `a` down its columns, which costs the broadcasts nothing, instead of a
+/// transposed copy of `a` (digits net: the transposes of its two weight
+/// gradients were 8% of its training), and store their sums without zeroing
+/// `out` first (18 KiB of `memset` per digits step).
 #[inline(always)]
-pub(crate) fn t_matmul_acc_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
+pub(crate) fn t_matmul_set_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
     a: &[[T; R]; C],
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    wide::<T, Cols<R, C>, R, C, N>(a, b, out)
+    wide::<T, Cols<R, C>, R, C, N>(a, b, out, true)
 }
 
-/// The wide kernel for `f32` or `f64` with the left operand laid out as `A`.
+/// The wide kernel for `f32` or `f64` with the left operand laid out as `A`:
+/// `out += a b`, or `out = a b` when `set`.
 #[inline(always)]
 fn wide<T: 'static, A: Lhs<R, C>, const R: usize, const C: usize, const N: usize>(
     a: &A::Stored<T>,
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
+    set: bool,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -178,17 +181,17 @@ fn wide<T: 'static, A: Lhs<R, C>, const R: usize, const C: usize, const N: usize
             b.downcast_ref::<[[f32; N]; C]>(),
             out.downcast_mut::<[[f32; N]; R]>(),
         ) {
-            return x86::f32_wide::<A, R, C, N>(a, b, out);
+            return x86::f32_wide::<A, R, C, N>(a, b, out, set);
         }
         if let (Some(a), Some(b), Some(out)) = (
             a.downcast_ref::<A::Stored<f64>>(),
             b.downcast_ref::<[[f64; N]; C]>(),
             out.downcast_mut::<[[f64; N]; R]>(),
         ) {
-            return x86::f64_wide::<A, R, C, N>(a, b, out);
+            return x86::f64_wide::<A, R, C, N>(a, b, out, set);
         }
     }
-    let _ = (a, b, out);
+    let _ = (a, b, out, set);
     false
 }
 
@@ -238,26 +241,28 @@ mod x86 {
 
     macro_rules! kernel {
         ($simd:ty, $acc:ident, $cols:ident, $block:ident, $tile:ident, $t:ty, $v:ty, $w:literal, $splat:ident, $fma:ident) => {
-            /// `out += a b` over all of `out`, one panel of columns at a time
-            /// (two vectors wide; the last one padded) so that the packed
-            /// panel of `b` stays in L1 while every row tile passes over it.
+            /// `out += a b` (`out = a b` when `set`) over all of `out`, one
+            /// panel of columns at a time (two vectors wide; the last one
+            /// padded) so that the packed panel of `b` stays in L1 while every
+            /// row tile passes over it.
             #[inline(always)]
             pub(super) fn $acc<A: Lhs<R, C>, const R: usize, const C: usize, const N: usize>(
                 simd: $simd,
                 a: &A::Stored<$t>,
                 b: &[[$t; N]; C],
                 out: &mut [[$t; N]; R],
+                set: bool,
             ) {
                 let mut j0 = 0;
                 while j0 + 2 * $w <= N {
-                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0);
+                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0, set);
                     j0 += 2 * $w;
                 }
                 // The last columns: a panel padded with zero columns.
                 if N - j0 > $w {
-                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0);
+                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0, set);
                 } else if N > j0 {
-                    $cols::<A, 1, R, C, N>(simd, a, b, out, j0);
+                    $cols::<A, 1, R, C, N>(simd, a, b, out, j0, set);
                 }
             }
 
@@ -278,22 +283,24 @@ mod x86 {
                 b: &[[$t; N]; C],
                 out: &mut [[$t; N]; R],
                 j0: usize,
+                set: bool,
             ) {
+                // Only the first block of the depth sets `out`.
                 if C <= KC {
-                    $block::<A, V, C, R, C, N>(simd, a, b, out, j0, 0);
+                    $block::<A, V, C, R, C, N>(simd, a, b, out, j0, 0, set);
                     return;
                 }
                 let mut k0 = 0;
                 while k0 + KC <= C {
-                    $block::<A, V, KC, R, C, N>(simd, a, b, out, j0, k0);
+                    $block::<A, V, KC, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
                     k0 += KC;
                 }
                 while k0 + 16 <= C {
-                    $block::<A, V, 16, R, C, N>(simd, a, b, out, j0, k0);
+                    $block::<A, V, 16, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
                     k0 += 16;
                 }
                 while k0 < C {
-                    $block::<A, V, 1, R, C, N>(simd, a, b, out, j0, k0);
+                    $block::<A, V, 1, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
                     k0 += 1;
                 }
             }
@@ -315,6 +322,7 @@ mod x86 {
                 out: &mut [[$t; N]; R],
                 j0: usize,
                 k0: usize,
+                set: bool,
             ) {
                 // The panel, packed: rows of `b` are `N` apart (1 KiB for 256
                 // f32 columns), a power-of-two stride that maps a whole panel
@@ -344,17 +352,17 @@ mod x86 {
                 let mut o_tiles = out.chunks_exact_mut(MR);
                 let mut i0 = 0;
                 for o_t in &mut o_tiles {
-                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0);
+                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0, set);
                     i0 += MR;
                 }
                 let mut o_pairs = o_tiles.into_remainder().chunks_exact_mut(2);
                 for o_t in &mut o_pairs {
-                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0);
+                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0, set);
                     i0 += 2;
                 }
                 let o_r = o_pairs.into_remainder();
                 if !o_r.is_empty() {
-                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, panel, o_r, j0);
+                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, panel, o_r, j0, set);
                 }
             }
 
@@ -378,6 +386,7 @@ mod x86 {
                 panel: &[[$v; V]; L],
                 out: &mut [[$t; N]],
                 j0: usize,
+                set: bool,
             ) {
                 let zero = simd.$splat(0.0);
                 let mut acc = [[zero; V]; M];
@@ -400,7 +409,7 @@ mod x86 {
                         if let Some(o) = o_r.get_mut(j..) {
                             let s = pulp::cast::<$v, [$t; $w]>(s);
                             for (o, s) in o.iter_mut().zip(s) {
-                                *o += s;
+                                *o = if set { s } else { *o + s };
                             }
                         }
                     }
@@ -417,18 +426,19 @@ mod x86 {
                 a: &A::Stored<$t>,
                 b: &[[$t; N]; C],
                 out: &mut [[$t; N]; R],
+                set: bool,
             ) -> bool {
                 if let Some(simd) = V4::try_new() {
                     simd.vectorize(
                         #[inline(always)]
-                        || $v4::<A, R, C, N>(simd, a, b, out),
+                        || $v4::<A, R, C, N>(simd, a, b, out, set),
                     );
                     return true;
                 }
                 if let Some(simd) = V3::try_new() {
                     simd.vectorize(
                         #[inline(always)]
-                        || $v3::<A, R, C, N>(simd, a, b, out),
+                        || $v3::<A, R, C, N>(simd, a, b, out, set),
                     );
                     return true;
                 }
@@ -592,13 +602,29 @@ mod tests {
         core::array::from_fn(|k| core::array::from_fn(|i| a[i][k]))
     }
 
-    /// [`t_matmul_acc_wide`] given `a` as stored row by row.
-    fn t_wide<T: 'static + Copy, const R: usize, const C: usize, const N: usize>(
+    /// `o += p` where `set` wrote `p` over a NaN-filled product: any element
+    /// the kernel failed to overwrite stays NaN and fails the check.
+    fn add_set<T: Scalar, const R: usize, const N: usize>(
+        o: &mut [[T; N]; R],
+        set: impl FnOnce(&mut [[T; N]; R]) -> bool,
+    ) -> bool {
+        let mut p = [[T::nan(); N]; R];
+        let ran = set(&mut p);
+        if ran {
+            for (o, p) in o.iter_mut().flatten().zip(p.iter().flatten()) {
+                *o += *p;
+            }
+        }
+        ran
+    }
+
+    /// [`t_matmul_set_wide`] given `a` as stored row by row.
+    fn t_wide<T: Scalar, const R: usize, const C: usize, const N: usize>(
         a: &[[T; C]; R],
         b: &[[T; N]; C],
         o: &mut [[T; N]; R],
     ) -> bool {
-        t_matmul_acc_wide(&transposed(a), b, o)
+        add_set(o, |p| t_matmul_set_wide(&transposed(a), b, p))
     }
 
     #[test]
@@ -623,7 +649,9 @@ mod tests {
             o: &mut [[f32; N]; R],
         ) -> bool {
             pulp::x86::V3::try_new()
-                .map(|simd| simd.vectorize(|| x86::f32_acc::<Rows<R, C>, R, C, N>(simd, a, b, o)))
+                .map(|simd| {
+                    simd.vectorize(|| x86::f32_acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false))
+                })
                 .is_some()
         }
         fn f64_v3<const R: usize, const C: usize, const N: usize>(
@@ -632,7 +660,9 @@ mod tests {
             o: &mut [[f64; N]; R],
         ) -> bool {
             pulp::x86::V3::try_new()
-                .map(|simd| simd.vectorize(|| x86::f64_acc::<Rows<R, C>, R, C, N>(simd, a, b, o)))
+                .map(|simd| {
+                    simd.vectorize(|| x86::f64_acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false))
+                })
                 .is_some()
         }
         fn f32_v3_t<const R: usize, const C: usize, const N: usize>(
@@ -641,9 +671,15 @@ mod tests {
             o: &mut [[f32; N]; R],
         ) -> bool {
             let at = transposed(a);
-            pulp::x86::V3::try_new()
-                .map(|simd| simd.vectorize(|| x86::f32_acc::<Cols<R, C>, R, C, N>(simd, &at, b, o)))
-                .is_some()
+            add_set(o, |p| {
+                pulp::x86::V3::try_new()
+                    .map(|simd| {
+                        simd.vectorize(|| {
+                            x86::f32_acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
+                        })
+                    })
+                    .is_some()
+            })
         }
         fn f64_v3_t<const R: usize, const C: usize, const N: usize>(
             a: &[[f64; C]; R],
@@ -651,9 +687,15 @@ mod tests {
             o: &mut [[f64; N]; R],
         ) -> bool {
             let at = transposed(a);
-            pulp::x86::V3::try_new()
-                .map(|simd| simd.vectorize(|| x86::f64_acc::<Cols<R, C>, R, C, N>(simd, &at, b, o)))
-                .is_some()
+            add_set(o, |p| {
+                pulp::x86::V3::try_new()
+                    .map(|simd| {
+                        simd.vectorize(|| {
+                            x86::f64_acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
+                        })
+                    })
+                    .is_some()
+            })
         }
         let ran = shapes!(f32_v3, f64_v3);
         let ran_t = shapes!(f32_v3_t, f64_v3_t);
