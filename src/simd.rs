@@ -370,6 +370,9 @@ mod x86 {
             /// vectors of a packed panel (columns from `j0`), accumulated in
             /// registers across the panel, then added to `out`.
             #[inline(always)]
+            // The tile's position (i0, k0, j0) and mode stay plain arguments,
+            // constants or loop counters that LLVM folds into the addressing.
+            #[allow(clippy::too_many_arguments)]
             fn $tile<
                 A: Lhs<R, C>,
                 const M: usize,
