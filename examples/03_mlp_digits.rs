@@ -125,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let r = run(seed, train_set, test_set, false)?;
             let acc = r.test.accuracy().unwrap_or(0.0);
             println!(
-                "seed {seed:2}: test accuracy {acc:.4} ({} of {}), final train loss {:.4}, {:.3} s",
+                "seed {seed:2}: test accuracy {acc:.4} ({} of {}), final train loss {:.4}, {:.4} s",
                 r.test.correct.unwrap_or(0),
                 r.test.examples,
                 r.history.last().map_or(f32::NAN, |e| e.mean_loss()),
@@ -177,7 +177,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.test.examples
     );
     println!(
-        "training time: {:.3} s for {} epochs ({:.2} ms per epoch, without the per-epoch test pass) \
+        "training time: {:.4} s for {} epochs ({:.2} ms per epoch, without the per-epoch test pass) \
          = {:.0} x one inference pass over the training set ({:.3} ms, fastest of 5, same run)",
         r.elapsed.as_secs_f64(),
         r.history.len(),

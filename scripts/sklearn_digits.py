@@ -9,13 +9,23 @@ time (fit only, wall clock, median of --repeats runs) and the test accuracy.
     pip install scikit-learn
     python3 scripts/sklearn_digits.py [--repeats 3]
 
+With --stackgrad, each scikit-learn fit alternates with one run of stackgrad's
+example 03 (`--seeds 1`, its training time as it prints it), so that both see
+the same machine load, and the script prints the median of the per-pair time
+ratios:
+
+    cargo build --release --example 03_mlp_digits
+    python3 scripts/sklearn_digits.py --repeats 9 --stackgrad target/release/examples/03_mlp_digits
+
 Reads data/digits.csv.gz, or /work/shared/data/digits.csv.gz when the repository
 copy is absent.
 """
 import argparse
 import gzip
 import os
+import re
 import statistics
+import subprocess
 import time
 import warnings
 
@@ -38,12 +48,16 @@ def load():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--stackgrad", metavar="EXAMPLE_03_BINARY",
+                    help="alternate each fit with a run of this binary and print the time ratio")
     args = ap.parse_args()
     x, y = load()
     test = np.arange(len(y)) % 5 == 4
     xtr, ytr, xte, yte = x[~test], y[~test], x[test], y[test]
-    times, accs, epochs = [], [], []
+    times, accs, epochs, ours = [], [], [], []
     for seed in range(args.repeats):
+        if args.stackgrad:
+            ours.append(stackgrad_time(args.stackgrad))
         clf = MLPClassifier(hidden_layer_sizes=(64,), activation="relu", solver="adam",
                             batch_size=32, max_iter=50, random_state=seed)
         with warnings.catch_warnings():
@@ -60,6 +74,21 @@ def main():
           f"(runs: {', '.join(f'{t:.3f}' for t in times)})")
     print(f"test accuracy: {statistics.median(accs):.4f} "
           f"(runs: {', '.join(f'{a:.4f}' for a in accs)})")
+    if ours:
+        ratios = [t / o for t, o in zip(times, ours)]
+        print(f"stackgrad (alternated): median {statistics.median(ours):.4f} s "
+              f"(runs: {', '.join(f'{o:.4f}' for o in ours)})")
+        print(f"scikit-learn time / stackgrad time: median {statistics.median(ratios):.1f}x "
+              f"(pairs: {', '.join(f'{r:.1f}' for r in ratios)}; target >= 20x)")
+
+
+def stackgrad_time(binary):
+    """Training time of one seed-0 run of example 03, as the example prints it."""
+    out = subprocess.run([binary, "--seeds", "1"], check=True, capture_output=True, text=True).stdout
+    m = re.search(r"seed +0: .*, ([0-9.]+) s$", out, re.M)
+    if not m:
+        raise SystemExit(f"no training time in the output of {binary}:\n{out}")
+    return float(m.group(1))
 
 
 if __name__ == "__main__":
