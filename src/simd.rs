@@ -160,6 +160,43 @@ pub(crate) fn run_if_fused<R>(work: usize, mut f: impl FnMut(bool) -> R) -> R {
     }
 }
 
+/// `x = f(x)` for every element, in whole 64-byte vectors: the elements past
+/// the last full vector go through `f` in a zero-padded vector too, not one by
+/// one (a 5 x 25 f64 sigmoid is 15 vectors of 8 and 5 elements, each of which
+/// cost as much as a vector in the scalar remainder loop). The same `f` per
+/// element, so the same bits.
+#[inline(always)]
+pub(crate) fn map_lanes<T: crate::Scalar>(x: &mut [T], f: impl FnMut(T) -> T) {
+    if core::mem::size_of::<T>() == 4 {
+        map_chunks::<T, 16>(x, f);
+    } else {
+        map_chunks::<T, 8>(x, f);
+    }
+}
+
+#[inline(always)]
+fn map_chunks<T: crate::Scalar, const W: usize>(x: &mut [T], mut f: impl FnMut(T) -> T) {
+    let mut chunks = x.chunks_exact_mut(W);
+    for chunk in &mut chunks {
+        for v in chunk {
+            *v = f(*v);
+        }
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        let mut lanes = [T::zero(); W];
+        for (l, &v) in lanes.iter_mut().zip(tail.iter()) {
+            *l = v;
+        }
+        for l in &mut lanes {
+            *l = f(*l);
+        }
+        for (v, &l) in tail.iter_mut().zip(&lanes) {
+            *v = l;
+        }
+    }
+}
+
 /// `out += a b` through explicit register tiles with fused multiply-adds, when
 /// the element type is `f32` or `f64` and the CPU has AVX-512 (16 f32 or 8 f64
 /// lanes) or AVX2 + FMA (8 or 4); returns `false` (and does nothing) otherwise,

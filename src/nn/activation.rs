@@ -168,13 +168,17 @@ macro_rules! activation_layers {
                     X::LEN * <$act as Activation>::COST,
                     #[inline(always)]
                     |fused| {
-                        for v in y.elems_mut() {
-                            *v = if fused {
-                                <$act as Activation>::f_fused(*v)
+                        crate::simd::map_lanes(
+                            y.elems_mut(),
+                            #[inline(always)]
+                            |v| {
+                            if fused {
+                                <$act as Activation>::f_fused(v)
                             } else {
-                                <$act as Activation>::f(*v)
-                            };
-                        }
+                                <$act as Activation>::f(v)
+                            }
+                        },
+                        );
                     },
                 );
             }
