@@ -745,60 +745,43 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn avx2_kernel_matches_the_exact_product() {
-        fn f32_v3<const R: usize, const C: usize, const N: usize>(
-            a: &[[f32; C]; R],
-            b: &[[f32; N]; C],
-            o: &mut [[f32; N]; R],
-        ) -> bool {
-            pulp::x86::V3::try_new()
-                .map(|simd| {
-                    simd.vectorize(|| x86::f32_acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false))
-                })
-                .is_some()
-        }
-        fn f64_v3<const R: usize, const C: usize, const N: usize>(
-            a: &[[f64; C]; R],
-            b: &[[f64; N]; C],
-            o: &mut [[f64; N]; R],
-        ) -> bool {
-            pulp::x86::V3::try_new()
-                .map(|simd| {
-                    simd.vectorize(|| x86::f64_acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false))
-                })
-                .is_some()
-        }
-        fn f32_v3_t<const R: usize, const C: usize, const N: usize>(
-            a: &[[f32; C]; R],
-            b: &[[f32; N]; C],
-            o: &mut [[f32; N]; R],
-        ) -> bool {
-            let at = transposed(a);
-            add_set(o, |p| {
-                pulp::x86::V3::try_new()
-                    .map(|simd| {
-                        simd.vectorize(|| {
-                            x86::f32_acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
+        /// The AVX2 kernel for `$t` as stored (`$rows`, accumulating) and
+        /// reading `a` by columns (`$cols`, overwriting).
+        macro_rules! v3 {
+            ($t:ty, $acc:ident, $rows:ident, $cols:ident) => {
+                fn $rows<const R: usize, const C: usize, const N: usize>(
+                    a: &[[$t; C]; R],
+                    b: &[[$t; N]; C],
+                    o: &mut [[$t; N]; R],
+                ) -> bool {
+                    pulp::x86::V3::try_new()
+                        .map(|simd| {
+                            simd.vectorize(|| {
+                                x86::$acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false)
+                            })
                         })
+                        .is_some()
+                }
+                fn $cols<const R: usize, const C: usize, const N: usize>(
+                    a: &[[$t; C]; R],
+                    b: &[[$t; N]; C],
+                    o: &mut [[$t; N]; R],
+                ) -> bool {
+                    let at = transposed(a);
+                    add_set(o, |p| {
+                        pulp::x86::V3::try_new()
+                            .map(|simd| {
+                                simd.vectorize(|| {
+                                    x86::$acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
+                                })
+                            })
+                            .is_some()
                     })
-                    .is_some()
-            })
+                }
+            };
         }
-        fn f64_v3_t<const R: usize, const C: usize, const N: usize>(
-            a: &[[f64; C]; R],
-            b: &[[f64; N]; C],
-            o: &mut [[f64; N]; R],
-        ) -> bool {
-            let at = transposed(a);
-            add_set(o, |p| {
-                pulp::x86::V3::try_new()
-                    .map(|simd| {
-                        simd.vectorize(|| {
-                            x86::f64_acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
-                        })
-                    })
-                    .is_some()
-            })
-        }
+        v3!(f32, f32_acc, f32_v3, f32_v3_t);
+        v3!(f64, f64_acc, f64_v3, f64_v3_t);
         let ran = shapes!(f32_v3, f64_v3);
         let ran_t = shapes!(f32_v3_t, f64_v3_t);
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
