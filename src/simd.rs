@@ -61,7 +61,9 @@ pub(crate) fn run<R>(mut f: impl FnMut() -> R) -> R {
 /// Were `f` ever not inlined there, it would run as baseline code with
 /// software fused multiply-adds: slower, but the same bits.
 #[inline(always)]
-pub(crate) fn run_fused<R>(mut f: impl FnMut(bool) -> R) -> R {
+pub(crate) fn run_fused<R>(f: impl FnMut(bool) -> R) -> R {
+    #[cfg(feature = "std")]
+    let mut f = f;
     #[cfg(feature = "std")]
     if INSIDE.with(core::cell::Cell::get) {
         return f(true);
