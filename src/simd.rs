@@ -56,8 +56,8 @@ pub(crate) fn run<R>(mut f: impl FnMut() -> R) -> R {
 /// Inside a dispatched copy already (a layer's kernel within a dispatched
 /// training epoch), `f` is called directly with `true`: it is inlined into
 /// that copy, and a second dispatch would only cost the CPU-feature checks
-/// and a three-way branch (12% of the f64 notebook train step, measured with
-/// `cargo bench --bench compare -- step`: 0.53 -> 0.46 of nalgebra's time).
+/// and a three-way branch (the f64 notebook train step, measured with
+/// `cargo bench --bench compare -- step`: 0.53 -> 0.48 of nalgebra's time).
 /// Were `f` ever not inlined there, it would run as baseline code with
 /// software fused multiply-adds: slower, but the same bits.
 #[inline(always)]
@@ -187,15 +187,12 @@ fn map_chunks<T: crate::Scalar, const W: usize>(x: &mut [T], mut f: impl FnMut(T
     let tail = chunks.into_remainder();
     if !tail.is_empty() {
         let mut lanes = [T::zero(); W];
-        for (l, &v) in lanes.iter_mut().zip(tail.iter()) {
-            *l = v;
-        }
+        let used = &mut lanes[..tail.len()];
+        used.copy_from_slice(tail);
         for l in &mut lanes {
             *l = f(*l);
         }
-        for (v, &l) in tail.iter_mut().zip(&lanes) {
-            *v = l;
-        }
+        tail.copy_from_slice(&lanes[..tail.len()]);
     }
 }
 
@@ -680,8 +677,8 @@ mod tests {
     }
 
     /// `a` transposed, for the kernels that read their left operand by columns.
-    fn transposed<T: Copy, const R: usize, const C: usize>(a: &[[T; C]; R]) -> [[T; R]; C] {
-        core::array::from_fn(|k| core::array::from_fn(|i| a[i][k]))
+    fn transposed<T: Scalar, const R: usize, const C: usize>(a: &[[T; C]; R]) -> [[T; R]; C] {
+        Matrix::from_array(*a).transpose().into_array()
     }
 
     /// `o += p` where `set` wrote `p` over a NaN-filled product: any element

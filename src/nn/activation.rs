@@ -172,12 +172,12 @@ macro_rules! activation_layers {
                             y.elems_mut(),
                             #[inline(always)]
                             |v| {
-                            if fused {
-                                <$act as Activation>::f_fused(v)
-                            } else {
-                                <$act as Activation>::f(v)
-                            }
-                        },
+                                if fused {
+                                    <$act as Activation>::f_fused(v)
+                                } else {
+                                    <$act as Activation>::f(v)
+                                }
+                            },
                         );
                     },
                 );
