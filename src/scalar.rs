@@ -50,10 +50,15 @@ pub trait Scalar:
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+/// Seals [`Scalar`], and holds the crate's internal per-type kernels
+/// (implemented beside the others in `crate::math`).
+pub(crate) mod sealed {
+    pub trait Sealed: Copy {
+        /// `e^x` for `x ≤ 0` (or NaN), bit for bit as `crate::math::exp` (as
+        /// `fused_exp` when `fused`), in fewer operations: the softmax's
+        /// `e^(z - max z)` and the sigmoid's `e^-|x|`.
+        fn exp_nonpos(self, fused: bool) -> Self;
+    }
 }
 
 impl Scalar for f32 {

@@ -178,13 +178,14 @@ pub(crate) fn map_lanes<T: crate::Scalar>(x: &mut [T], f: impl FnMut(T) -> T) {
 
 #[inline(always)]
 fn map_chunks<T: crate::Scalar, const W: usize>(x: &mut [T], mut f: impl FnMut(T) -> T) {
-    let mut chunks = x.chunks_exact_mut(W);
-    for chunk in &mut chunks {
-        for v in chunk {
-            *v = f(*v);
-        }
+    // One flat loop over the whole vectors. (A loop over `W`-element chunks
+    // had its inner loop unrolled and the chunks vectorized across, with
+    // gathers and scatters, once `f` was short enough: sigmoid 1.3x slower.)
+    let full = x.len() / W * W;
+    let (body, tail) = x.split_at_mut(full);
+    for v in body {
+        *v = f(*v);
     }
-    let tail = chunks.into_remainder();
     if !tail.is_empty() {
         let mut lanes = [T::zero(); W];
         let used = &mut lanes[..tail.len()];

@@ -49,7 +49,7 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
     let mut l = *z;
     for row in l.as_array_mut() {
         let m = row_max(row);
-        let sum: T = row.iter().map(|&v| crate::math::exp(v - m)).sum();
+        let sum: T = row.iter().map(|&v| (v - m).exp_nonpos(false)).sum();
         let shift = m + sum.ln();
         for v in row.iter_mut() {
             *v -= shift;
@@ -85,11 +85,8 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
             }
             for (v, &m) in p.as_mut_slice().iter_mut().zip(rows_m.as_flattened()) {
                 let d = *v - m;
-                *v = if fused {
-                    d.fused_exp()
-                } else {
-                    crate::math::exp(d)
-                };
+                // d ≤ 0: the row's maximum is subtracted.
+                *v = d.exp_nonpos(fused);
             }
             for ((row, s), &m) in p.as_array_mut().iter_mut().zip(&mut shift).zip(&m) {
                 let mut sum = T::zero();
@@ -113,7 +110,7 @@ fn softmax_in_place<T: Scalar>(row: &mut [T]) -> (T, T) {
     let m = row_max(row);
     let mut sum = T::zero();
     for v in row.iter_mut() {
-        *v = crate::math::exp(*v - m);
+        *v = (*v - m).exp_nonpos(false);
         sum += *v;
     }
     let inv = T::one() / sum;
