@@ -21,6 +21,7 @@ use common::*;
 use stackgrad::Matrix;
 use stackgrad::batch::Dataset;
 use stackgrad::nn::{Dense, Layer, Params};
+use stackgrad::train::Workspace;
 
 /// Median of a non-empty slice.
 fn median(v: &mut [f64]) -> f64 {
@@ -114,10 +115,11 @@ macro_rules! step_pair {
         let l_na = $na::step(&mut m.clone(), &xn, &yn, 1e-3);
         let l_sg = stackgrad_step(&mut net.clone(), &mut grads, &x, &y, 1e-3);
         assert!((l_sg - l_na).abs() < $tol * l_na.abs(), "{l_sg} vs {l_na}");
+        let mut work = Workspace::new(&net);
         let l_tr = stackgrad_train_step(
             &mut training.clone(),
             &mut net.clone(),
-            &mut grads,
+            &mut Workspace::new(&net),
             data,
             &rows,
         );
@@ -136,7 +138,7 @@ macro_rules! step_pair {
                 black_box(stackgrad_train_step(
                     &mut training,
                     black_box(&mut net),
-                    &mut grads,
+                    &mut work,
                     black_box(data),
                     black_box(&rows),
                 ));

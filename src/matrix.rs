@@ -245,8 +245,17 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         if R * C * N >= crate::simd::MIN_WORK && crate::simd::matmul_acc_wide(a, b, o) {
             return;
         }
-        // 4 x 8 tiles: eight 4-wide f32 registers, or (f64) sixteen halves of them.
-        if core::mem::size_of::<T>() == 4 {
+        // Narrow outputs (a layer with 4 units): tiles as wide as the output,
+        // all rows of a small batch in one, so that their running sums are
+        // independent chains in flight together (row by row, each waited on
+        // its own chain of `C` dependent adds: the notebook's 5 x 25 x 4 was
+        // 13% of its f64 step). Else 4 x 8 tiles: eight 4-wide f32
+        // registers, or (f64) sixteen halves of them.
+        if N < 8 && R <= 8 {
+            tiled_acc::<T, R, C, N, R, N>(a, b, o);
+        } else if N < 8 {
+            tiled_acc::<T, R, C, N, 4, N>(a, b, o);
+        } else if core::mem::size_of::<T>() == 4 {
             tiled_acc::<T, R, C, N, 4, 8>(a, b, o);
         } else {
             tiled_acc::<T, R, C, N, 2, 8>(a, b, o);
@@ -288,7 +297,6 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         {
             return;
         }
-        out.data = [[T::zero(); N]; C];
         let (a, b, o) = (&self.data, &rhs.data, &mut out.data);
         crate::simd::run_if(
             R * C * N,
@@ -297,6 +305,11 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
             // measured 8x slower under AVX2 (the tile no longer stays in
             // registers) and 6 x 8 no faster.
             || {
+                if N < 8 {
+                    narrow_t_set(a, b, o);
+                    return;
+                }
+                *o = [[T::zero(); N]; C];
                 // Tiles of 2 rows of Aᵀ when a layer has 2 or 3 inputs: with 4
                 // nothing was tiled, and the edge loop made the f32 notebook
                 // layer's weight gradient (2 x 5 x 25) 5x slower than f64's.
@@ -515,6 +528,27 @@ fn row_acc<T: Scalar, const C: usize, const N: usize>(
     }
 }
 
+/// `out = aᵀ b` for narrow outputs (a layer with few units): one full row of
+/// `out` in registers per `i`, summed over the batch and stored, without
+/// zeroing `out` first (`0 + s` is `s`: the bits of adding into zeros).
+#[inline(always)]
+fn narrow_t_set<T: Scalar, const R: usize, const C: usize, const N: usize>(
+    a: &[[T; C]; R],
+    b: &[[T; N]; R],
+    out: &mut [[T; N]; C],
+) {
+    for (i, o_i) in out.iter_mut().enumerate() {
+        let mut acc = [T::zero(); N];
+        for (a_r, b_r) in a.iter().zip(b) {
+            let a_ri = a_r[i];
+            for (s, &b_rj) in acc.iter_mut().zip(b_r) {
+                *s += a_ri * b_rj;
+            }
+        }
+        *o_i = acc;
+    }
+}
+
 /// `out += aᵀ b` (`a: R x C`, `b: R x N`, `out: C x N`) with `MR x NR` register
 /// tiles over `out`, accumulated across the `R` rows; the kernel of
 /// [`Matrix::t_matmul`].
@@ -531,23 +565,6 @@ fn tiled_t_acc<
     b: &[[T; N]; R],
     out: &mut [[T; N]; C],
 ) {
-    if N < NR {
-        // Narrow outputs (a layer with few units): one full row of `out` in
-        // registers per `i`, accumulated over the batch.
-        for (i, o_i) in out.iter_mut().enumerate() {
-            let mut acc = [T::zero(); N];
-            for (a_r, b_r) in a.iter().zip(b) {
-                let a_ri = a_r[i];
-                for (s, &b_rj) in acc.iter_mut().zip(b_r) {
-                    *s += a_ri * b_rj;
-                }
-            }
-            for (o, s) in o_i.iter_mut().zip(acc) {
-                *o += s;
-            }
-        }
-        return;
-    }
     let full_rows = C / MR * MR;
     let full_cols = N / NR * NR;
     for i0 in (0..full_rows).step_by(MR) {
@@ -805,6 +822,43 @@ mod tests {
         assert_eq!(a.t_matmul(&b), a.transpose().matmul(&b));
         let d = Matrix::<f64, 4, 2>::from_fn(|r, c| (r + c) as f64 * 0.25);
         assert_eq!(a.matmul_t(&d), a.matmul(&d.transpose()));
+    }
+
+    /// Every small-product kernel (narrow outputs with all rows in one tile,
+    /// 4-row tiles, row by row; the overwriting narrow `Aᵀ B`) gives each
+    /// element the sum `Σ_k a_k b_k` in `k` order from 0, added once: a row
+    /// of a batch's product is bit for bit the product of that row alone, and
+    /// `Aᵀ B` is bit for bit `(Aᵀ) B`.
+    #[test]
+    fn small_products_sum_in_order_whatever_the_tile() {
+        fn check<const R: usize, const C: usize, const N: usize>() {
+            let v = |i: usize| ((i * 7919 % 1000) as f64 / 997.0 - 0.5) * 3.1;
+            let a = Matrix::<f64, R, C>::from_fn(|r, c| v(r * C + c));
+            let b = Matrix::<f64, C, N>::from_fn(|r, c| v(5000 + r * N + c));
+            let ab = a.matmul(&b);
+            for r in 0..R {
+                let row = Matrix::<f64, 1, C>::from_array([*a.row(r)]);
+                let mut want = [0.0; N];
+                for (j, w) in want.iter_mut().enumerate() {
+                    let mut s = 0.0;
+                    for k in 0..C {
+                        s += a[(r, k)] * b[(k, j)];
+                    }
+                    *w = s;
+                }
+                assert_eq!(*ab.row(r), want, "{R}x{C}x{N} row {r}");
+                assert_eq!(*row.matmul(&b).row(0), want, "{R}x{C}x{N} row {r} alone");
+            }
+            let d = Matrix::<f64, R, N>::from_fn(|r, c| v(9000 + r * N + c));
+            assert_eq!(a.t_matmul(&d), a.transpose().matmul(&d), "{R}x{C}x{N} t");
+        }
+        check::<5, 25, 4>();
+        check::<1, 3, 1>();
+        check::<8, 9, 7>();
+        check::<9, 6, 4>();
+        check::<13, 5, 3>();
+        check::<5, 2, 25>();
+        check::<6, 10, 12>();
     }
 
     #[test]

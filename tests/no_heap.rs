@@ -18,7 +18,7 @@ use stackgrad::loss::{
 use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
 use stackgrad::optim::{Adam, Momentum, Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
-use stackgrad::train::Training;
+use stackgrad::train::{Training, Workspace};
 
 #[test]
 fn the_counter_sees_heap_allocations() {
@@ -139,10 +139,10 @@ fn a_training_epoch_does_not_allocate() {
     let data = Dataset::new(&x, &y).unwrap();
     let order: Vec<usize> = (0..37).rev().collect();
     let mut net = mlp();
-    let mut g = net.zeros_like();
+    let mut work = Workspace::new(&net);
     let mut t = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(1e-3f32)).batch::<8>();
     for epoch in 1..=2 {
-        let (stats, n) = allocations(|| t.epoch(epoch, &mut net, &mut g, data, &order).unwrap());
+        let (stats, n) = allocations(|| t.epoch(epoch, &mut net, &mut work, data, &order).unwrap());
         assert_eq!(n, 0, "epoch {epoch}");
         assert_eq!((stats.examples, stats.batches), (37, 5));
     }
@@ -152,14 +152,20 @@ fn a_training_epoch_does_not_allocate() {
         Sigmoid,
         Dense::<f64, 25, 4>::zeros(),
     ));
-    let mut g = net.zeros_like();
+    let mut work = Workspace::new(&net);
     let x2: Vec<[f64; 2]> = (0..13).map(|i| [i as f64, 1.0]).collect();
     let y2: Vec<usize> = (0..13).map(|i| i % 4).collect();
     let order: Vec<usize> = (0..13).collect();
     let mut t = Training::new(SoftmaxCrossEntropy::sum(), Sgd::new(1e-3)).batch::<5>();
     let (_, n) = allocations(|| {
-        t.epoch(1, &mut net, &mut g, Dataset::new(&x2, &y2).unwrap(), &order)
-            .unwrap()
+        t.epoch(
+            1,
+            &mut net,
+            &mut work,
+            Dataset::new(&x2, &y2).unwrap(),
+            &order,
+        )
+        .unwrap()
     });
     assert_eq!(n, 0);
 }

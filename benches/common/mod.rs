@@ -12,7 +12,7 @@ use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
 use stackgrad::nn::{Dense, Layer, Net, Params, Sigmoid, input};
 use stackgrad::optim::{Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
-use stackgrad::train::Training;
+use stackgrad::train::{Training, Workspace};
 
 /// Examples in notebook 001's data set (4 clusters of 10).
 pub const SAMPLES: usize = 40;
@@ -138,19 +138,22 @@ pub fn training<T: stackgrad::Scalar>() -> Training<SoftmaxCrossEntropy, Sgd<T>,
     Training::new(SoftmaxCrossEntropy::sum(), Sgd::new(T::from_f64(LR))).batch::<BATCH>()
 }
 
+/// The training workspace of the notebook's network on batches of 5.
+pub type Work<T> = Workspace<Classifier<T>, Matrix<T, BATCH, 2>>;
+
 /// One train step as a user of the library runs it: [`Training::epoch`] over
 /// one batch of 5 rows (building the batch from the data set, forward, loss,
 /// backward, the finiteness check and the SGD update, in one run-time SIMD
-/// dispatch). Returns the loss.
+/// dispatch), with the workspace kept from step to step. Returns the loss.
 #[inline(never)]
 pub fn stackgrad_train_step<T: stackgrad::Scalar>(
     training: &mut Training<SoftmaxCrossEntropy, Sgd<T>, BATCH>,
     net: &mut Classifier<T>,
-    grads: &mut Classifier<T>,
+    work: &mut Work<T>,
     data: Dataset<'_, T, 2, usize>,
     rows: &[usize; BATCH],
 ) -> T {
-    match training.epoch(1, net, grads, data, rows) {
+    match training.epoch(1, net, work, data, rows) {
         Ok(stats) => stats.total_loss,
         Err(e) => panic!("{e}"),
     }
@@ -165,13 +168,13 @@ pub fn stackgrad_training_run<T: stackgrad::Scalar>(
     data: Dataset<'_, T, 2, usize>,
 ) -> T {
     let mut training = training::<T>();
-    let mut grads = net.zeros_like();
+    let mut work = Workspace::new(net);
     let mut order = core::array::from_fn(|i| i);
     let mut rng = XorShift(7);
     let mut epoch_loss = T::zero();
     for epoch in 1..=EPOCHS {
         shuffle(&mut order, &mut rng);
-        match training.epoch(epoch, net, &mut grads, data, &order) {
+        match training.epoch(epoch, net, &mut work, data, &order) {
             Ok(stats) => epoch_loss = stats.total_loss,
             Err(e) => panic!("{e}"),
         }
