@@ -167,7 +167,9 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// `Aᵀ`: element `(c, r)` of the result is element `(r, c)` of `self`.
-    #[inline]
+    // Always inlined: called inside the dispatched training code (a dense
+    // layer's `D Wᵀ`), an out-of-line copy ran as baseline code.
+    #[inline(always)]
     #[must_use]
     pub fn transpose(&self) -> Matrix<T, C, R> {
         Matrix::from_fn(|c, r| self.data[r][c])
@@ -796,19 +798,19 @@ impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, 
 
 /// The index of the largest element (the first on ties; NaN loses to any
 /// number), as [`Matrix::row_argmax`] takes it per row; 0 for an empty row.
-#[inline]
+///
+/// The largest number first, with selects that vectorize (NaN never compares
+/// greater), then the first position holding it: one predictable exit
+/// instead of a data-dependent branch per element (the digits training
+/// counted its correct rows 2x faster).
+#[inline(always)]
 pub(crate) fn argmax<T: Scalar>(row: &[T]) -> usize {
-    let mut best = 0;
-    let mut top = row.first().copied();
-    for (c, &x) in row.iter().enumerate() {
-        if let Some(t) = top
-            && (x > t || t.is_nan() && !x.is_nan())
-        {
-            best = c;
-            top = Some(x);
-        }
+    let mut top = T::neg_infinity();
+    for &x in row {
+        top = if x > top { x } else { top };
     }
-    best
+    // No match: every element is NaN.
+    row.iter().position(|&x| x == top).unwrap_or(0)
 }
 
 #[cfg(test)]

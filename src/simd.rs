@@ -162,38 +162,40 @@ pub(crate) fn run_if_fused<R>(work: usize, mut f: impl FnMut(bool) -> R) -> R {
     }
 }
 
-/// `x = f(x)` for every element, in whole 64-byte vectors: the elements past
+/// `y = f(x)` for every element, in whole 64-byte vectors: the elements past
 /// the last full vector go through `f` in a zero-padded vector too, not one by
 /// one (a 5 x 25 f64 sigmoid is 15 vectors of 8 and 5 elements, each of which
 /// cost as much as a vector in the scalar remainder loop). The same `f` per
-/// element, so the same bits.
+/// element, so the same bits. Reading `x` and writing `y` in one pass (an
+/// activation's cache) saves the copy that an in-place map needs first.
 #[inline(always)]
-pub(crate) fn map_lanes<T: crate::Scalar>(x: &mut [T], f: impl FnMut(T) -> T) {
+pub(crate) fn map_lanes<T: crate::Scalar>(x: &[T], y: &mut [T], f: impl FnMut(T) -> T) {
     if core::mem::size_of::<T>() == 4 {
-        map_chunks::<T, 16>(x, f);
+        map_chunks::<T, 16>(x, y, f);
     } else {
-        map_chunks::<T, 8>(x, f);
+        map_chunks::<T, 8>(x, y, f);
     }
 }
 
 #[inline(always)]
-fn map_chunks<T: crate::Scalar, const W: usize>(x: &mut [T], mut f: impl FnMut(T) -> T) {
+fn map_chunks<T: crate::Scalar, const W: usize>(x: &[T], y: &mut [T], mut f: impl FnMut(T) -> T) {
     // One flat loop over the whole vectors. (A loop over `W`-element chunks
     // had its inner loop unrolled and the chunks vectorized across, with
     // gathers and scatters, once `f` was short enough: sigmoid 1.3x slower.)
-    let full = x.len() / W * W;
-    let (body, tail) = x.split_at_mut(full);
-    for v in body {
-        *v = f(*v);
+    let full = x.len().min(y.len()) / W * W;
+    let (x_body, x_tail) = x.split_at(full);
+    let (y_body, y_tail) = y.split_at_mut(full);
+    for (y, &x) in y_body.iter_mut().zip(x_body) {
+        *y = f(x);
     }
-    if !tail.is_empty() {
+    let n = x_tail.len().min(y_tail.len());
+    if n > 0 {
         let mut lanes = [T::zero(); W];
-        let used = &mut lanes[..tail.len()];
-        used.copy_from_slice(tail);
+        lanes[..n].copy_from_slice(&x_tail[..n]);
         for l in &mut lanes {
             *l = f(*l);
         }
-        tail.copy_from_slice(&lanes[..tail.len()]);
+        y_tail[..n].copy_from_slice(&lanes[..n]);
     }
 }
 

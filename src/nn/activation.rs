@@ -160,15 +160,16 @@ impl Activation for Relu {
 macro_rules! activation_layers {
     ($($act:ty),*) => {$(
         impl $act {
-            /// `y = f(y)` element by element, in the dispatched copy with
+            /// `y = f(x)` element by element, in the dispatched copy with
             /// fused multiply-adds where the work is worth it.
             #[inline(always)]
-            fn apply<X: Elements>(y: &mut X) {
+            fn apply<X: Elements>(x: &X, y: &mut X) {
                 crate::simd::run_if_fused(
                     X::LEN * <$act as Activation>::COST,
                     #[inline(always)]
                     |fused| {
                         crate::simd::map_lanes(
+                            x.elems(),
                             y.elems_mut(),
                             #[inline(always)]
                             |v| {
@@ -195,19 +196,20 @@ macro_rules! activation_layers {
                 (y, y)
             }
 
-            // f is applied in the cache, which is then the output's copy
-            // (through `infer`, one more copy of a 32 x 64 batch per layer).
+            // f writes the cache from x in one pass, and the output is the
+            // cache's copy (through `infer`, two more copies of a 32 x 64
+            // batch per layer).
             #[inline(always)]
             fn forward_into(&self, x: &X, cache: &mut X) -> X {
-                *cache = *x;
-                Self::apply(cache);
+                Self::apply(x, cache);
                 *cache
             }
 
             #[inline(always)]
             fn infer(&self, x: &X) -> X {
+                // A value to overwrite (`Elements` has no constructor).
                 let mut y = *x;
-                Self::apply(&mut y);
+                Self::apply(x, &mut y);
                 y
             }
 

@@ -78,7 +78,12 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
         B * N * crate::math::EXP_COST,
         #[inline(always)]
         |fused| {
-            let m: [T; B] = core::array::from_fn(|b| row_max(z.row(b)));
+            // A loop, not `array::from_fn`: that was an out-of-line call
+            // inside the dispatched epoch.
+            let mut m = [T::zero(); B];
+            for (m, row) in m.iter_mut().zip(z.as_array()) {
+                *m = row_max(row);
+            }
             let mut rows_m = [[T::zero(); N]; B];
             for (r, &m) in rows_m.iter_mut().zip(&m) {
                 *r = [m; N];
@@ -122,18 +127,16 @@ fn softmax_in_place<T: Scalar>(row: &mut [T]) -> (T, T) {
 
 /// The largest element of a row; NaN if the row holds a NaN (so NaN propagates
 /// instead of being hidden), `-∞` for an empty row.
-#[inline]
+#[inline(always)]
 pub(crate) fn row_max<T: Scalar>(row: &[T]) -> T {
+    // Selects and an OR, no branch per element, so that it vectorizes.
     let mut m = T::neg_infinity();
+    let mut nan = false;
     for &v in row {
-        if v.is_nan() {
-            return v;
-        }
-        if v > m {
-            m = v;
-        }
+        nan |= v.is_nan();
+        m = if v > m { v } else { m };
     }
-    m
+    if nan { T::nan() } else { m }
 }
 
 /// Row-wise softmax as a layer: `y = softmax(x)` per row.
