@@ -319,7 +319,7 @@ mod x86 {
     const KC: usize = 256;
 
     macro_rules! kernel {
-        ($simd:ty, $acc:ident, $cols:ident, $block:ident, $tile:ident, $t:ty, $v:ty, $w:literal, $splat:ident, $fma:ident) => {
+        ($simd:ty, $acc:ident, $cols:ident, $block:ident, $rows:ident, $tile:ident, $t:ty, $v:ty, $w:literal, $splat:ident, $fma:ident) => {
             /// `out += a b` (`out = a b` when `set`) over all of `out`, one
             /// panel of columns at a time (two vectors wide; the last one
             /// padded) so that the packed panel of `b` stays in L1 while every
@@ -403,6 +403,36 @@ mod x86 {
                 k0: usize,
                 set: bool,
             ) {
+                // A full panel of a small `b` (at most 32 KiB in these rows,
+                // so that at most 8 of them share an L1 set) is read where it
+                // is: packing it cost a `memset` and a copy per panel (the
+                // digits MLP's 64 x 64 layer and its weight gradient).
+                if j0 + V * $w <= N && L * N * core::mem::size_of::<$t>() <= 32 * 1024 {
+                    let zero = simd.$splat(0.0);
+                    return $rows::<A, V, L, R, C, N>(
+                        simd,
+                        a,
+                        k0,
+                        #[inline(always)]
+                        |k: usize| {
+                            let mut bv = [zero; V];
+                            if let Some(b_k) = b.get(k0 + k) {
+                                for (v, x) in bv.iter_mut().enumerate() {
+                                    let s = j0 + v * $w;
+                                    if let Some(Ok(chunk)) =
+                                        b_k.get(s..s + $w).map(<[$t; $w]>::try_from)
+                                    {
+                                        *x = pulp::cast::<[$t; $w], $v>(chunk);
+                                    }
+                                }
+                            }
+                            bv
+                        },
+                        out,
+                        j0,
+                        set,
+                    );
+                }
                 // The panel, packed: rows of `b` are `N` apart (1 KiB for 256
                 // f32 columns), a power-of-two stride that maps a whole panel
                 // onto a few L1 sets, so it would be evicted between row tiles.
@@ -428,26 +458,61 @@ mod x86 {
                         }
                     }
                 }
+                let panel = &*panel;
+                $rows::<A, V, L, R, C, N>(
+                    simd,
+                    a,
+                    k0,
+                    #[inline(always)]
+                    |k: usize| panel[k],
+                    out,
+                    j0,
+                    set,
+                );
+            }
+
+            /// Every row of `a` (columns `k0..k0 + L`) against a panel whose
+            /// row `k` (of `L`) is `row(k)`: tiles of `MR` rows, then pairs,
+            /// then a single row.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn $rows<
+                A: Lhs<R, C>,
+                const V: usize,
+                const L: usize,
+                const R: usize,
+                const C: usize,
+                const N: usize,
+            >(
+                simd: $simd,
+                a: &A::Stored<$t>,
+                k0: usize,
+                row: impl Fn(usize) -> [$v; V] + Copy,
+                out: &mut [[$t; N]; R],
+                j0: usize,
+                set: bool,
+            ) {
                 let mut o_tiles = out.chunks_exact_mut(MR);
                 let mut i0 = 0;
                 for o_t in &mut o_tiles {
-                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0, set);
+                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, row, o_t, j0, set);
                     i0 += MR;
                 }
                 let mut o_pairs = o_tiles.into_remainder().chunks_exact_mut(2);
                 for o_t in &mut o_pairs {
-                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, panel, o_t, j0, set);
+                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, row, o_t, j0, set);
                     i0 += 2;
                 }
                 let o_r = o_pairs.into_remainder();
                 if !o_r.is_empty() {
-                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, panel, o_r, j0, set);
+                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, row, o_r, j0, set);
                 }
             }
 
             /// Rows `i0..i0 + M` of `a` (columns `k0..k0 + L`) by the `V`
-            /// vectors of a packed panel (columns from `j0`), accumulated in
-            /// registers across the panel, then added to `out`.
+            /// vectors of a panel (columns from `j0`, row `k` given by
+            /// `row(k)`), accumulated in registers across the panel, then
+            /// added to `out`.
             #[inline(always)]
             // The tile's position (i0, k0, j0) and mode stay plain arguments,
             // constants or loop counters that LLVM folds into the addressing.
@@ -465,20 +530,21 @@ mod x86 {
                 a: &A::Stored<$t>,
                 i0: usize,
                 k0: usize,
-                panel: &[[$v; V]; L],
+                row: impl Fn(usize) -> [$v; V],
                 out: &mut [[$t; N]],
                 j0: usize,
                 set: bool,
             ) {
                 let zero = simd.$splat(0.0);
                 let mut acc = [[zero; V]; M];
-                for (k, bv) in panel.iter().enumerate() {
+                for k in 0..L {
+                    let bv = row(k);
                     for (r, acc_r) in acc.iter_mut().enumerate() {
                         let Some(a_rk) = A::get(a, i0 + r, k0 + k) else {
                             continue;
                         };
                         let ar = simd.$splat(a_rk);
-                        for (s, &bx) in acc_r.iter_mut().zip(bv) {
+                        for (s, &bx) in acc_r.iter_mut().zip(&bv) {
                             *s = simd.$fma(ar, bx, *s);
                         }
                     }
@@ -537,6 +603,7 @@ mod x86 {
         f32_acc,
         f32_cols,
         f32_block,
+        f32_rows,
         f32_tile,
         f32,
         f32x8,
@@ -549,6 +616,7 @@ mod x86 {
         f64_acc,
         f64_cols,
         f64_block,
+        f64_rows,
         f64_tile,
         f64,
         f64x4,
@@ -561,6 +629,7 @@ mod x86 {
         f32_acc4,
         f32_cols4,
         f32_block4,
+        f32_rows4,
         f32_tile4,
         f32,
         f32x16,
@@ -573,6 +642,7 @@ mod x86 {
         f64_acc4,
         f64_cols4,
         f64_block4,
+        f64_rows4,
         f64_tile4,
         f64,
         f64x8,
