@@ -616,9 +616,13 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
             || {
                 let mut stats = EpochStats::new(epoch);
                 let Workspace { grads, cache } = &mut *work;
-                // No `enumerate`: the adapter's `next` is not inlined and moved
-                // every batch through memory; `stats` counts the batches.
-                for batch in Batches::<T, N, Y, B>::new(data, order)? {
+                // One batch, refilled in place (`stats` counts the batches):
+                // an iterator moved every batch through memory.
+                let mut batches = Batches::<T, N, Y, B>::new(data, order)?;
+                let Some(mut batch) = batches.next() else {
+                    return Ok(stats);
+                };
+                loop {
                     let s = backprop_reusing(net, &self.loss, &batch, grads, cache)?;
                     let bad = if s.loss.is_finite() {
                         first_non_finite(grads).map(Some)
@@ -634,8 +638,10 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
                     }
                     self.optimizer.step(net, grads);
                     stats.add(&s);
+                    if !batches.refill(&mut batch) {
+                        return Ok(stats);
+                    }
                 }
-                Ok(stats)
             },
         )
     }
