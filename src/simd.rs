@@ -443,20 +443,13 @@ mod x86 {
                 let mut panel = Aligned([[zero; V]; L]);
                 let panel = &mut panel.0;
                 for (p, b_k) in panel.iter_mut().zip(b.iter().skip(k0)) {
-                    for (v, x) in p.iter_mut().enumerate() {
-                        let s = j0 + v * $w;
-                        if let Some(Ok(chunk)) = b_k.get(s..s + $w).map(<[$t; $w]>::try_from) {
-                            *x = pulp::cast::<[$t; $w], $v>(chunk);
-                        } else if let Some(part) = b_k.get(s..) {
-                            // Past the last column: zeros, whose products
-                            // are never stored.
-                            let mut chunk = [0.0; $w];
-                            for (c, &y) in chunk.iter_mut().zip(part) {
-                                *c = y;
-                            }
-                            *x = pulp::cast::<[$t; $w], $v>(chunk);
-                        }
-                    }
+                    // Copied as elements into the panel's memory; past the
+                    // last column it keeps its zeros, whose products are never
+                    // stored.
+                    let lanes = pulp::bytemuck::cast_slice_mut::<$v, $t>(p);
+                    let row = b_k.get(j0..).unwrap_or_default();
+                    let n = row.len().min(lanes.len());
+                    lanes[..n].copy_from_slice(&row[..n]);
                 }
                 let panel = &*panel;
                 $rows::<A, V, L, R, C, N>(
