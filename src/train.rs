@@ -451,9 +451,8 @@ fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
 ///
 /// Without it every epoch would build its first batch's cache anew with
 /// [`Layer::forward`] and move it into place: for notebook 001's network
-/// (2 -> 25 -> 4, f64, batches of 5) about 6 KB of copies, which made a
-/// one-batch epoch 4–10% slower than a step inside a longer epoch
-/// (`cargo bench --bench compare -- step`). Make one per network and reuse it.
+/// (2 -> 25 -> 4, f64, batches of 5) about 6 KB of copies per epoch, a few
+/// percent of an epoch of one batch. Make one per network and reuse it.
 ///
 /// ```
 /// use stackgrad::batch::Dataset;
