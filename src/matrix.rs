@@ -813,6 +813,27 @@ pub(crate) fn argmax<T: Scalar>(row: &[T]) -> usize {
     row.iter().position(|&x| x == top).unwrap_or(0)
 }
 
+/// Whether `c` is the [`argmax`] of `row`, without finding the argmax: no
+/// element before `c` reaches `row[c]` and none after it exceeds it (NaN
+/// compares as neither), or, for a NaN `row[c]`, every element is NaN and `c`
+/// is 0. Compares and ANDs with no data-dependent branch: finding the argmax
+/// of every digits row to count the correct ones mispredicted its way to
+/// about 3% of the training time.
+#[inline(always)]
+pub(crate) fn is_argmax<T: Scalar>(row: &[T], c: usize) -> bool {
+    let Some(&top) = row.get(c) else {
+        return false;
+    };
+    if top.is_nan() {
+        return c == 0 && row.iter().all(|x| x.is_nan());
+    }
+    let mut beaten = false;
+    for (j, &x) in row.iter().enumerate() {
+        beaten |= if j < c { x >= top } else { x > top };
+    }
+    !beaten
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -884,6 +905,31 @@ mod tests {
         for d in &layers {
             assert_eq!(d.weight.as_slice().as_ptr() as usize % 64, 0);
             assert_eq!(d.bias.as_ptr() as usize % 64, 0);
+        }
+    }
+
+    /// `is_argmax` agrees with `argmax` on every position of rows with ties,
+    /// NaNs, infinities and signed zeros.
+    #[test]
+    fn is_argmax_agrees_with_argmax() {
+        let (n, i) = (f64::NAN, f64::INFINITY);
+        let rows: [&[f64]; 10] = [
+            &[1.0, 3.0, 3.0],
+            &[n, 2.0, 1.0],
+            &[n, n, n],
+            &[-i, -i],
+            &[0.0, -0.0, 0.0],
+            &[2.0, n, 2.0, 5.0, n],
+            &[i, 1.0, i],
+            &[-1.0],
+            &[],
+            &[n, -i],
+        ];
+        for row in rows {
+            for c in 0..=row.len() {
+                let want = !row.is_empty() && argmax(row) == c;
+                assert_eq!(is_argmax(row, c), want, "{row:?} at {c}");
+            }
         }
     }
 

@@ -58,7 +58,7 @@ use crate::loss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
     MeanSquaredError, Reduction, SoftmaxCrossEntropy,
 };
-use crate::matrix::argmax;
+use crate::matrix::is_argmax;
 use crate::nn::{Layer, ParamName, Params};
 use crate::optim::Optimizer;
 use crate::{Error, Matrix, Scalar};
@@ -409,7 +409,7 @@ where
         }
         correct = correct
             .zip(batch.y.get(row).and_then(|t| t.class()))
-            .map(|(n, c)| n + usize::from(argmax(z.row(row)) == c));
+            .map(|(n, c)| n + usize::from(is_argmax(z.row(row), c)));
     }
     f(&dz);
     Ok(BatchStats {
