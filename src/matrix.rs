@@ -799,10 +799,8 @@ impl<T: fmt::Debug, const R: usize, const C: usize> fmt::Debug for Matrix<T, R, 
 /// The index of the largest element (the first on ties; NaN loses to any
 /// number), as [`Matrix::row_argmax`] takes it per row; 0 for an empty row.
 ///
-/// The largest number first, with selects that vectorize (NaN never compares
-/// greater), then the first position holding it: one predictable exit
-/// instead of a data-dependent branch per element (the digits training
-/// counted its correct rows 2x faster).
+/// The largest number first, with selects (NaN never compares greater), then
+/// the first position holding it.
 #[inline(always)]
 pub(crate) fn argmax<T: Scalar>(row: &[T]) -> usize {
     let mut top = T::neg_infinity();
