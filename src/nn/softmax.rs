@@ -242,4 +242,23 @@ mod tests {
         let p = softmax_rows(&Matrix::from_array([[f32::NAN, 1.0]]));
         assert!(p[(0, 0)].is_nan() && p[(0, 1)].is_nan());
     }
+
+    /// The batched softmax (behind softmax cross-entropy): a NaN reaches the
+    /// whole row and its shift, wherever it stands, and leaves the other rows
+    /// alone.
+    #[test]
+    fn batched_softmax_propagates_nan_to_its_row_only() {
+        for at in 0..10 {
+            let mut z = Matrix::<f32, 3, 10>::from_fn(|b, j| (b * 10 + j) as f32 * 0.37 - 4.0);
+            let (clean, clean_shift) = softmax_rows_and_shift(&z);
+            z[(1, at)] = f32::NAN;
+            let (p, shift) = softmax_rows_and_shift(&z);
+            assert!(shift[1].is_nan(), "NaN at {at}: shift {}", shift[1]);
+            assert!((0..10).all(|j| p[(1, j)].is_nan()), "NaN at {at}: {p:?}");
+            for b in [0, 2] {
+                assert_eq!(shift[b], clean_shift[b]);
+                assert!((0..10).all(|j| p[(b, j)] == clean[(b, j)]));
+            }
+        }
+    }
 }
