@@ -167,11 +167,24 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// `Aᵀ`: element `(c, r)` of the result is element `(r, c)` of `self`.
-    // Always inlined: called inside the dispatched training code (a dense
-    // layer's `D Wᵀ`), an out-of-line copy ran as baseline code.
+    // Always inlined (an out-of-line call from the dispatched training code
+    // runs as baseline code), but a large one copies in a function of its own
+    // (see `simd::out_of_line`).
     #[inline(always)]
     #[must_use]
     pub fn transpose(&self) -> Matrix<T, C, R> {
+        if R * C < crate::simd::OUT_OF_LINE_MIN {
+            self.transposed_copy()
+        } else {
+            crate::simd::out_of_line(
+                #[inline(always)]
+                || self.transposed_copy(),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn transposed_copy(&self) -> Matrix<T, C, R> {
         Matrix::from_fn(|c, r| self.data[r][c])
     }
 
@@ -843,6 +856,28 @@ mod tests {
         assert_eq!(a.t_matmul(&b), a.transpose().matmul(&b));
         let d = Matrix::<f64, 4, 2>::from_fn(|r, c| (r + c) as f64 * 0.25);
         assert_eq!(a.matmul_t(&d), a.matmul(&d.transpose()));
+    }
+
+    /// Small transposes copy in place, large ones (from `OUT_OF_LINE_MIN`
+    /// elements) in a function of their own: both move every element.
+    #[test]
+    fn transpose_moves_every_element_small_or_large() {
+        fn check<const R: usize, const C: usize>() {
+            let a = Matrix::<f32, R, C>::from_fn(|r, c| (r * C + c) as f32);
+            let t = a.transpose();
+            for r in 0..R {
+                for c in 0..C {
+                    assert_eq!(t[(c, r)], a[(r, c)], "{R}x{C} at ({r}, {c})");
+                }
+            }
+            assert_eq!(t.transpose(), a);
+        }
+        const { assert!(5 * 4 < crate::simd::OUT_OF_LINE_MIN) };
+        const { assert!(64 * 10 >= crate::simd::OUT_OF_LINE_MIN) };
+        check::<5, 4>();
+        check::<64, 10>();
+        check::<16, 16>();
+        check::<1, 300>();
     }
 
     /// Every small-product kernel (narrow outputs with all rows in one tile,

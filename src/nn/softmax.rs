@@ -78,35 +78,67 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
         B * N * crate::math::EXP_COST,
         #[inline(always)]
         |fused| {
-            // A loop, not `array::from_fn`: that was an out-of-line call
-            // inside the dispatched epoch.
-            let mut m = [T::zero(); B];
-            for (m, row) in m.iter_mut().zip(z.as_array()) {
-                *m = row_max(row);
-            }
-            let mut rows_m = [[T::zero(); N]; B];
-            for (r, &m) in rows_m.iter_mut().zip(&m) {
-                *r = [m; N];
-            }
+            // The row-by-row steps (maxima, sums) of a large batch run out of
+            // line (see `simd::out_of_line`); the element-wise ones here, on
+            // the whole flat batch.
+            let rows_m = rows_out_of_line::<B, N, _>(
+                #[inline(always)]
+                || spread_row_maxima(z.as_array()),
+            );
             for (v, &m) in p.as_mut_slice().iter_mut().zip(rows_m.as_flattened()) {
                 let d = *v - m;
                 // d ≤ 0: the row's maximum is subtracted.
                 *v = d.exp_nonpos(fused);
             }
-            for ((row, s), &m) in p.as_array_mut().iter_mut().zip(&mut shift).zip(&m) {
-                let mut sum = T::zero();
-                for &v in row.iter() {
-                    sum += v;
-                }
-                let inv = T::one() / sum;
-                for v in row.iter_mut() {
-                    *v *= inv;
-                }
-                *s = m + sum.ln();
+            let (sums, rows_inv) = rows_out_of_line::<B, N, _>(
+                #[inline(always)]
+                || row_sums_and_spread_inverses(p.as_array()),
+            );
+            for (v, &inv) in p.as_mut_slice().iter_mut().zip(rows_inv.as_flattened()) {
+                *v *= inv;
+            }
+            for ((s, &sum), m) in shift.iter_mut().zip(&sums).zip(&rows_m) {
+                *s = m.first().copied().unwrap_or(T::neg_infinity()) + sum.ln();
             }
         },
     );
     (p, shift)
+}
+
+/// `f()`, out of line for a batch of at least `simd::OUT_OF_LINE_MIN` elements.
+#[inline(always)]
+fn rows_out_of_line<const B: usize, const N: usize, R>(f: impl FnOnce() -> R) -> R {
+    if B * N < crate::simd::OUT_OF_LINE_MIN {
+        f()
+    } else {
+        crate::simd::out_of_line(f)
+    }
+}
+
+/// Each row's maximum ([`row_max`]), repeated across the row.
+#[inline(always)]
+fn spread_row_maxima<T: Scalar, const B: usize, const N: usize>(z: &[[T; N]; B]) -> [[T; N]; B] {
+    let mut out = [[T::zero(); N]; B];
+    for (o, row) in out.iter_mut().zip(z) {
+        *o = [row_max(row); N];
+    }
+    out
+}
+
+/// Each row's sum (in order) and its inverse, repeated across the row.
+#[inline(always)]
+fn row_sums_and_spread_inverses<T: Scalar, const B: usize, const N: usize>(
+    p: &[[T; N]; B],
+) -> ([T; B], [[T; N]; B]) {
+    let mut sums = [T::zero(); B];
+    let mut inv = [[T::zero(); N]; B];
+    for ((s, i), row) in sums.iter_mut().zip(&mut inv).zip(p) {
+        for &v in row {
+            *s += v;
+        }
+        *i = [T::one() / *s; N];
+    }
+    (sums, inv)
 }
 
 /// Replaces a row `z` by `softmax(z)`; returns `m = max z` and `Σ e^{z - m}`.
@@ -243,22 +275,54 @@ mod tests {
         assert!(p[(0, 0)].is_nan() && p[(0, 1)].is_nan());
     }
 
-    /// The batched softmax (behind softmax cross-entropy): a NaN reaches the
-    /// whole row and its shift, wherever it stands, and leaves the other rows
-    /// alone.
+    /// The batched softmax (behind softmax cross-entropy), for a batch whose
+    /// row steps run in place (3 x 10) and one where they run out of line
+    /// (32 x 10): a NaN reaches the whole row and its shift, wherever it
+    /// stands, and leaves the other rows alone.
     #[test]
     fn batched_softmax_propagates_nan_to_its_row_only() {
-        for at in 0..10 {
-            let mut z = Matrix::<f32, 3, 10>::from_fn(|b, j| (b * 10 + j) as f32 * 0.37 - 4.0);
-            let (clean, clean_shift) = softmax_rows_and_shift(&z);
-            z[(1, at)] = f32::NAN;
-            let (p, shift) = softmax_rows_and_shift(&z);
-            assert!(shift[1].is_nan(), "NaN at {at}: shift {}", shift[1]);
-            assert!((0..10).all(|j| p[(1, j)].is_nan()), "NaN at {at}: {p:?}");
-            for b in [0, 2] {
-                assert_eq!(shift[b], clean_shift[b]);
-                assert!((0..10).all(|j| p[(b, j)] == clean[(b, j)]));
+        fn check<const B: usize>() {
+            for at in 0..10 {
+                let mut z =
+                    Matrix::<f32, B, 10>::from_fn(|b, j| ((b * 10 + j) as f32 * 0.37).sin() * 4.0);
+                let (clean, clean_shift) = softmax_rows_and_shift(&z);
+                z[(1, at)] = f32::NAN;
+                let (p, shift) = softmax_rows_and_shift(&z);
+                assert!(shift[1].is_nan(), "NaN at {at}: shift {}", shift[1]);
+                assert!((0..10).all(|j| p[(1, j)].is_nan()), "NaN at {at}: {p:?}");
+                for b in (0..B).filter(|&b| b != 1) {
+                    assert_eq!(shift[b], clean_shift[b]);
+                    assert!((0..10).all(|j| p[(b, j)] == clean[(b, j)]));
+                }
             }
         }
+        const { assert!(3 * 10 < crate::simd::OUT_OF_LINE_MIN) };
+        const { assert!(32 * 10 >= crate::simd::OUT_OF_LINE_MIN) };
+        check::<3>();
+        check::<32>();
+    }
+
+    /// The rows of a batch of 32 x 10 logits, whose row steps run out of
+    /// line, are bit for bit those of a batch of their first 8 rows, whose
+    /// steps run in place (both in one dispatch, as in training, and both
+    /// enough work for the fused `exp`; a batch below `MIN_WORK / EXP_COST`
+    /// elements takes the unfused one, which may differ in the last bit).
+    #[test]
+    fn batched_softmax_rows_agree_in_place_and_out_of_line() {
+        const { assert!(8 * 10 * crate::math::EXP_COST >= crate::simd::MIN_WORK) };
+        const { assert!(8 * 10 < crate::simd::OUT_OF_LINE_MIN) };
+        let z = Matrix::<f32, 32, 10>::from_fn(|b, j| ((b * 31 + j * 7) as f32 * 0.61).sin() * 6.0);
+        let first = Matrix::<f32, 8, 10>::from_fn(|b, j| z[(b, j)]);
+        crate::simd::run(
+            #[inline(always)]
+            || {
+                let (p, shift) = softmax_rows_and_shift(&z);
+                let (p8, shift8) = softmax_rows_and_shift(&first);
+                for b in 0..8 {
+                    assert_eq!(p8.row(b), p.row(b), "row {b}");
+                    assert_eq!(shift8[b], shift[b], "row {b}");
+                }
+            },
+        );
     }
 }
