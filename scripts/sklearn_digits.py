@@ -18,7 +18,7 @@ them), so that both see the same machine load, and the script prints the
 median of the per-pair time ratios:
 
     cargo build --release --example 03_mlp_digits
-    python3 scripts/sklearn_digits.py --repeats 9 --stackgrad target/release/examples/03_mlp_digits
+    python3 scripts/sklearn_digits.py --repeats 15 --stackgrad target/release/examples/03_mlp_digits
 
 Reads data/digits.csv.gz, or /work/shared/data/digits.csv.gz when the repository
 copy is absent.
