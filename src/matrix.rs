@@ -173,14 +173,11 @@ impl<T: Copy, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     #[must_use]
     pub fn transpose(&self) -> Matrix<T, C, R> {
-        if R * C < crate::simd::OUT_OF_LINE_MIN {
-            self.transposed_copy()
-        } else {
-            crate::simd::out_of_line(
-                #[inline(always)]
-                || self.transposed_copy(),
-            )
-        }
+        crate::simd::out_of_line_if(
+            R * C,
+            #[inline(always)]
+            || self.transposed_copy(),
+        )
     }
 
     #[inline(always)]

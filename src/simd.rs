@@ -166,6 +166,17 @@ pub(crate) fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Calls `f` in place (fewer than [`OUT_OF_LINE_MIN`] elements) or through
+/// [`out_of_line`].
+#[inline(always)]
+pub(crate) fn out_of_line_if<R>(elements: usize, f: impl FnOnce() -> R) -> R {
+    if elements < OUT_OF_LINE_MIN {
+        f()
+    } else {
+        out_of_line(f)
+    }
+}
+
 /// Calls `f` directly (less than [`MIN_WORK`]) or through [`run`].
 #[inline(always)]
 pub(crate) fn run_if<R>(work: usize, mut f: impl FnMut() -> R) -> R {

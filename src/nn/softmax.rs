@@ -81,7 +81,8 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
             // The row-by-row steps (maxima, sums) of a large batch run out of
             // line (see `simd::out_of_line`); the element-wise ones here, on
             // the whole flat batch.
-            let rows_m = rows_out_of_line::<B, N, _>(
+            let rows_m = crate::simd::out_of_line_if(
+                B * N,
                 #[inline(always)]
                 || spread_row_maxima(z.as_array()),
             );
@@ -90,7 +91,8 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
                 // d ≤ 0: the row's maximum is subtracted.
                 *v = d.exp_nonpos(fused);
             }
-            let (sums, rows_inv) = rows_out_of_line::<B, N, _>(
+            let (sums, rows_inv) = crate::simd::out_of_line_if(
+                B * N,
                 #[inline(always)]
                 || row_sums_and_spread_inverses(p.as_array()),
             );
@@ -103,16 +105,6 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
         },
     );
     (p, shift)
-}
-
-/// `f()`, out of line for a batch of at least `simd::OUT_OF_LINE_MIN` elements.
-#[inline(always)]
-fn rows_out_of_line<const B: usize, const N: usize, R>(f: impl FnOnce() -> R) -> R {
-    if B * N < crate::simd::OUT_OF_LINE_MIN {
-        f()
-    } else {
-        crate::simd::out_of_line(f)
-    }
 }
 
 /// Each row's maximum ([`row_max`]), repeated across the row.
