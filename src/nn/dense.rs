@@ -115,8 +115,14 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
 
     #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
-        // Start from the bias and accumulate X W into it: one pass, no temporary.
-        let mut out = Matrix::from_array([self.bias; B]);
+        // Start from the bias and accumulate X W into it. The rows are
+        // written in place: `from_array([bias; B])` built the batch in a
+        // temporary and copied it (8 KiB per digits step; the zeros here are
+        // dead stores the compiler drops).
+        let mut out = Matrix::zeros();
+        for row in out.as_array_mut() {
+            *row = self.bias;
+        }
         x.matmul_acc(&self.weight, &mut out);
         out
     }
