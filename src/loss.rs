@@ -20,7 +20,7 @@
 //! error[E0277]: the loss expects targets of shape 5 x 4 (batch x outputs) but got 5 x 3
 //! ```
 
-use crate::nn::{log_softmax_rows, sigmoid, softmax_rows, softmax_rows_and_shift};
+use crate::nn::{log_softmax_rows, sigmoid, softmax_rows, softmax_rows_and_shift_into};
 use crate::shape::{Check, LabelShapeMatches, TargetShapeMatches};
 use crate::{Error, Matrix, Scalar};
 
@@ -416,10 +416,24 @@ impl SoftmaxCrossEntropy {
         z: &Matrix<T, B, C>,
         classes: &[usize; B],
     ) -> ([T; B], Matrix<T, B, C>) {
+        let (mut rows, mut grad) = ([T::zero(); B], *z);
+        Self::label_rows_into(z, classes, &mut rows, &mut grad);
+        (rows, grad)
+    }
+
+    /// [`label_rows`](Self::label_rows) written into `rows` and `grad`
+    /// (overwritten).
+    #[inline(always)]
+    pub(crate) fn label_rows_into<T: Scalar, const B: usize, const C: usize>(
+        z: &Matrix<T, B, C>,
+        classes: &[usize; B],
+        rows: &mut [T; B],
+        grad: &mut Matrix<T, B, C>,
+    ) {
         // One exp per logit: p = softmax(z) and, per row, ln p_c = z_c - m - ln Σ e^{z - m}.
-        let (mut grad, shift) = softmax_rows_and_shift(z);
-        let mut rows = [T::zero(); B];
-        for (b, (&c, l)) in classes.iter().zip(&mut rows).enumerate() {
+        let mut shift = [T::zero(); B];
+        softmax_rows_and_shift_into(z, grad, &mut shift);
+        for (b, (&c, l)) in classes.iter().zip(rows.iter_mut()).enumerate() {
             // `Labels` guarantees c < C; `get` keeps this total anyway.
             if let Some(&zc) = z.row(b).get(c) {
                 *l = T::zero() - (zc - shift[b]);
@@ -428,7 +442,6 @@ impl SoftmaxCrossEntropy {
                 *g -= T::one();
             }
         }
-        (rows, grad)
     }
 }
 

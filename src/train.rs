@@ -71,9 +71,11 @@ pub trait Reduced {
 
     /// Each example's loss `ℓᵢ` and output gradient `gᵢ = ∂ℓᵢ/∂zᵢ` for the
     /// rows of a batch of logits `z`, each evaluated as the loss of a batch of
-    /// that one row (where its sum and mean agree). `index` holds the data-set
-    /// rows of the real rows (the first `index.len()`); what comes out for the
-    /// padding rows after them is unspecified and ignored.
+    /// that one row (where its sum and mean agree), written into `rows` and
+    /// the rows of `grad`. `index` holds the data-set rows of the real rows
+    /// (the first `index.len()`); what is written for the padding rows after
+    /// them is unspecified and ignored. The training loop passes its own
+    /// buffers: returning them copied each on every level of the call.
     ///
     /// Provided: one `loss_and_grad` call per real row. A loss may compute the
     /// whole batch at once instead, giving the same bits per row
@@ -82,36 +84,38 @@ pub trait Reduced {
     /// # Errors
     /// [`Error::LabelOutOfRange`] for a class index `>= C`.
     #[inline(always)]
-    fn rows<T, Y, const B: usize, const C: usize>(
+    fn rows_into<T, Y, const B: usize, const C: usize>(
         &self,
         z: &Matrix<T, B, C>,
         y: &[Y; B],
         index: &[usize],
-    ) -> Result<([T; B], Matrix<T, B, C>), Error>
+        rows: &mut [T; B],
+        grad: &mut Matrix<T, B, C>,
+    ) -> Result<(), Error>
     where
         T: Scalar,
         Y: Target<C>,
         Self: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Sized,
     {
-        rows_one_by_one(self, z, y, index)
+        rows_one_by_one(self, z, y, index, rows, grad)
     }
 }
 
-/// [`Reduced::rows`] by one `loss_and_grad` call per real row.
+/// [`Reduced::rows_into`] by one `loss_and_grad` call per real row.
 #[inline(always)]
 fn rows_one_by_one<T, Y, Lo, const B: usize, const C: usize>(
     loss: &Lo,
     z: &Matrix<T, B, C>,
     y: &[Y; B],
     index: &[usize],
-) -> Result<([T; B], Matrix<T, B, C>), Error>
+    rows: &mut [T; B],
+    grad: &mut Matrix<T, B, C>,
+) -> Result<(), Error>
 where
     T: Scalar,
     Y: Target<C>,
     Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T>,
 {
-    let mut rows = [T::zero(); B];
-    let mut grad = Matrix::<T, B, C>::zeros();
     let real = index
         .iter()
         .zip(y)
@@ -121,7 +125,7 @@ where
         *l = li;
         *g = *gi.row(0);
     }
-    Ok((rows, grad))
+    Ok(())
 }
 
 impl Reduced for SoftmaxCrossEntropy {
@@ -132,12 +136,14 @@ impl Reduced for SoftmaxCrossEntropy {
     /// The whole batch at once for class targets (one pass of `exp` over all
     /// `B·C` logits); rows without a class go one by one.
     #[inline(always)]
-    fn rows<T, Y, const B: usize, const C: usize>(
+    fn rows_into<T, Y, const B: usize, const C: usize>(
         &self,
         z: &Matrix<T, B, C>,
         y: &[Y; B],
         index: &[usize],
-    ) -> Result<([T; B], Matrix<T, B, C>), Error>
+        rows: &mut [T; B],
+        grad: &mut Matrix<T, B, C>,
+    ) -> Result<(), Error>
     where
         T: Scalar,
         Y: Target<C>,
@@ -146,7 +152,7 @@ impl Reduced for SoftmaxCrossEntropy {
         let mut classes = [0; B];
         for (k, (c, t)) in classes.iter_mut().zip(y).enumerate() {
             match (t.class(), index.get(k)) {
-                (None, _) => return rows_one_by_one(self, z, y, index),
+                (None, _) => return rows_one_by_one(self, z, y, index, rows, grad),
                 (Some(label), _) if label < C => *c = label,
                 (Some(label), Some(&row)) => {
                     return Err(Error::LabelOutOfRange {
@@ -159,7 +165,8 @@ impl Reduced for SoftmaxCrossEntropy {
                 (Some(_), None) => {}
             }
         }
-        Ok(SoftmaxCrossEntropy::label_rows(z, &classes))
+        SoftmaxCrossEntropy::label_rows_into(z, &classes, rows, grad);
+        Ok(())
     }
 }
 impl Reduced for BinaryCrossEntropyWithLogits {
@@ -397,15 +404,20 @@ where
         Reduction::Sum => T::one(),
         Reduction::Mean => T::one() / T::from_usize(r.max(1)),
     };
-    let (rows, g) = loss.rows(z, &batch.y, batch.indices())?;
-    let mut dz = Matrix::<T, B, C>::zeros();
+    // The loss writes each row's gradient into `dz`, scaled here in place;
+    // the padding rows' gradients are zeroed.
+    let (mut rows, mut dz) = ([T::zero(); B], Matrix::<T, B, C>::zeros());
+    loss.rows_into(z, &batch.y, batch.indices(), &mut rows, &mut dz)?;
     let mut example_loss = T::zero();
     let mut correct = Some(0usize);
-    let real = rows.iter().zip(g.as_array()).zip(dz.as_array_mut());
-    for (row, ((&l, g), d)) in real.take(r).enumerate() {
+    for (row, (&l, d)) in rows.iter().zip(dz.as_array_mut()).enumerate() {
+        if row >= r {
+            *d = [T::zero(); C];
+            continue;
+        }
         example_loss += l;
-        for (d, &g) in d.iter_mut().zip(g) {
-            *d = g * k;
+        for d in d.iter_mut() {
+            *d *= k;
         }
         correct = correct
             .zip(batch.y.get(row).and_then(|t| t.class()))

@@ -83,7 +83,7 @@ pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
-pub(crate) use softmax::softmax_rows_and_shift;
+pub(crate) use softmax::softmax_rows_and_shift_into;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a

@@ -58,9 +58,23 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
     l
 }
 
-/// `softmax_rows(z)` and, per row, `m + ln Σ_k e^{z_k - m}` (so that
-/// `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused form the
-/// softmax cross-entropy uses.
+/// `softmax_rows(z)` and its shifts, returned (the tests' form of
+/// [`softmax_rows_and_shift_into`]).
+#[cfg(test)]
+fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
+    z: &Matrix<T, B, N>,
+) -> (Matrix<T, B, N>, [T; B]) {
+    let (mut p, mut shift) = (*z, [T::zero(); B]);
+    softmax_rows_and_shift_into(z, &mut p, &mut shift);
+    (p, shift)
+}
+
+/// `p = softmax_rows(z)` and, per row, `shift = m + ln Σ_k e^{z_k - m}` (so
+/// that `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused
+/// form the softmax cross-entropy uses. `p` and `shift` are overwritten; the
+/// training loop's loss passes its gradient buffer as `p` (returning the pair
+/// copied it at every level of the call: four 1.3 KiB copies per digits step,
+/// `scripts/copy_census.sh`).
 ///
 /// The same arithmetic as [`softmax_in_place`] row by row (bit for bit, but
 /// for the fused `exp` inside the run-time dispatch), in passes over the whole
@@ -69,11 +83,11 @@ pub fn log_softmax_rows<T: Scalar, const B: usize, const N: usize>(
 /// overlaps in the pipeline, where a row of 4 or 10 logits alone did not),
 /// then the sums, logarithms and scaling.
 #[inline(always)]
-pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
+pub(crate) fn softmax_rows_and_shift_into<T: Scalar, const B: usize, const N: usize>(
     z: &Matrix<T, B, N>,
-) -> (Matrix<T, B, N>, [T; B]) {
-    let mut p = *z;
-    let mut shift = [T::zero(); B];
+    p: &mut Matrix<T, B, N>,
+    shift: &mut [T; B],
+) {
     crate::simd::run_if_fused(
         B * N * crate::math::EXP_COST,
         #[inline(always)]
@@ -86,8 +100,9 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
                 #[inline(always)]
                 || spread_row_maxima(z.as_array()),
             );
-            for (v, &m) in p.as_mut_slice().iter_mut().zip(rows_m.as_flattened()) {
-                let d = *v - m;
+            let exps = p.as_mut_slice().iter_mut().zip(z.as_slice());
+            for ((v, &x), &m) in exps.zip(rows_m.as_flattened()) {
+                let d = x - m;
                 // d ≤ 0: the row's maximum is subtracted.
                 *v = d.exp_nonpos(fused);
             }
@@ -104,7 +119,6 @@ pub(crate) fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
             }
         },
     );
-    (p, shift)
 }
 
 /// Each row's maximum ([`row_max`]), repeated across the row.
