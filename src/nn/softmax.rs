@@ -95,56 +95,61 @@ pub(crate) fn softmax_rows_and_shift_into<T: Scalar, const B: usize, const N: us
             // The row-by-row steps (maxima, sums) of a large batch run out of
             // line (see `simd::out_of_line`); the element-wise ones here, on
             // the whole flat batch.
-            let rows_m = crate::simd::out_of_line_if(
+            let maxima = crate::simd::out_of_line_if(
                 B * N,
                 #[inline(always)]
-                || spread_row_maxima(z.as_array()),
+                || spread_row_maxima(z.as_array(), p.as_array_mut()),
             );
-            let exps = p.as_mut_slice().iter_mut().zip(z.as_slice());
-            for ((v, &x), &m) in exps.zip(rows_m.as_flattened()) {
-                let d = x - m;
-                // d ≤ 0: the row's maximum is subtracted.
+            for (v, &x) in p.as_mut_slice().iter_mut().zip(z.as_slice()) {
+                // `v` holds its row's maximum: d ≤ 0.
+                let d = x - *v;
                 *v = d.exp_nonpos(fused);
             }
-            let (sums, rows_inv) = crate::simd::out_of_line_if(
+            let sums = crate::simd::out_of_line_if(
                 B * N,
                 #[inline(always)]
-                || row_sums_and_spread_inverses(p.as_array()),
+                || scale_rows_by_inverse_sums(p.as_array_mut()),
             );
-            for (v, &inv) in p.as_mut_slice().iter_mut().zip(rows_inv.as_flattened()) {
-                *v *= inv;
-            }
-            for ((s, &sum), m) in shift.iter_mut().zip(&sums).zip(&rows_m) {
-                *s = m.first().copied().unwrap_or(T::neg_infinity()) + sum.ln();
+            for ((s, &sum), &m) in shift.iter_mut().zip(&sums).zip(&maxima) {
+                *s = m + sum.ln();
             }
         },
     );
 }
 
-/// Each row's maximum ([`row_max`]), repeated across the row.
+/// Writes each row's maximum ([`row_max`]) across that row of `out` and
+/// returns the maxima (into the caller's buffer: returning a spread copy cost
+/// a `memset` and a copy of the batch).
 #[inline(always)]
-fn spread_row_maxima<T: Scalar, const B: usize, const N: usize>(z: &[[T; N]; B]) -> [[T; N]; B] {
-    let mut out = [[T::zero(); N]; B];
-    for (o, row) in out.iter_mut().zip(z) {
-        *o = [row_max(row); N];
+fn spread_row_maxima<T: Scalar, const B: usize, const N: usize>(
+    z: &[[T; N]; B],
+    out: &mut [[T; N]; B],
+) -> [T; B] {
+    let mut maxima = [T::neg_infinity(); B];
+    for ((o, m), row) in out.iter_mut().zip(&mut maxima).zip(z) {
+        *m = row_max(row);
+        *o = [*m; N];
     }
-    out
+    maxima
 }
 
-/// Each row's sum (in order) and its inverse, repeated across the row.
+/// Scales each row by the inverse of its sum (in order), `v · (1 / Σ v)`, and
+/// returns the sums.
 #[inline(always)]
-fn row_sums_and_spread_inverses<T: Scalar, const B: usize, const N: usize>(
-    p: &[[T; N]; B],
-) -> ([T; B], [[T; N]; B]) {
+fn scale_rows_by_inverse_sums<T: Scalar, const B: usize, const N: usize>(
+    p: &mut [[T; N]; B],
+) -> [T; B] {
     let mut sums = [T::zero(); B];
-    let mut inv = [[T::zero(); N]; B];
-    for ((s, i), row) in sums.iter_mut().zip(&mut inv).zip(p) {
-        for &v in row {
+    for (s, row) in sums.iter_mut().zip(p) {
+        for &v in row.iter() {
             *s += v;
         }
-        *i = [T::one() / *s; N];
+        let inv = T::one() / *s;
+        for v in row.iter_mut() {
+            *v *= inv;
+        }
     }
-    (sums, inv)
+    sums
 }
 
 /// Replaces a row `z` by `softmax(z)`; returns `m = max z` and `Σ e^{z - m}`.
