@@ -24,7 +24,7 @@ macro_rules! layer {
         $g.bench_function(name("fwd+bwd"), |bn| {
             bn.iter(|| {
                 let (y, c) = Layer::<Matrix<$t, $b, $n>>::forward(&$layer, black_box(&x));
-                let dx = $layer.backward(&c, black_box(&d), &mut $layer);
+                let dx = $layer.backward(&x, &y, &c, black_box(&d), &mut $layer);
                 black_box((y, dx))
             })
         });

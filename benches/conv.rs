@@ -39,11 +39,8 @@ fn bench_shape<const C: usize, const F: usize, const H: usize, const W: usize>(
     c: &mut Criterion,
     label: &str,
 ) where
-    Conv2d<f32, C, F, 3, 1, 1>: Layer<
-            Images<f32, 1, C, H, W>,
-            Output = Images<f32, 1, F, H, W>,
-            Cache = Images<f32, 1, C, H, W>,
-        >,
+    Conv2d<f32, C, F, 3, 1, 1>:
+        Layer<Images<f32, 1, C, H, W>, Output = Images<f32, 1, F, H, W>, Cache = ()>,
 {
     let conv = Conv2d::<f32, C, F, 3, 1, 1>::he_normal(&mut StdRng::seed_from_u64(1));
     let x = Images::<f32, 1, C, H, W>::from_fn(|_, ch, i, j| {
@@ -60,7 +57,7 @@ fn bench_shape<const C: usize, const F: usize, const H: usize, const W: usize>(
         let mut grads = conv.zeros_like();
         b.iter(|| {
             let (y, cache) = black_box(&conv).forward(black_box(&x));
-            let dx = conv.backward(&cache, black_box(&dy), &mut grads);
+            let dx = conv.backward(&x, &y, &cache, black_box(&dy), &mut grads);
             black_box((y, dx, &grads));
         })
     });

@@ -27,7 +27,7 @@ macro_rules! dense {
         $g.bench_function(name("fwd+bwd"), |bn| {
             bn.iter(|| {
                 let (y, cache) = black_box(&*layer).forward(black_box(&x));
-                let dx = layer.backward(&cache, black_box(&d), &mut grads);
+                let dx = layer.backward(&x, &y, &cache, black_box(&d), &mut grads);
                 black_box((y, dx, &grads));
             })
         });

@@ -39,9 +39,10 @@ fn notebook(c: &mut Criterion) {
     let mut g = c.benchmark_group("2x25x4 f64 batch 5 sgd step");
     g.bench_function("hand-written, batch loss", |b| {
         b.iter(|| {
-            let (z, cache) = net.forward(black_box(&batch.x));
+            let x = black_box(&batch.x);
+            let (z, cache) = net.forward(x);
             let (l, dz) = loss.loss_and_grad(&z, &labels);
-            net.backward_params(&cache, &dz, &mut grads);
+            net.backward_params(x, &z, &cache, &dz, &mut grads);
             sgd.step(&mut net, &grads);
             black_box(l)
         })
@@ -81,9 +82,10 @@ fn digits_mlp(c: &mut Criterion) {
     let mut g = c.benchmark_group("64x64x10 f32 batch 32 adam step");
     g.bench_function("hand-written, batch loss", |b| {
         b.iter(|| {
-            let (z, cache) = net.forward(black_box(&xm));
+            let x = black_box(&xm);
+            let (z, cache) = net.forward(x);
             let (l, dz) = loss.loss_and_grad(&z, &labels);
-            net.backward_params(&cache, &dz, &mut grads);
+            net.backward_params(x, &z, &cache, &dz, &mut grads);
             adam.step(&mut net, &grads);
             black_box(l)
         })

@@ -38,7 +38,7 @@ fn main() -> Result<(), Error> {
     let (logits, cache) = net.forward(&x);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, &y);
     let mut grads = net.zeros_like();
-    net.backward(&cache, &dlogits, &mut grads);
+    net.backward(&x, &logits, &cache, &dlogits, &mut grads);
 
     println!("input batch (5 x 2):\n{x:.3}");
     println!("logits (5 x 4):\n{logits:.4}");

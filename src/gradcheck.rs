@@ -445,7 +445,7 @@ where
     fn backprop(&self, loss: &L, x: &X, y: &Y, grads: &mut Self) -> (f64, X) {
         let (out, cache) = self.forward(x);
         let (value, dout) = loss.loss_and_grad(&out, y);
-        let dx = self.backward(&cache, &dout, grads);
+        let dx = self.backward(x, &out, &cache, &dout, grads);
         (value.as_f64(), dx)
     }
 
@@ -462,7 +462,7 @@ where
     ) -> Self::X64 {
         let (out, cache) = net.forward(x);
         let (_, dout) = loss.loss_and_grad(&out, y);
-        net.backward(&cache, &dout, grads)
+        net.backward(x, &out, &cache, &dout, grads)
     }
 
     fn reference_loss(
@@ -473,7 +473,7 @@ where
     ) -> (f64, Pattern) {
         let (out, cache) = net.forward(x);
         let mut pattern = Pattern::new();
-        net.pattern(&cache, &mut pattern);
+        net.pattern(x, &out, &cache, &mut pattern);
         (loss.loss(&out, y), pattern)
     }
 }
@@ -1086,7 +1086,14 @@ mod tests {
         fn forward(&self, x: &Matrix<f64, 3, 2>) -> (Matrix<f64, 3, 1>, ()) {
             (x.matmul(&self.0.weight), ())
         }
-        fn backward(&self, _: &(), d: &Matrix<f64, 3, 1>, g: &mut Self) -> Matrix<f64, 3, 2> {
+        fn backward(
+            &self,
+            _: &Matrix<f64, 3, 2>,
+            _: &Matrix<f64, 3, 1>,
+            _: &(),
+            d: &Matrix<f64, 3, 1>,
+            g: &mut Self,
+        ) -> Matrix<f64, 3, 2> {
             g.0.weight = Matrix::zeros();
             d.matmul_t(&self.0.weight)
         }

@@ -27,9 +27,11 @@
 //!
 //! ## Layers
 //!
-//! A [`Layer`](nn::Layer) has a forward pass returning its output and a cache,
-//! and a backward pass that turns `∂L/∂output` into `∂L/∂input`, writing the
-//! parameter gradients into a value of the layer's own type.
+//! A [`Layer`](nn::Layer) has a forward pass returning its output and a cache
+//! (what backward needs besides its input and output: nothing, for the layers
+//! here), and a backward pass that turns `∂L/∂output` into `∂L/∂input` from the
+//! input, output and cache, writing the parameter gradients into a value of the
+//! layer's own type.
 //! [`Dense`](nn::Dense) computes `Y = X W + b`; its backward is `dW = Xᵀ D`,
 //! `db = Σ_batch D`, `dX = D Wᵀ`.
 //!
@@ -42,9 +44,9 @@
 //! let (s, dense_cache) = dense.forward(&x);
 //! let (f, sigmoid_cache) = Sigmoid.forward(&s);
 //! assert!((f[(0, 0)] - 0.731059).abs() < 1e-6);
-//! let ds = Sigmoid.backward(&sigmoid_cache, &Matrix::splat(1.0), &mut Sigmoid);
+//! let ds = Sigmoid.backward(&s, &f, &sigmoid_cache, &Matrix::splat(1.0), &mut Sigmoid);
 //! let mut grads = dense.zeros_like();
-//! let dx = dense.backward(&dense_cache, &ds, &mut grads);
+//! let dx = dense.backward(&x, &s, &dense_cache, &ds, &mut grads);
 //! assert!((dx[(0, 0)] - 0.39322387).abs() < 1e-8);
 //! assert!((grads.weight[(1, 0)] + 0.39322387).abs() < 1e-8);
 //! ```

@@ -353,16 +353,16 @@ where
     backprop_reusing(net, loss, batch, grads, &mut None)
 }
 
-/// [`backprop`] with the network's cache kept by the caller across batches:
-/// the first call fills `cache`, later ones overwrite it in place
-/// ([`Layer::forward_into`]) instead of building and moving a new one.
+/// [`backprop`] with the network's output and cache kept by the caller across
+/// batches: the first call fills `cache`, later ones overwrite both in place
+/// ([`Layer::forward_into`]) instead of building and moving new ones.
 #[inline(always)]
 fn backprop_reusing<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>(
     net: &P,
     loss: &Lo,
     batch: &Batch<T, B, N, Y>,
     grads: &mut P,
-    cache: &mut Option<P::Cache>,
+    cache: &mut Option<(Matrix<T, B, C>, P::Cache)>,
 ) -> Result<BatchStats<T>, Error>
 where
     T: Scalar,
@@ -371,18 +371,21 @@ where
     Y: Target<C>,
 {
     let (z, cache) = match cache {
-        Some(c) => (net.forward_into(&batch.x, c), &*c),
+        Some((z, c)) => {
+            net.forward_into(&batch.x, z, c);
+            (&*z, &*c)
+        }
         None => {
-            let (z, c) = net.forward(&batch.x);
-            (z, &*cache.insert(c))
+            let (z, c) = cache.insert(net.forward(&batch.x));
+            (&*z, &*c)
         }
     };
     loss_rows(
-        &z,
+        z,
         loss,
         batch,
         #[inline(always)]
-        |dz| net.backward_params(cache, dz, grads),
+        |dz| net.backward_params(&batch.x, z, cache, dz, grads),
     )
 }
 
@@ -458,7 +461,7 @@ fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
 
 /// What [`Training::epoch`] keeps between batches and between epochs: a
 /// gradient value of the network's type (`∂L/∂θ` of the last batch) and the
-/// network's forward cache for input `In`, written in place by
+/// network's output and forward cache for input `In`, written in place by
 /// [`Layer::forward_into`] from the second batch on.
 ///
 /// Without it every epoch would build its first batch's cache anew with
@@ -494,7 +497,7 @@ pub struct Workspace<P: Layer<In>, In> {
     /// The gradient of the last batch's loss, one value per parameter of the
     /// network (overwritten by each batch).
     pub grads: P,
-    cache: Option<P::Cache>,
+    cache: Option<(P::Output, P::Cache)>,
 }
 
 impl<P: Layer<In>, In> Workspace<P, In> {
@@ -781,7 +784,7 @@ mod tests {
             let labels = Labels::<3, 3>::new(exact.y).unwrap();
             let (l, dz) = lossf.loss_and_grad(&z, &labels);
             let mut g_exact = n.zeros_like();
-            n.backward(&cache, &dz, &mut g_exact);
+            n.backward(&exact.x, &z, &cache, &dz, &mut g_exact);
 
             assert_eq!(s.loss, l);
             assert_eq!(s.len, 3);

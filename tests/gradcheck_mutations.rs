@@ -55,8 +55,12 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         (y, (*x, y))
     }
 
+    // Reads its own cache (a copy of the input and output), not the `x` and
+    // `y` it is given: the mutations below act on what it keeps.
     fn backward(
         &self,
+        _: &Matrix<T, B, I>,
+        _: &Matrix<T, B, O>,
         (x, y): &Self::Cache,
         dy: &Matrix<T, B, O>,
         g: &mut Self,

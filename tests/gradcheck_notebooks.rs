@@ -33,7 +33,7 @@ fn notebook_000_relative_error_below_1e9() {
         let mut a = net.zeros_like();
         let (out, cache) = net.forward(&x);
         let d = out - y;
-        net.backward(&cache, &d, &mut a);
+        net.backward(&x, &out, &cache, &d, &mut a);
         let (mut diff, mut sum) = (0.0f64, 0.0f64);
         for k in 0..2 {
             for (&a, &n) in a
@@ -71,7 +71,7 @@ fn notebook_001_sum_of_relative_errors_below_1e4() {
     let mut a = net.zeros_like();
     let (out, cache) = net.forward(&x);
     let (_, d) = loss.loss_and_grad(&out, &y);
-    net.backward(&cache, &d, &mut a);
+    net.backward(&x, &out, &cache, &d, &mut a);
     let mut total = 0.0;
     for k in 0..4 {
         for (&a, &n) in a
@@ -122,7 +122,7 @@ fn notebook_004_difference_below_2e7_at_step_1e7() {
     let mut a = net.zeros_like();
     let (out, cache) = net.forward(&x);
     let (_, d) = bce.loss_and_grad(&out, &y);
-    net.backward(&cache, &d, &mut a);
+    net.backward(&x, &out, &cache, &d, &mut a);
     // As the notebook does: both gradients flattened into one vector each
     // (params_to_vector / grads_to_vector), here statically 47 long.
     let (av, nv): (Flat<f64, Net004>, Flat<f64, Net004>) = (a.to_flat(), n.to_flat());

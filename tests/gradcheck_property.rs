@@ -42,8 +42,8 @@ enum Act {
 
 impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Act {
     type Output = Matrix<T, B, N>;
-    type Cache = Matrix<T, B, N>;
-    fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, Matrix<T, B, N>) {
+    type Cache = ();
+    fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {
         match self {
             Act::Identity => Identity.forward(x),
             Act::Sigmoid => Sigmoid.forward(x),
@@ -52,22 +52,29 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Act {
             Act::Softmax => Softmax.forward(x),
         }
     }
-    fn backward(&self, c: &Matrix<T, B, N>, dy: &Matrix<T, B, N>, _: &mut Self) -> Matrix<T, B, N> {
+    fn backward(
+        &self,
+        x: &Matrix<T, B, N>,
+        y: &Matrix<T, B, N>,
+        (): &(),
+        dy: &Matrix<T, B, N>,
+        _: &mut Self,
+    ) -> Matrix<T, B, N> {
         match self {
-            Act::Identity => Identity.backward(c, dy, &mut Identity),
-            Act::Sigmoid => Sigmoid.backward(c, dy, &mut Sigmoid),
-            Act::Tanh => Tanh.backward(c, dy, &mut Tanh),
-            Act::Relu => Relu.backward(c, dy, &mut Relu),
-            Act::Softmax => Softmax.backward(c, dy, &mut Softmax),
+            Act::Identity => Identity.backward(x, y, &(), dy, &mut Identity),
+            Act::Sigmoid => Sigmoid.backward(x, y, &(), dy, &mut Sigmoid),
+            Act::Tanh => Tanh.backward(x, y, &(), dy, &mut Tanh),
+            Act::Relu => Relu.backward(x, y, &(), dy, &mut Relu),
+            Act::Softmax => Softmax.backward(x, y, &(), dy, &mut Softmax),
         }
     }
-    fn pattern(&self, c: &Matrix<T, B, N>, p: &mut Pattern) {
+    fn pattern(&self, x: &Matrix<T, B, N>, y: &Matrix<T, B, N>, (): &(), p: &mut Pattern) {
         match self {
-            Act::Identity => Identity.pattern(c, p),
-            Act::Sigmoid => Sigmoid.pattern(c, p),
-            Act::Tanh => Tanh.pattern(c, p),
-            Act::Relu => Relu.pattern(c, p),
-            Act::Softmax => Softmax.pattern(c, p),
+            Act::Identity => Identity.pattern(x, y, &(), p),
+            Act::Sigmoid => Sigmoid.pattern(x, y, &(), p),
+            Act::Tanh => Tanh.pattern(x, y, &(), p),
+            Act::Relu => Relu.pattern(x, y, &(), p),
+            Act::Softmax => Softmax.pattern(x, y, &(), p),
         }
     }
 }

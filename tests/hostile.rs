@@ -58,7 +58,7 @@ fn run_everything<T: Scalar>(seed: u64) {
             }
         }
         let mut g = layer.zeros_like();
-        let dx = layer.backward(&cache, &y, &mut g);
+        let dx = layer.backward(&x, &y, &cache, &y, &mut g);
         let _ = (dx, g);
 
         for v in Sigmoid.infer(&y).as_slice() {
@@ -103,7 +103,7 @@ fn run_everything<T: Scalar>(seed: u64) {
                 assert!((s - 1.0).abs() < 1e-5, "row {:?} sums to {s}", y.row(b));
             }
         }
-        let _ = Softmax.backward(&pc, &p, &mut Softmax);
+        let _ = Softmax.backward(&y, &p, &pc, &p, &mut Softmax);
 
         // Losses never panic; with finite logits the cross-entropy is finite.
         let labels = Labels::<3, 5>::new(core::array::from_fn(|_| rng.random_range(0..5))).unwrap();
@@ -206,13 +206,15 @@ fn run_images_and_checker<T: Scalar>(seed: u64) {
             }
         }
         let mut g = conv.zeros_like();
-        let _: Images<T, 2, 2, 6, 6> = conv.backward(&cache, &y, &mut g);
+        let _: Images<T, 2, 2, 6, 6> = conv.backward(&x, &y, &cache, &y, &mut g);
         let (p, pc) = MaxPool2d::<2>.forward(&y);
-        let _: Images<T, 2, 3, 6, 6> = MaxPool2d::<2>.backward(&pc, &p, &mut MaxPool2d::<2>);
+        let _: Images<T, 2, 3, 6, 6> =
+            MaxPool2d::<2>.backward(&y, &p, &pc, &p, &mut MaxPool2d::<2>);
         let (a, ac) = AvgPool2d::<2>.forward(&y);
-        let _: Images<T, 2, 3, 6, 6> = AvgPool2d::<2>.backward(&ac, &a, &mut AvgPool2d::<2>);
+        let _: Images<T, 2, 3, 6, 6> =
+            AvgPool2d::<2>.backward(&y, &a, &ac, &a, &mut AvgPool2d::<2>);
         let (flat, fc) = Flatten.forward(&p);
-        let _: Images<T, 2, 3, 3, 3> = Flatten.backward(&fc, &flat, &mut Flatten);
+        let _: Images<T, 2, 3, 3, 3> = Flatten.backward(&p, &flat, &fc, &flat, &mut Flatten);
         // NaN propagates through max-pooling: a window holding a NaN gives NaN.
         for n in 0..2 {
             for c in 0..3 {

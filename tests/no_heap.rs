@@ -43,7 +43,7 @@ fn forward_and_backward_allocate_nothing() {
     let ((), n) = allocations(|| {
         let (logits, cache) = net.forward(&x);
         let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, &y);
-        let dx = net.backward(&cache, &dlogits, &mut grads);
+        let dx = net.backward(&x, &logits, &cache, &dlogits, &mut grads);
         std::hint::black_box((loss, dx, &grads));
     });
     assert_eq!(
@@ -64,7 +64,7 @@ fn forward_and_backward_allocate_nothing() {
     let mut g = deep.zeros_like();
     let ((), n) = allocations(|| {
         let (p, cache) = deep.forward(&x);
-        let dx = deep.backward(&cache, &p, &mut g);
+        let dx = deep.backward(&x, &p, &cache, &p, &mut g);
         std::hint::black_box((deep.infer(&x), dx, &g));
     });
     assert_eq!(n, 0, "relu/tanh/softmax network allocated {n} times");
@@ -80,7 +80,7 @@ fn forward_and_backward_allocate_nothing() {
     let mut g = mlp.zeros_like();
     let ((), n) = allocations(|| {
         let (z, cache) = mlp.forward(&x);
-        let dx = mlp.backward(&cache, &z, &mut g);
+        let dx = mlp.backward(&x, &z, &cache, &z, &mut g);
         let e = stackgrad::math::exp(std::hint::black_box(1.5f64));
         std::hint::black_box((dx, e, &g));
     });

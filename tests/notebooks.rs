@@ -31,7 +31,7 @@ fn notebook_003_sigmoid_neuron() {
     let (f, cache) = neuron.forward(&x);
     assert_close(f[(0, 0)], 0.731059, 5e-7, "output");
     let mut grads = neuron.zeros_like();
-    let dx = neuron.backward(&cache, &Matrix::splat(1.0), &mut grads);
+    let dx = neuron.backward(&x, &f, &cache, &Matrix::splat(1.0), &mut grads);
     assert_close(dx[(0, 0)], 0.39322387, 1e-8, "dx1");
     assert_close(dx[(0, 1)], -0.5898358, 1e-8, "dx2");
     let dw = grads.layers.0.weight;
@@ -52,9 +52,9 @@ fn notebook_003_matrix_product_gradients() {
     let x = Matrix::<f64, 3, 4>::from_fn(|i, j| ((i * 4 + j) as f64 * 1.3).cos());
     let dd = Matrix::<f64, 3, 5>::from_fn(|i, j| ((i * 5 + j) as f64 * 0.4 - 1.0).tanh());
     let layer = Dense::new(w, [0.0; 5]);
-    let (_, cache) = layer.forward(&x);
+    let (d, cache) = layer.forward(&x);
     let mut grads = layer.zeros_like();
-    let dx = layer.backward(&cache, &dd, &mut grads);
+    let dx = layer.backward(&x, &d, &cache, &dd, &mut grads);
     assert_eq!(grads.weight, x.transpose().matmul(&dd));
     assert_eq!(dx, dd.matmul(&w.transpose()));
 
@@ -122,7 +122,7 @@ fn notebook_000_loss_and_gradients() {
     );
 
     let mut grads = net.zeros_like();
-    net.backward(&cache, &dyhat, &mut grads);
+    net.backward(&x, &yhat, &cache, &dyhat, &mut grads);
     let dw2 = grads.layers.2.weight;
     let want_dw2 = [
         -0.06144940223667349,

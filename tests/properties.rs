@@ -133,7 +133,7 @@ macro_rules! suite {
                         }
                     }
                     let mut g = layer.zeros_like();
-                    let dx = layer.backward(&cache, &d, &mut g);
+                    let dx = layer.backward(&x, &y, &cache, &d, &mut g);
                     assert!(max_rel_diff(&g.weight, &naive_matmul(&x.transpose(), &d), 3.0) < TOL);
                     assert!(
                         max_rel_diff(&dx, &naive_matmul(&d, &layer.weight.transpose()), R as f64)

@@ -41,7 +41,7 @@ fn conv_16x28x28_fits_a_2_mib_stack_in_debug() {
             let (logits, cache) = net.forward(&x);
             let y = Labels::<1, 10>::new([3]).unwrap();
             let (loss, d) = SoftmaxCrossEntropy::mean().loss_and_grad(&logits, &y);
-            let dx = net.backward(&cache, &d, &mut grads);
+            let dx = net.backward(&x, &logits, &cache, &d, &mut grads);
             let _: Matrix<f32, 1, 10> = logits;
             (
                 loss,

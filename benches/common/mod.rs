@@ -78,7 +78,7 @@ pub fn stackgrad_step<T: stackgrad::Scalar>(
     let (logits, cache) = net.forward(x);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
     // Parameter gradients only, like the nalgebra step (no gradient for x).
-    net.backward_params(&cache, &dlogits, grads);
+    net.backward_params(x, &logits, &cache, &dlogits, grads);
     Sgd::new(lr).step(net, grads);
     loss
 }
@@ -93,7 +93,7 @@ pub fn net_fwd_bwd<T: stackgrad::Scalar>(
 ) -> T {
     let (logits, cache) = net.forward(x);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
-    net.backward(&cache, &dlogits, grads);
+    net.backward(x, &logits, &cache, &dlogits, grads);
     loss
 }
 
@@ -112,9 +112,9 @@ pub fn hand_sequenced_fwd_bwd<T: stackgrad::Scalar>(
     let (a, c1) = Layer::<Matrix<T, BATCH, 25>>::forward(l1, &h);
     let (logits, c2) = l2.forward(&a);
     let (loss, dlogits) = SoftmaxCrossEntropy::sum().loss_and_grad(&logits, y);
-    let da = l2.backward(&c2, &dlogits, g2);
-    let dh = Layer::<Matrix<T, BATCH, 25>>::backward(l1, &c1, &da, &mut Sigmoid);
-    let _ = l0.backward(&c0, &dh, g0);
+    let da = l2.backward(&a, &logits, &c2, &dlogits, g2);
+    let dh = Layer::<Matrix<T, BATCH, 25>>::backward(l1, &h, &a, &c1, &da, &mut Sigmoid);
+    let _ = l0.backward(x, &h, &c0, &dh, g0);
     loss
 }
 

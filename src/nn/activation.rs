@@ -83,9 +83,10 @@ impl Activation for Identity {
 /// ```
 /// use stackgrad::nn::{Layer, Sigmoid};
 /// use stackgrad::Matrix;
-/// let (y, cache) = Sigmoid.forward(&Matrix::from_array([[0.0f64, 1e4, -1e4]]));
+/// let x = Matrix::from_array([[0.0f64, 1e4, -1e4]]);
+/// let (y, cache) = Sigmoid.forward(&x);
 /// assert_eq!(y.into_array(), [[0.5, 1.0, 0.0]]);
-/// let dx = Sigmoid.backward(&cache, &Matrix::splat(1.0), &mut Sigmoid);
+/// let dx = Sigmoid.backward(&x, &y, &cache, &Matrix::splat(1.0), &mut Sigmoid);
 /// assert_eq!(dx.into_array(), [[0.25, 0.0, 0.0]]);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -187,22 +188,18 @@ macro_rules! activation_layers {
 
         impl<X: Elements> Layer<X> for $act {
             type Output = X;
-            /// The output `y = f(x)`.
-            type Cache = X;
+            /// Nothing: backward reads the output `y = f(x)`.
+            type Cache = ();
 
             #[inline(always)]
-            fn forward(&self, x: &X) -> (X, X) {
-                let y = self.infer(x);
-                (y, y)
+            fn forward(&self, x: &X) -> (X, ()) {
+                (self.infer(x), ())
             }
 
-            // f writes the cache from x in one pass, and the output is the
-            // cache's copy (through `infer`, two more copies of a 32 x 64
-            // batch per layer).
+            // f writes the output from x in one pass.
             #[inline(always)]
-            fn forward_into(&self, x: &X, cache: &mut X) -> X {
-                Self::apply(x, cache);
-                *cache
+            fn forward_into(&self, x: &X, y: &mut X, (): &mut ()) {
+                Self::apply(x, y);
             }
 
             #[inline(always)]
@@ -213,9 +210,9 @@ macro_rules! activation_layers {
                 y
             }
 
-            // dx = dy ⊙ f'(x), with f'(x) computed from the cached output.
+            // dx = dy ⊙ f'(x), with f'(x) computed from the output.
             #[inline(always)]
-            fn backward(&self, y: &X, dy: &X, _grads: &mut Self) -> X {
+            fn backward(&self, _: &X, y: &X, (): &(), dy: &X, _grads: &mut Self) -> X {
                 let mut dx = *dy;
                 crate::simd::run_if(
                     X::LEN,
@@ -231,7 +228,7 @@ macro_rules! activation_layers {
 
             // A piecewise-linear activation records the slope (the piece) of each element.
             #[inline]
-            fn pattern(&self, y: &X, pattern: &mut Pattern) {
+            fn pattern(&self, _: &X, y: &X, (): &(), pattern: &mut Pattern) {
                 if <$act as Activation>::PIECEWISE_LINEAR {
                     for &y in y.elems() {
                         pattern.write(<$act as Activation>::df(y).as_f64().to_bits());

@@ -30,7 +30,7 @@
 extern crate alloc;
 use alloc::boxed::Box;
 
-use super::{Layer, Params, Recast, Tensor, TensorMut};
+use super::{Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::Scalar;
 
 impl<In, L: Layer<In>> Layer<In> for Box<L> {
@@ -41,20 +41,38 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
         (**self).forward(x)
     }
     #[inline]
-    fn forward_into(&self, x: &In, cache: &mut L::Cache) -> L::Output {
-        (**self).forward_into(x, cache)
+    fn forward_into(&self, x: &In, y: &mut L::Output, cache: &mut L::Cache) {
+        (**self).forward_into(x, y, cache);
     }
     #[inline]
     fn infer(&self, x: &In) -> L::Output {
         (**self).infer(x)
     }
     #[inline]
-    fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
-        (**self).backward(cache, dy, grads)
+    fn backward(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) -> In {
+        (**self).backward(x, y, cache, dy, grads)
     }
     #[inline]
-    fn backward_params(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) {
-        (**self).backward_params(cache, dy, grads);
+    fn backward_params(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) {
+        (**self).backward_params(x, y, cache, dy, grads);
+    }
+    #[inline]
+    fn pattern(&self, x: &In, y: &L::Output, cache: &L::Cache, pattern: &mut Pattern) {
+        (**self).pattern(x, y, cache, pattern);
     }
 }
 

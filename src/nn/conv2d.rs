@@ -410,12 +410,12 @@ where
     Check: ConvOut<H, K, S, P, Out = Dim<OH>> + ConvOut<W, K, S, P, Out = Dim<OW>>,
 {
     type Output = Images<T, N, F, OH, OW>;
-    /// The input `X`.
-    type Cache = Images<T, N, C, H, W>;
+    /// Nothing: backward reads the input `X`.
+    type Cache = ();
 
     #[inline]
-    fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, Self::Cache) {
-        (self.infer(x), *x)
+    fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {
+        (self.infer(x), ())
     }
 
     // Small filter banks: one output pixel at a time, all filters together
@@ -460,6 +460,8 @@ where
     fn backward(
         &self,
         x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, F, OH, OW>,
+        (): &(),
         dy: &Images<T, N, F, OH, OW>,
         grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
@@ -814,7 +816,7 @@ mod tests {
         forward_by_pixel(&conv, &x, &mut y_pixels);
         let dy = Images::from_fn(|n, f, a, b| ((n * 90 + f * 3 + a * 2 + b) as f64).cos());
         let mut g_rows = conv.zeros_like();
-        let dx_rows = conv.backward(&cache, &dy, &mut g_rows);
+        let dx_rows = conv.backward(&x, &y_rows, &cache, &dy, &mut g_rows);
         let mut g_pixels = conv.zeros_like();
         let mut dx_pixels = Images::zeros();
         backward_by_pixel(&conv, &x, &dy, &mut g_pixels, &mut dx_pixels);

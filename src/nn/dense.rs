@@ -95,35 +95,30 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     for Dense<T, I, O>
 {
     type Output = Matrix<T, B, O>;
-    /// The input `X`.
-    type Cache = Matrix<T, B, I>;
+    /// Nothing: backward reads the input `X`.
+    type Cache = ();
 
     #[inline(always)]
-    fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, Matrix<T, B, I>) {
-        (self.infer(x), *x)
+    fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, ()) {
+        (self.infer(x), ())
     }
 
     #[inline(always)]
-    fn forward_into(&self, x: &Matrix<T, B, I>, cache: &mut Matrix<T, B, I>) -> Matrix<T, B, O> {
-        *cache = *x;
-        // From the cache, not `x`: `x` is then dead after the copy, and the
-        // compiler folds an activation's returned output (the `x` of a second
-        // dense layer) into this copy: one 8 KiB copy fewer per digits step
-        // (`scripts/copy_census.sh`: 7 -> 6).
-        self.infer(cache)
+    fn forward_into(&self, x: &Matrix<T, B, I>, y: &mut Matrix<T, B, O>, (): &mut ()) {
+        // Start from the bias and accumulate X W into it, in `y`.
+        for row in y.as_array_mut() {
+            *row = self.bias;
+        }
+        x.matmul_acc(&self.weight, y);
     }
 
     #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
-        // Start from the bias and accumulate X W into it. The rows are
-        // written in place: `from_array([bias; B])` built the batch in a
-        // temporary and copied it (8 KiB per digits step; the zeros here are
-        // dead stores the compiler drops).
+        // The rows are written in place: `from_array([bias; B])` built the
+        // batch in a temporary and copied it (8 KiB per digits step; the
+        // zeros are dead stores the compiler drops).
         let mut out = Matrix::zeros();
-        for row in out.as_array_mut() {
-            *row = self.bias;
-        }
-        x.matmul_acc(&self.weight, &mut out);
+        self.forward_into(x, &mut out, &mut ());
         out
     }
 
@@ -134,16 +129,25 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     fn backward(
         &self,
         x: &Matrix<T, B, I>,
+        y: &Matrix<T, B, O>,
+        (): &(),
         d: &Matrix<T, B, O>,
         grads: &mut Self,
     ) -> Matrix<T, B, I> {
-        self.backward_params(x, d, grads);
+        self.backward_params(x, y, &(), d, grads);
         d.matmul_t(&self.weight)
     }
 
     // dW and db only: no D Wᵀ.
     #[inline(always)]
-    fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
+    fn backward_params(
+        &self,
+        x: &Matrix<T, B, I>,
+        _: &Matrix<T, B, O>,
+        (): &(),
+        d: &Matrix<T, B, O>,
+        grads: &mut Self,
+    ) {
         x.t_matmul_to(d, &mut grads.weight);
         grads.bias = d.sum_rows();
     }
@@ -244,9 +248,9 @@ mod tests {
         );
         let x = Matrix::<f64, 3, 4>::from_fn(|b, i| ((b * 4 + i) as f64).sin());
         let d = Matrix::<f64, 3, 5>::from_fn(|b, o| ((b * 5 + o) as f64).cos());
-        let (_, cache) = layer.forward(&x);
+        let (y, cache) = layer.forward(&x);
         let mut g = layer.zeros_like();
-        let dx = layer.backward(&cache, &d, &mut g);
+        let dx = layer.backward(&x, &y, &cache, &d, &mut g);
         for i in 0..4 {
             for o in 0..5 {
                 let want: f64 = (0..3).map(|b| x[(b, i)] * d[(b, o)]).sum();

@@ -22,7 +22,7 @@ use crate::{Images, Matrix, Scalar};
 /// let x = Images::<f32, 2, 2, 1, 2>::from_fn(|n, c, _, j| (10 * n + 2 * c + j) as f32);
 /// let (y, cache) = Flatten.forward(&x);
 /// assert_eq!(y, Matrix::from_array([[0.0, 1.0, 2.0, 3.0], [10.0, 11.0, 12.0, 13.0]]));
-/// assert_eq!(Flatten.backward(&cache, &y, &mut Flatten), x);
+/// assert_eq!(Flatten.backward(&x, &y, &cache, &y, &mut Flatten), x);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flatten;
@@ -50,7 +50,14 @@ where
 
     // dX = dY reshaped to N x C x H x W
     #[inline]
-    fn backward(&self, _: &(), dy: &Matrix<T, N, L>, _: &mut Self) -> Images<T, N, C, H, W> {
+    fn backward(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Matrix<T, N, L>,
+        (): &(),
+        dy: &Matrix<T, N, L>,
+        _: &mut Self,
+    ) -> Images<T, N, C, H, W> {
         let mut dx = Images::<T, N, C, H, W>::zeros();
         dx.as_mut_slice().copy_from_slice(dy.as_slice());
         dx
@@ -81,7 +88,7 @@ where
 /// let x = Matrix::<f32, 1, 4>::from_array([[1.0, 2.0, 3.0, 4.0]]);
 /// let (im, cache): (Images<f32, 1, 1, 2, 2>, _) = Unflatten::<1, 2, 2>.forward(&x);
 /// assert_eq!(im.into_array(), [[[[1.0, 2.0], [3.0, 4.0]]]]);
-/// assert_eq!(Unflatten::<1, 2, 2>.backward(&cache, &im, &mut Unflatten), x);
+/// assert_eq!(Unflatten::<1, 2, 2>.backward(&x, &im, &cache, &im, &mut Unflatten), x);
 ///
 /// // Rows of 64 pixels into 8x8 images, checked where the network is built.
 /// let net = input::<64>()
@@ -118,7 +125,14 @@ where
 
     // dX = dY reshaped to N x L
     #[inline]
-    fn backward(&self, _: &(), dy: &Images<T, N, C, H, W>, _: &mut Self) -> Matrix<T, N, L> {
+    fn backward(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        dy: &Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) -> Matrix<T, N, L> {
         let mut dx = Matrix::<T, N, L>::zeros();
         dx.as_mut_slice().copy_from_slice(dy.as_slice());
         dx

@@ -43,18 +43,18 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     for Linear<T, I, O>
 {
     type Output = Matrix<T, B, O>;
-    /// The input `X`.
-    type Cache = Matrix<T, B, I>;
+    /// Nothing: backward reads the input `X`.
+    type Cache = ();
 
     #[inline(always)]
-    fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, Matrix<T, B, I>) {
-        (self.infer(x), *x)
+    fn forward(&self, x: &Matrix<T, B, I>) -> (Matrix<T, B, O>, ()) {
+        (self.infer(x), ())
     }
 
     #[inline(always)]
-    fn forward_into(&self, x: &Matrix<T, B, I>, cache: &mut Matrix<T, B, I>) -> Matrix<T, B, O> {
-        *cache = *x;
-        self.infer(x)
+    fn forward_into(&self, x: &Matrix<T, B, I>, y: &mut Matrix<T, B, O>, (): &mut ()) {
+        *y = Matrix::zeros();
+        x.matmul_acc(&self.weight, y);
     }
 
     #[inline(always)]
@@ -68,16 +68,25 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     fn backward(
         &self,
         x: &Matrix<T, B, I>,
+        y: &Matrix<T, B, O>,
+        (): &(),
         d: &Matrix<T, B, O>,
         grads: &mut Self,
     ) -> Matrix<T, B, I> {
-        self.backward_params(x, d, grads);
+        self.backward_params(x, y, &(), d, grads);
         d.matmul_t(&self.weight)
     }
 
     // dW only: no D Wᵀ.
     #[inline(always)]
-    fn backward_params(&self, x: &Matrix<T, B, I>, d: &Matrix<T, B, O>, grads: &mut Self) {
+    fn backward_params(
+        &self,
+        x: &Matrix<T, B, I>,
+        _: &Matrix<T, B, O>,
+        (): &(),
+        d: &Matrix<T, B, O>,
+        grads: &mut Self,
+    ) {
         x.t_matmul_to(d, &mut grads.weight);
     }
 }
@@ -148,8 +157,8 @@ mod tests {
         assert_eq!(y1, y2);
         let (mut g1, mut g2) = (lin.zeros_like(), dense.zeros_like());
         assert_eq!(
-            lin.backward(&c1, &d, &mut g1),
-            dense.backward(&c2, &d, &mut g2)
+            lin.backward(&x, &y1, &c1, &d, &mut g1),
+            dense.backward(&x, &y2, &c2, &d, &mut g2)
         );
         assert_eq!(g1.weight, g2.weight);
     }

@@ -21,7 +21,7 @@
 //! let (logits, cache) = net.forward(&x);
 //! assert_eq!(logits, Matrix::<f64, 5, 4>::zeros());
 //! let mut grads = net.zeros_like();
-//! let dx = net.backward(&cache, &logits, &mut grads);
+//! let dx = net.backward(&x, &logits, &cache, &logits, &mut grads);
 //! assert_eq!(dx, Matrix::zeros());
 //! # use stackgrad::nn::Params;
 //! ```
@@ -89,13 +89,17 @@ pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a
 /// hand-written backward pass.
 ///
-/// `forward` returns the output and a statically typed cache (what backward
-/// needs: the input of a dense layer, the output of a sigmoid). `backward` takes
-/// that cache and the gradient of the loss with respect to the output, writes
-/// the gradient with respect to every parameter into `grads` (a value of the
-/// layer's own type, see [`Params`]) and returns the gradient with respect to
-/// the input. Nothing is allocated on the heap and nothing is dispatched
-/// dynamically; a network's forward and backward are plain nested calls.
+/// `forward` returns the output and a statically typed cache: what backward
+/// needs besides the layer's input and output, which the caller keeps and
+/// passes back (a network keeps every layer's output once, in its own cache).
+/// A dense layer or an activation needs nothing more (`Cache = ()`): the
+/// dense layer's backward reads its input `X`, a sigmoid's its output.
+/// `backward` takes the input, the output, the cache and the gradient of the
+/// loss with respect to the output, writes the gradient with respect to every
+/// parameter into `grads` (a value of the layer's own type, see [`Params`])
+/// and returns the gradient with respect to the input. Nothing is allocated on
+/// the heap and nothing is dispatched dynamically; a network's forward and
+/// backward are plain nested calls.
 ///
 /// The input type is a trait parameter, so shape-polymorphic layers (activations)
 /// work for any size, and a layer with a fixed input size simply has no impl for
@@ -103,20 +107,20 @@ pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 pub trait Layer<In>: Sized {
     /// The output tensor type.
     type Output;
-    /// What backward needs from forward.
+    /// What backward needs from forward besides the input and the output.
     type Cache;
 
     /// Computes the output and the cache for [`backward`](Layer::backward).
     fn forward(&self, x: &In) -> (Self::Output, Self::Cache);
 
-    /// [`forward`](Layer::forward), writing the cache into `cache` (a cache
-    /// from an earlier call, overwritten) instead of returning it. The
-    /// training loop keeps one cache across its batches: a network then
-    /// writes each layer's cache once, in place, where returning the caches
-    /// moved every one of them again into the network's cache tuple (8 KB
-    /// copies for each of the digits MLP's activations). The default calls
-    /// `forward` and assigns; networks, dense layers and activations override
-    /// it.
+    /// [`forward`](Layer::forward), writing the output into `y` and the cache
+    /// into `cache` (both from an earlier call, overwritten) instead of
+    /// returning them. The training loop keeps one output and cache across
+    /// its batches: a network then writes each layer's output once, in place,
+    /// where returned values were copied again on their way into the
+    /// network's cache (8 KB copies for each of the digits MLP's
+    /// activations). The default calls `forward` and assigns; networks, dense
+    /// layers and activations override it.
     ///
     /// ```
     /// use stackgrad::nn::{Dense, Layer, Relu, input};
@@ -124,15 +128,13 @@ pub trait Layer<In>: Sized {
     /// let net = input::<2>().then(Dense::<f64, 2, 3>::zeros()).then(Relu).build();
     /// let x = Matrix::from_array([[1.0, -1.0]]);
     /// let (y, cache) = net.forward(&x);
-    /// let mut reused = net.forward(&Matrix::zeros()).1;
-    /// assert_eq!(net.forward_into(&x, &mut reused), y);
-    /// assert_eq!(reused, cache);
+    /// let (mut y2, mut reused) = net.forward(&Matrix::zeros());
+    /// net.forward_into(&x, &mut y2, &mut reused);
+    /// assert_eq!((y2, reused), (y, cache));
     /// ```
     #[inline(always)]
-    fn forward_into(&self, x: &In, cache: &mut Self::Cache) -> Self::Output {
-        let (y, c) = self.forward(x);
-        *cache = c;
-        y
+    fn forward_into(&self, x: &In, y: &mut Self::Output, cache: &mut Self::Cache) {
+        (*y, *cache) = self.forward(x);
     }
 
     /// Computes the output only (inference). Same values as `forward(x).0`;
@@ -141,9 +143,18 @@ pub trait Layer<In>: Sized {
         self.forward(x).0
     }
 
-    /// Back-propagates `dy = ∂L/∂output`: writes `∂L/∂θ` for each parameter `θ`
-    /// into the matching field of `grads` (overwriting it) and returns `∂L/∂x`.
-    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In;
+    /// Back-propagates `dy = ∂L/∂output` through the layer that mapped `x`
+    /// to `y` (with `cache` from the same `forward`): writes `∂L/∂θ` for each
+    /// parameter `θ` into the matching field of `grads` (overwriting it) and
+    /// returns `∂L/∂x`.
+    fn backward(
+        &self,
+        x: &In,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) -> In;
 
     /// [`backward`](Layer::backward) for a caller that does not need `∂L/∂x`:
     /// writes the same parameter gradients into `grads` and skips what only
@@ -158,27 +169,34 @@ pub trait Layer<In>: Sized {
     /// let w = Matrix::from_array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// let layer = Dense::<f64, 2, 3>::new(w, [0.0; 3]);
     /// let x = Matrix::from_array([[1.0, -1.0]]);
-    /// let (_, cache) = layer.forward(&x);
+    /// let (y, cache) = layer.forward(&x);
     /// let dy = Matrix::from_array([[1.0, 0.5, 0.0]]);
     /// let (mut a, mut b) = (layer.zeros_like(), layer.zeros_like());
-    /// let _dx = layer.backward(&cache, &dy, &mut a);
-    /// layer.backward_params(&cache, &dy, &mut b);
+    /// let _dx = layer.backward(&x, &y, &cache, &dy, &mut a);
+    /// layer.backward_params(&x, &y, &cache, &dy, &mut b);
     /// assert_eq!(a, b);
     /// ```
     #[inline(always)]
-    fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
-        let _ = self.backward(cache, dy, grads);
+    fn backward_params(
+        &self,
+        x: &In,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        let _ = self.backward(x, y, cache, dy, grads);
     }
 
-    /// Writes which linear piece the forward pass took into `pattern` (see
-    /// [`Pattern`]): ReLU writes the sign of every output, max-pooling the argmax
-    /// of every window. The gradient checker reports a coordinate whose pattern
-    /// differs between `θ - h`, `θ` and `θ + h` as a kink, not a failure.
-    /// Smooth layers keep this default, which writes nothing; networks call it
-    /// on every layer in order.
+    /// Writes which linear piece the forward pass from `x` to `y` took into
+    /// `pattern` (see [`Pattern`]): ReLU writes the sign of every output,
+    /// max-pooling the argmax of every window. The gradient checker reports a
+    /// coordinate whose pattern differs between `θ - h`, `θ` and `θ + h` as a
+    /// kink, not a failure. Smooth layers keep this default, which writes
+    /// nothing; networks call it on every layer in order.
     #[inline]
-    fn pattern(&self, cache: &Self::Cache, pattern: &mut Pattern) {
-        let _ = (cache, pattern);
+    fn pattern(&self, x: &In, y: &Self::Output, cache: &Self::Cache, pattern: &mut Pattern) {
+        let _ = (x, y, cache, pattern);
     }
 }
 
@@ -204,7 +222,14 @@ pub trait Layer<In>: Sized {
 ///     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {
 ///         (x.scale(T::from_f64(2.0)), ())
 ///     }
-///     fn backward(&self, _: &(), dy: &Matrix<T, B, N>, _: &mut Self) -> Matrix<T, B, N> {
+///     fn backward(
+///         &self,
+///         _x: &Matrix<T, B, N>,
+///         _y: &Matrix<T, B, N>,
+///         _: &(),
+///         dy: &Matrix<T, B, N>,
+///         _: &mut Self,
+///     ) -> Matrix<T, B, N> {
 ///         dy.scale(T::from_f64(2.0))
 ///     }
 /// }

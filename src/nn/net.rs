@@ -3,8 +3,9 @@
 //!
 //! A tuple `(L0, L1, .., Lk)` of up to 12 layers is itself a layer when each
 //! layer accepts the previous one's output; its forward is `Lk(..L1(L0(x)))`,
-//! its cache the tuple of the layers' caches, its backward the layers'
-//! backwards in reverse order, and its parameters those of `L0`, then `L1`, ...
+//! its cache the tuple of the layers' caches with the outputs of all layers
+//! but the last (each layer's input for backward, kept once), its backward the
+//! layers' backwards in reverse order, and its parameters those of `L0`, then `L1`, ...
 //! named `"0.weight"`, `"1.bias"`. Nest tuples (or `Net`s) for deeper networks.
 //! All of it is static dispatch: the composed forward compiles to the same code
 //! as the hand-written sequence of calls.
@@ -51,13 +52,13 @@ impl<L> Net<L> {
         self.layers.forward(x)
     }
 
-    /// See [`Layer::forward_into`]: the cache written in place.
+    /// See [`Layer::forward_into`]: the output and cache written in place.
     #[inline(always)]
-    pub fn forward_into<In>(&self, x: &In, cache: &mut L::Cache) -> L::Output
+    pub fn forward_into<In>(&self, x: &In, y: &mut L::Output, cache: &mut L::Cache)
     where
         L: Layer<In>,
     {
-        self.layers.forward_into(x, cache)
+        self.layers.forward_into(x, y, cache);
     }
 
     /// See [`Layer::infer`].
@@ -70,24 +71,39 @@ impl<L> Net<L> {
         self.layers.infer(x)
     }
 
-    /// See [`Layer::backward`]: writes the parameter gradients into `grads`
+    /// See [`Layer::backward`]: from the input `x`, the output `y` and the
+    /// cache of a forward pass, writes the parameter gradients into `grads`
     /// (a network of the same type) and returns the input gradient.
     #[inline(always)]
-    pub fn backward<In>(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In
+    pub fn backward<In>(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) -> In
     where
         L: Layer<In>,
     {
-        self.layers.backward(cache, dy, &mut grads.layers)
+        self.layers.backward(x, y, cache, dy, &mut grads.layers)
     }
 
     /// See [`Layer::backward_params`]: the parameter gradients only, without
     /// the first layer's input gradient (what a training step needs).
     #[inline(always)]
-    pub fn backward_params<In>(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self)
-    where
+    pub fn backward_params<In>(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) where
         L: Layer<In>,
     {
-        self.layers.backward_params(cache, dy, &mut grads.layers);
+        self.layers
+            .backward_params(x, y, cache, dy, &mut grads.layers);
     }
 }
 
@@ -99,24 +115,39 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
         self.layers.forward(x)
     }
     #[inline(always)]
-    fn forward_into(&self, x: &In, cache: &mut L::Cache) -> L::Output {
-        self.layers.forward_into(x, cache)
+    fn forward_into(&self, x: &In, y: &mut L::Output, cache: &mut L::Cache) {
+        self.layers.forward_into(x, y, cache);
     }
     #[inline(always)]
     fn infer(&self, x: &In) -> L::Output {
         self.layers.infer(x)
     }
     #[inline(always)]
-    fn backward(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) -> In {
-        self.layers.backward(cache, dy, &mut grads.layers)
+    fn backward(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) -> In {
+        self.layers.backward(x, y, cache, dy, &mut grads.layers)
     }
     #[inline(always)]
-    fn backward_params(&self, cache: &L::Cache, dy: &L::Output, grads: &mut Self) {
-        self.layers.backward_params(cache, dy, &mut grads.layers);
+    fn backward_params(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) {
+        self.layers
+            .backward_params(x, y, cache, dy, &mut grads.layers);
     }
     #[inline]
-    fn pattern(&self, cache: &L::Cache, pattern: &mut Pattern) {
-        self.layers.pattern(cache, pattern);
+    fn pattern(&self, x: &In, y: &L::Output, cache: &L::Cache, pattern: &mut Pattern) {
+        self.layers.pattern(x, y, cache, pattern);
     }
 }
 
@@ -287,27 +318,44 @@ macro_rules! tuple_push {
 }
 
 /// The body of a tuple's `backward_params`: the last layer's `backward` down to
-/// the second's, then the first layer's `backward_params`.
+/// the second's, then the first layer's `backward_params`. Each layer gets its
+/// input and output from their places (`x`, `y` or the tuple's stored outputs).
 macro_rules! params_chain {
-    ($self:ident, $cache:ident, $dy:ident, $grads:ident, last 0, mid []) => {
-        $self.0.backward_params(&$cache.0, $dy, &mut $grads.0)
+    (
+        $self:ident, $cache:ident, $dy:ident, $grads:ident,
+        last (0, [$($lin:tt)+], [$($lout:tt)+]), mid [], first ($($first:tt)*)
+    ) => {
+        $self.0.backward_params(&$($lin)+, &$($lout)+, &$cache.0.0, $dy, &mut $grads.0)
     };
-    ($self:ident, $cache:ident, $dy:ident, $grads:ident, last $li:tt, mid [$($mi:tt),*]) => {{
-        let d = $self.$li.backward(&$cache.$li, $dy, &mut $grads.$li);
-        $(let d = $self.$mi.backward(&$cache.$mi, &d, &mut $grads.$mi);)*
-        $self.0.backward_params(&$cache.0, &d, &mut $grads.0)
+    (
+        $self:ident, $cache:ident, $dy:ident, $grads:ident,
+        last ($li:tt, [$($lin:tt)+], [$($lout:tt)+]),
+        mid [$(($mi:tt, [$($min:tt)+], [$($mout:tt)+])),*],
+        first ([$($fin:tt)+], [$($fout:tt)+])
+    ) => {{
+        let d = $self.$li.backward(&$($lin)+, &$($lout)+, &$cache.0.$li, $dy, &mut $grads.$li);
+        $(let d = $self.$mi.backward(&$($min)+, &$($mout)+, &$cache.0.$mi, &d, &mut $grads.$mi);)*
+        $self.0.backward_params(&$($fin)+, &$($fout)+, &$cache.0.0, &d, &mut $grads.0)
     }};
 }
 
+/// A tuple of layers as a layer. Its cache is `(caches, outputs)`: the
+/// layers' caches and the outputs of all layers but the last (whose output is
+/// the tuple's). `io` gives each layer's input and output place: `*x`, a
+/// stored output `cache.1.k`, or `*y`.
 macro_rules! tuple_network {
     (
         [$($L:ident),+],
+        init [$($I:ident),*],
         first ($First:ident, $fi:tt),
         chain [$(($Prev:ident, $Cur:ident, $ci:tt)),*],
         pairs [$(($P:ident, $pi:tt)),+],
-        last ($Last:ident, $li:tt),
-        rev [$($ri:tt),*],
-        mid [$($mi:tt),*]
+        last ($Last:ident, $li:tt, [$($lin:tt)+], [$($lout:tt)+]),
+        io [$(($ii:tt, [$($in:tt)+], [$($out:tt)+])),+],
+        rev [$(($ri:tt, [$($rin:tt)+], [$($rout:tt)+])),*],
+        mid [$(($mi:tt, [$($min:tt)+], [$($mout:tt)+])),*],
+        first_io ($($first_io:tt)*),
+        places ($x:ident, $y:ident, $cache:ident)
     ) => {
         impl<In, $($L),+> Layer<In> for ($($L,)+)
         where
@@ -315,23 +363,20 @@ macro_rules! tuple_network {
             $($Cur: Layer<$Prev::Output>,)*
         {
             type Output = $Last::Output;
-            type Cache = ($($L::Cache,)+);
+            type Cache = (($($L::Cache,)+), ($($I::Output,)*));
 
             #[inline(always)]
             #[allow(non_snake_case)]
             fn forward(&self, x: &In) -> (Self::Output, Self::Cache) {
                 let $First = self.$fi.forward(x);
                 $(let $Cur = self.$ci.forward(&$Prev.0);)*
-                ($Last.0, ($($L.1,)+))
+                ($Last.0, (($($L.1,)+), ($($I.0,)*)))
             }
 
-            // Each layer writes its cache in place in the tuple's.
+            // Each layer writes its output and cache in place in the tuple's.
             #[inline(always)]
-            #[allow(non_snake_case)]
-            fn forward_into(&self, x: &In, cache: &mut Self::Cache) -> Self::Output {
-                let $First = self.$fi.forward_into(x, &mut cache.$fi);
-                $(let $Cur = self.$ci.forward_into(&$Prev, &mut cache.$ci);)*
-                $Last
+            fn forward_into(&self, $x: &In, $y: &mut Self::Output, $cache: &mut Self::Cache) {
+                $(self.$ii.forward_into(&$($in)+, &mut $($out)+, &mut $cache.0.$ii);)+
             }
 
             #[inline(always)]
@@ -343,21 +388,46 @@ macro_rules! tuple_network {
             }
 
             #[inline(always)]
-            fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> In {
-                let d = self.$li.backward(&cache.$li, dy, &mut grads.$li);
-                $(let d = self.$ri.backward(&cache.$ri, &d, &mut grads.$ri);)*
+            fn backward(
+                &self,
+                $x: &In,
+                $y: &Self::Output,
+                $cache: &Self::Cache,
+                dy: &Self::Output,
+                grads: &mut Self,
+            ) -> In {
+                let d = self.$li.backward(&$($lin)+, &$($lout)+, &$cache.0.$li, dy, &mut grads.$li);
+                $(let d = self.$ri.backward(&$($rin)+, &$($rout)+, &$cache.0.$ri, &d, &mut grads.$ri);)*
                 d
             }
 
             // Every layer's `backward`, except the first one's `backward_params`.
             #[inline(always)]
-            fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
-                params_chain!(self, cache, dy, grads, last $li, mid [$($mi),*]);
+            fn backward_params(
+                &self,
+                $x: &In,
+                $y: &Self::Output,
+                $cache: &Self::Cache,
+                dy: &Self::Output,
+                grads: &mut Self,
+            ) {
+                params_chain!(
+                    self, $cache, dy, grads,
+                    last ($li, [$($lin)+], [$($lout)+]),
+                    mid [$(($mi, [$($min)+], [$($mout)+])),*],
+                    first ($($first_io)*)
+                );
             }
 
             #[inline]
-            fn pattern(&self, cache: &Self::Cache, pattern: &mut Pattern) {
-                $(self.$pi.pattern(&cache.$pi, pattern);)+
+            fn pattern(
+                &self,
+                $x: &In,
+                $y: &Self::Output,
+                $cache: &Self::Cache,
+                pattern: &mut Pattern,
+            ) {
+                $(self.$ii.pattern(&$($in)+, &$($out)+, &$cache.0.$ii, pattern);)+
             }
         }
 
@@ -416,18 +486,18 @@ macro_rules! tuple_network {
     };
 }
 
-tuple_network!([A], first (A, 0), chain [], pairs [(A, 0)], last (A, 0), rev [], mid []);
-tuple_network!([A, B], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1), rev [0], mid []);
-tuple_network!([A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2), rev [1, 0], mid [1]);
-tuple_network!([A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3), rev [2, 1, 0], mid [2, 1]);
-tuple_network!([A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4), rev [3, 2, 1, 0], mid [3, 2, 1]);
-tuple_network!([A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5), rev [4, 3, 2, 1, 0], mid [4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6), rev [5, 4, 3, 2, 1, 0], mid [5, 4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7), rev [6, 5, 4, 3, 2, 1, 0], mid [6, 5, 4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8), rev [7, 6, 5, 4, 3, 2, 1, 0], mid [7, 6, 5, 4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9), rev [8, 7, 6, 5, 4, 3, 2, 1, 0], mid [8, 7, 6, 5, 4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10), rev [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], mid [9, 8, 7, 6, 5, 4, 3, 2, 1]);
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11), rev [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0], mid [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+tuple_network!([A], init [], first (A, 0), chain [], pairs [(A, 0)], last (A, 0, [*x], [*y]), io [(0, [*x], [*y])], rev [], mid [], first_io ([*x], [*y]), places (x, y, cache));
+tuple_network!([A, B], init [A], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1, [cache.1.0], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [*y])], rev [(0, [*x], [cache.1.0])], mid [], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C], init [A, B], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2, [cache.1.1], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [*y])], rev [(1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D], init [A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3, [cache.1.2], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [*y])], rev [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E], init [A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4, [cache.1.3], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [*y])], rev [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F], init [A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5, [cache.1.4], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [*y])], rev [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G], init [A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6, [cache.1.5], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [*y])], rev [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G, H], init [A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7, [cache.1.6], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [*y])], rev [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G, H, I], init [A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8, [cache.1.7], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [*y])], rev [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G, H, I, J], init [A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9, [cache.1.8], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [*y])], rev [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K], init [A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10, [cache.1.9], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [*y])], rev [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], init [A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11, [cache.1.10], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [cache.1.10]), (11, [cache.1.10], [*y])], rev [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
 tuple_push!([], []);
 tuple_push!([A], [0]);
 tuple_push!([A, B], [0, 1]);
@@ -467,19 +537,20 @@ mod tests {
         // forward_into over a stale cache (from the zero network: it differs
         // after the first layer) gives the same output and overwrites the
         // whole cache.
-        let (_, mut stale) = net.zeros_like().forward(x);
+        let (mut stale_y, mut stale) = net.zeros_like().forward(x);
         assert!(
             L::TENSORS <= 2 || stale != cache,
             "the stale cache must differ"
         );
-        assert_eq!(net.forward_into(x, &mut stale), y);
+        net.forward_into(x, &mut stale_y, &mut stale);
+        assert_eq!(stale_y, y);
         assert_eq!(stale, cache);
         let dy = dy(&y);
         let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
-        let _ = net.backward(&cache, &dy, &mut a);
+        let _ = net.backward(x, &y, &cache, &dy, &mut a);
         // Start from different garbage: both must overwrite every gradient.
         b.zip_tensors_mut(net, |g, _| g.data.fill(7.0));
-        net.backward_params(&cache, &dy, &mut b);
+        net.backward_params(x, &y, &cache, &dy, &mut b);
         assert_eq!(a, b);
         let mut nonzero = 0;
         a.for_each_tensor(|t| nonzero += t.data.iter().filter(|&&v| v != 0.0).count());

@@ -52,7 +52,7 @@ where
     }
     let g: Vec<f64> = dy.elems().iter().map(|v| v.as_f64()).collect();
     let mut grads = layer.zeros_like();
-    let dx = layer.backward(&cache, &dy, &mut grads);
+    let dx = layer.backward(x, &y, &cache, &dy, &mut grads);
 
     let report = |name: &str, a: &[f64], n: &[f64]| {
         let err = rel_error(a, n);

@@ -29,9 +29,10 @@
 /// use stackgrad::nn::{Layer, Pattern, Relu};
 /// use stackgrad::Matrix;
 /// let fingerprint = |x: f64| {
-///     let (_, cache) = Relu.forward(&Matrix::from_array([[x, 1.0]]));
+///     let x = Matrix::from_array([[x, 1.0]]);
+///     let (y, cache) = Relu.forward(&x);
 ///     let mut p = Pattern::new();
-///     Relu.pattern(&cache, &mut p);
+///     Relu.pattern(&x, &y, &cache, &mut p);
 ///     p
 /// };
 /// assert_eq!(fingerprint(0.5), fingerprint(2.0)); // same piece

@@ -28,7 +28,8 @@ use crate::{Images, Scalar};
 /// let x = Images::<f32, 1, 1, 2, 4>::from_array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 6.0]]]]);
 /// let (y, cache) = MaxPool2d::<2>.forward(&x);
 /// assert_eq!(y.into_array(), [[[[5.0, 7.0]]]]);
-/// let dx = MaxPool2d::<2>.backward(&cache, &Images::from_array([[[[10.0, 20.0]]]]), &mut MaxPool2d);
+/// let dy = Images::from_array([[[[10.0, 20.0]]]]);
+/// let dx = MaxPool2d::<2>.backward(&x, &y, &cache, &dy, &mut MaxPool2d);
 /// assert_eq!(dx.into_array(), [[[[0.0, 10.0, 0.0, 0.0], [0.0, 0.0, 20.0, 0.0]]]]);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,7 +43,8 @@ pub struct MaxPool2d<const K: usize, const S: usize = K>;
 /// let x = Images::<f64, 1, 1, 2, 4>::from_array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 7.0, 6.0]]]]);
 /// let (y, cache) = AvgPool2d::<2>.forward(&x);
 /// assert_eq!(y.into_array(), [[[[3.25, 3.75]]]]);
-/// let dx = AvgPool2d::<2>.backward(&cache, &Images::from_array([[[[4.0, 8.0]]]]), &mut AvgPool2d);
+/// let dy = Images::from_array([[[[4.0, 8.0]]]]);
+/// let dx = AvgPool2d::<2>.backward(&x, &y, &cache, &dy, &mut AvgPool2d);
 /// assert_eq!(dx.into_array(), [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]]]);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,12 +90,13 @@ where
     Check: PoolOut<H, K, S, Out = Dim<OH>> + PoolOut<W, K, S, Out = Dim<OW>>,
 {
     type Output = Images<T, N, C, OH, OW>;
-    /// The input (the maxima are found again in backward rather than stored).
-    type Cache = Images<T, N, C, H, W>;
+    /// Nothing: backward finds the maxima again in the input rather than
+    /// storing them.
+    type Cache = ();
 
     #[inline]
-    fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, Self::Cache) {
-        (self.infer(x), *x)
+    fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {
+        (self.infer(x), ())
     }
 
     fn infer(&self, x: &Images<T, N, C, H, W>) -> Self::Output {
@@ -114,6 +117,8 @@ where
     fn backward(
         &self,
         x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
         dy: &Images<T, N, C, OH, OW>,
         _grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
@@ -138,7 +143,13 @@ where
 
     // The piece a max-pooling output is on is the position of its window's
     // maximum: a perturbation that moves it is a kink (see `Pattern`).
-    fn pattern(&self, x: &Images<T, N, C, H, W>, pattern: &mut Pattern) {
+    fn pattern(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
+        pattern: &mut Pattern,
+    ) {
         for xn in x.as_array() {
             for xc in xn {
                 for a in 0..OH {
@@ -199,7 +210,9 @@ where
     // dX[n,c,i,j] = Σ over windows (a,b) containing (i,j) of dY[n,c,a,b] / K²
     fn backward(
         &self,
-        _cache: &(),
+        _: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
         dy: &Images<T, N, C, OH, OW>,
         _grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
@@ -347,7 +360,7 @@ mod tests {
         let (y, cache) = MaxPool2d::<2>.forward(&x);
         assert_eq!(y[(0, 0, 0, 0)], 2.0);
         assert!(y[(0, 0, 0, 1)].is_nan());
-        let dx = MaxPool2d::<2>.backward(&cache, &Images::splat(1.0), &mut MaxPool2d);
+        let dx = MaxPool2d::<2>.backward(&x, &y, &cache, &Images::splat(1.0), &mut MaxPool2d);
         assert_eq!(dx.as_slice()[..2], [1.0, 0.0]);
         assert_eq!(dx[(0, 0, 0, 3)], 1.0);
     }

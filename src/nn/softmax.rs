@@ -204,13 +204,12 @@ pub struct Softmax;
 
 impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softmax {
     type Output = Matrix<T, B, N>;
-    /// The output probabilities.
-    type Cache = Matrix<T, B, N>;
+    /// Nothing: backward reads the output probabilities.
+    type Cache = ();
 
     #[inline(always)]
-    fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, Matrix<T, B, N>) {
-        let y = softmax_rows(x);
-        (y, y)
+    fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {
+        (softmax_rows(x), ())
     }
 
     #[inline(always)]
@@ -219,7 +218,14 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softm
     }
 
     // dx_j = y_j (dy_j - Σ_k dy_k y_k), per row
-    fn backward(&self, y: &Matrix<T, B, N>, dy: &Matrix<T, B, N>, _: &mut Self) -> Matrix<T, B, N> {
+    fn backward(
+        &self,
+        _: &Matrix<T, B, N>,
+        y: &Matrix<T, B, N>,
+        (): &(),
+        dy: &Matrix<T, B, N>,
+        _: &mut Self,
+    ) -> Matrix<T, B, N> {
         let mut dx = *dy;
         for (d, y) in dx.as_array_mut().iter_mut().zip(y.as_array()) {
             let dot: T = d.iter().zip(y).map(|(&a, &b)| a * b).sum();
@@ -265,8 +271,8 @@ mod tests {
     fn backward_matches_central_differences() {
         let x = Matrix::<f64, 2, 3>::from_array([[0.3, -1.2, 2.0], [1.0, 1.0, -0.5]]);
         let dy = Matrix::<f64, 2, 3>::from_array([[0.7, -0.1, 0.4], [-1.0, 0.2, 0.3]]);
-        let (_, y) = Softmax.forward(&x);
-        let dx = Softmax.backward(&y, &dy, &mut Softmax);
+        let (y, cache) = Softmax.forward(&x);
+        let dx = Softmax.backward(&x, &y, &cache, &dy, &mut Softmax);
         let h = 1e-6;
         for b in 0..2 {
             for j in 0..3 {

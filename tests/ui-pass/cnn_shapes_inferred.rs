@@ -16,6 +16,6 @@ fn main() {
     let (y, cache) = net.forward(&x);
     let _: &Matrix<f32, 2, 10> = &y;
     let mut grads = net.zeros_like();
-    let dx = net.backward(&cache, &y, &mut grads);
+    let dx = net.backward(&x, &y, &cache, &y, &mut grads);
     assert_eq!(dx, x);
 }

@@ -11,7 +11,7 @@ fn main() {
     let _: &Images<f64, 5, 8, 8, 8> = &y; // (16 + 2*3 - 7)/2 + 1 = 8
     let dout = Images::<f64, 5, 8, 8, 8>::splat(1.0);
     let mut grads = conv.zeros_like();
-    let dx: Images<f64, 5, 4, 16, 16> = conv.backward(&cache, &dout, &mut grads);
+    let dx: Images<f64, 5, 4, 16, 16> = conv.backward(&x, &y, &cache, &dout, &mut grads);
     assert_eq!(dx.as_slice().len(), 5 * 4 * 16 * 16);
     assert_eq!(grads.tensor(0).unwrap().shape.dims(), &[8, 4, 7, 7]);
     assert_eq!(grads.tensor(1).unwrap().shape.dims(), &[8]);

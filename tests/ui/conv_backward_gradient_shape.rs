@@ -7,8 +7,8 @@ use stackgrad::Images;
 fn main() {
     let conv = Conv2d::<f64, 4, 8, 7, 2, 3>::zeros();
     let x = Images::<f64, 5, 4, 16, 16>::zeros();
-    let (_y, cache) = conv.forward(&x);
+    let (y, cache) = conv.forward(&x);
     let dout = Images::<f64, 5, 8, 16, 16>::zeros();
     let mut grads = conv;
-    let _dx = conv.backward(&cache, &dout, &mut grads);
+    let _dx = conv.backward(&x, &y, &cache, &dout, &mut grads);
 }
