@@ -101,3 +101,28 @@ impl<U: Scalar, L: Recast<U>> Recast<U> for Box<L> {
         Box::new((**self).recast())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Matrix;
+    use crate::nn::Relu;
+
+    /// A boxed layer reports the same pieces as the layer itself (the
+    /// gradient checker's kinks), where it once kept the no-op default.
+    #[test]
+    fn boxed_layer_forwards_its_pattern() {
+        let boxed = Box::new(Relu);
+        let pattern = |x: f64| {
+            let x = Matrix::from_array([[x, 1.0]]);
+            let (y, cache) = boxed.forward(&x);
+            let mut p = Pattern::new();
+            boxed.pattern(&x, &y, &cache, &mut p);
+            let mut q = Pattern::new();
+            Relu.pattern(&x, &y, &cache, &mut q);
+            assert_eq!(p, q);
+            p
+        };
+        assert_ne!(pattern(0.5), pattern(-0.5));
+    }
+}
