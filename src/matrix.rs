@@ -346,18 +346,38 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[inline(always)]
     #[must_use]
     pub fn matmul_t<const N: usize>(&self, rhs: &Matrix<T, N, C>) -> Matrix<T, R, N> {
+        let mut out = Matrix::zeros();
+        self.matmul_t_into(rhs, &mut out);
+        out
+    }
+
+    /// [`matmul_t`](Self::matmul_t) written into `out` (overwritten): a dense
+    /// layer's input gradient `D Wᵀ`, straight into the caller's buffer.
+    #[inline(always)]
+    pub(crate) fn matmul_t_into<const N: usize>(
+        &self,
+        rhs: &Matrix<T, N, C>,
+        out: &mut Matrix<T, R, N>,
+    ) {
         // Small B: transpose it once (N·C moves) and run the register-tiled
         // product (R·N·C multiply-adds); dot products of short rows (a layer
         // with 4 outputs) do not vectorize. Large B (an MNIST layer's 784 x 128
         // weights): no transposed copy on the stack, 8-way dot products instead.
         if N * C <= MAX_TRANSPOSED {
-            self.matmul(&rhs.transpose())
+            *out = Matrix::zeros();
+            self.matmul_acc(&rhs.transpose(), out);
         } else {
             crate::simd::run_if(
                 R * C * N,
                 #[inline(always)]
-                || Matrix::from_fn(|i, j| dot(&self.data[i], &rhs.data[j])),
-            )
+                || {
+                    for (o, a) in out.data.iter_mut().zip(&self.data) {
+                        for (v, b) in o.iter_mut().zip(&rhs.data) {
+                            *v = dot(a, b);
+                        }
+                    }
+                },
+            );
         }
     }
 

@@ -350,19 +350,28 @@ where
     Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
     Y: Target<C>,
 {
-    backprop_reusing(net, loss, batch, grads, &mut None)
+    let (z, cache) = net.forward(&batch.x);
+    loss_rows(
+        &z,
+        loss,
+        batch,
+        #[inline(always)]
+        |dz| net.backward_params(&batch.x, &z, &cache, dz, grads),
+    )
 }
 
-/// [`backprop`] with the network's output and cache kept by the caller across
-/// batches: the first call fills `cache`, later ones overwrite both in place
-/// ([`Layer::forward_into`]) instead of building and moving new ones.
+/// [`backprop`] with the network's output, cache and scratch cache kept by the
+/// caller across batches: the first call makes them (one more forward pass,
+/// for the scratch), later ones overwrite them in place
+/// ([`Layer::forward_into`], [`Layer::backward_params_into`]) instead of
+/// building and moving new ones.
 #[inline(always)]
 fn backprop_reusing<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>(
     net: &P,
     loss: &Lo,
     batch: &Batch<T, B, N, Y>,
     grads: &mut P,
-    cache: &mut Option<(Matrix<T, B, C>, P::Cache)>,
+    cache: &mut Option<Reused<Matrix<T, B, C>, P::Cache>>,
 ) -> Result<BatchStats<T>, Error>
 where
     T: Scalar,
@@ -370,24 +379,30 @@ where
     Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
     Y: Target<C>,
 {
-    let (z, cache) = match cache {
-        Some((z, c)) => {
+    let (z, cache, scratch) = match cache {
+        Some((z, c, s)) => {
             net.forward_into(&batch.x, z, c);
-            (&*z, &*c)
+            (z, c, s)
         }
         None => {
-            let (z, c) = cache.insert(net.forward(&batch.x));
-            (&*z, &*c)
+            let ((z, c), (_, s)) = (net.forward(&batch.x), net.forward(&batch.x));
+            let (z, c, s) = cache.insert((z, c, s));
+            (z, c, s)
         }
     };
+    let (z, cache) = (&*z, &*cache);
     loss_rows(
         z,
         loss,
         batch,
         #[inline(always)]
-        |dz| net.backward_params(&batch.x, z, cache, dz, grads),
+        |dz| net.backward_params_into(&batch.x, z, cache, scratch, dz, grads),
     )
 }
+
+/// What the training loop keeps of a network's passes: its output, its cache
+/// and a scratch cache for [`Layer::backward_params_into`].
+type Reused<Out, Cache> = (Out, Cache, Cache);
 
 /// Steps 2–3: per-example loss on the real rows, then `f(∂L/∂Z)`.
 #[inline(always)]
@@ -460,9 +475,10 @@ fn first_non_finite<T: Scalar, P: Params<T>>(grads: &P) -> Option<ParamName> {
 }
 
 /// What [`Training::epoch`] keeps between batches and between epochs: a
-/// gradient value of the network's type (`∂L/∂θ` of the last batch) and the
+/// gradient value of the network's type (`∂L/∂θ` of the last batch), the
 /// network's output and forward cache for input `In`, written in place by
-/// [`Layer::forward_into`] from the second batch on.
+/// [`Layer::forward_into`] from the second batch on, and a scratch cache in
+/// which [`Layer::backward_params_into`] passes the gradients between layers.
 ///
 /// Without it every epoch would build its first batch's cache anew with
 /// [`Layer::forward`] and move it into place: for notebook 001's network
@@ -497,7 +513,7 @@ pub struct Workspace<P: Layer<In>, In> {
     /// The gradient of the last batch's loss, one value per parameter of the
     /// network (overwritten by each batch).
     pub grads: P,
-    cache: Option<(P::Output, P::Cache)>,
+    cache: Option<Reused<P::Output, P::Cache>>,
 }
 
 impl<P: Layer<In>, In> Workspace<P, In> {

@@ -212,18 +212,36 @@ macro_rules! activation_layers {
 
             // dx = dy ⊙ f'(x), with f'(x) computed from the output.
             #[inline(always)]
-            fn backward(&self, _: &X, y: &X, (): &(), dy: &X, _grads: &mut Self) -> X {
+            fn backward(&self, x: &X, y: &X, (): &(), dy: &X, grads: &mut Self) -> X {
+                // A value to overwrite (`Elements` has no constructor).
                 let mut dx = *dy;
+                self.backward_into(x, y, &(), &mut (), dy, &mut dx, grads);
+                dx
+            }
+
+            // In one pass into the caller's buffer.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn backward_into(
+                &self,
+                _: &X,
+                y: &X,
+                (): &(),
+                (): &mut (),
+                dy: &X,
+                dx: &mut X,
+                _: &mut Self,
+            ) {
                 crate::simd::run_if(
                     X::LEN,
                     #[inline(always)]
                     || {
-                        for (d, &y) in dx.elems_mut().iter_mut().zip(y.elems()) {
-                            *d *= <$act as Activation>::df(y);
+                        let pairs = dy.elems().iter().zip(y.elems());
+                        for (d, (&g, &y)) in dx.elems_mut().iter_mut().zip(pairs) {
+                            *d = g * <$act as Activation>::df(y);
                         }
                     },
                 );
-                dx
             }
 
             // A piecewise-linear activation records the slope (the piece) of each element.

@@ -70,6 +70,32 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
     ) {
         (**self).backward_params(x, y, cache, dy, grads);
     }
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        scratch: &mut L::Cache,
+        dy: &L::Output,
+        dx: &mut In,
+        grads: &mut Self,
+    ) {
+        (**self).backward_into(x, y, cache, scratch, dy, dx, grads);
+    }
+    #[inline(always)]
+    fn backward_params_into(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        scratch: &mut L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) {
+        (**self).backward_params_into(x, y, cache, scratch, dy, grads);
+    }
     #[inline]
     fn pattern(&self, x: &In, y: &L::Output, cache: &L::Cache, pattern: &mut Pattern) {
         (**self).pattern(x, y, cache, pattern);

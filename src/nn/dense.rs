@@ -138,6 +138,23 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         d.matmul_t(&self.weight)
     }
 
+    // D Wᵀ into the caller's buffer.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &Matrix<T, B, I>,
+        y: &Matrix<T, B, O>,
+        (): &(),
+        (): &mut (),
+        d: &Matrix<T, B, O>,
+        dx: &mut Matrix<T, B, I>,
+        grads: &mut Self,
+    ) {
+        self.backward_params(x, y, &(), d, grads);
+        d.matmul_t_into(&self.weight, dx);
+    }
+
     // dW and db only: no D Wᵀ.
     #[inline(always)]
     fn backward_params(

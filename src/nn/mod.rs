@@ -156,6 +156,66 @@ pub trait Layer<In>: Sized {
         grads: &mut Self,
     ) -> In;
 
+    /// [`backward`](Layer::backward) writing `∂L/∂x` into `dx` (overwritten)
+    /// instead of returning it. `scratch` is a second cache of the same layer
+    /// (from any forward pass; overwritten): a network keeps the gradients
+    /// between its layers in the output slots of its scratch cache and hands
+    /// each layer the place for its input gradient, where returned gradients
+    /// were copied on their way down (two 8 KiB copies per digits step). The
+    /// training loop keeps the scratch in its `Workspace`. The default calls
+    /// `backward` and assigns; networks, dense layers and activations
+    /// override it.
+    ///
+    /// ```
+    /// use stackgrad::nn::{Dense, Layer, Params, Relu, input};
+    /// use stackgrad::Matrix;
+    /// let net = input::<2>().then(Dense::<f64, 2, 3>::new(
+    ///     Matrix::from_array([[1.0, -2.0, 0.5], [0.0, 1.0, 1.0]]), [0.1; 3],
+    /// )).then(Relu).build();
+    /// let x = Matrix::from_array([[1.0, -1.0]]);
+    /// let (y, cache) = net.forward(&x);
+    /// let (_, mut scratch) = net.forward(&x);
+    /// let dy = Matrix::from_array([[1.0, 2.0, 3.0]]);
+    /// let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
+    /// let dx = net.backward(&x, &y, &cache, &dy, &mut a);
+    /// let mut dx2 = Matrix::zeros();
+    /// net.backward_into(&x, &y, &cache, &mut scratch, &dy, &mut dx2, &mut b);
+    /// assert_eq!((dx2, b), (dx, a));
+    /// ```
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &In,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        scratch: &mut Self::Cache,
+        dy: &Self::Output,
+        dx: &mut In,
+        grads: &mut Self,
+    ) {
+        let _ = scratch;
+        *dx = self.backward(x, y, cache, dy, grads);
+    }
+
+    /// [`backward_params`](Layer::backward_params) with a scratch cache, so
+    /// that a network passes its gradients down in place (see
+    /// [`backward_into`](Layer::backward_into)): what the training loop
+    /// calls. The default calls `backward_params`.
+    #[inline(always)]
+    fn backward_params_into(
+        &self,
+        x: &In,
+        y: &Self::Output,
+        cache: &Self::Cache,
+        scratch: &mut Self::Cache,
+        dy: &Self::Output,
+        grads: &mut Self,
+    ) {
+        let _ = scratch;
+        self.backward_params(x, y, cache, dy, grads);
+    }
+
     /// [`backward`](Layer::backward) for a caller that does not need `∂L/∂x`:
     /// writes the same parameter gradients into `grads` and skips what only
     /// the input gradient needs. Training calls it on a network, whose first

@@ -145,6 +145,34 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
         self.layers
             .backward_params(x, y, cache, dy, &mut grads.layers);
     }
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        scratch: &mut L::Cache,
+        dy: &L::Output,
+        dx: &mut In,
+        grads: &mut Self,
+    ) {
+        self.layers
+            .backward_into(x, y, cache, scratch, dy, dx, &mut grads.layers);
+    }
+    #[inline(always)]
+    fn backward_params_into(
+        &self,
+        x: &In,
+        y: &L::Output,
+        cache: &L::Cache,
+        scratch: &mut L::Cache,
+        dy: &L::Output,
+        grads: &mut Self,
+    ) {
+        self.layers
+            .backward_params_into(x, y, cache, scratch, dy, &mut grads.layers);
+    }
     #[inline]
     fn pattern(&self, x: &In, y: &L::Output, cache: &L::Cache, pattern: &mut Pattern) {
         self.layers.pattern(x, y, cache, pattern);
@@ -342,7 +370,9 @@ macro_rules! params_chain {
 /// A tuple of layers as a layer. Its cache is `(caches, outputs)`: the
 /// layers' caches and the outputs of all layers but the last (whose output is
 /// the tuple's). `io` gives each layer's input and output place: `*x`, a
-/// stored output `cache.1.k`, or `*y`.
+/// stored output `cache.1.k`, or `*y`; the gradient chains add each layer's
+/// output and input gradient places: `*dy`, the scratch cache's output slot
+/// `scratch.1.k`, or `*dx`.
 macro_rules! tuple_network {
     (
         [$($L:ident),+],
@@ -355,7 +385,10 @@ macro_rules! tuple_network {
         rev [$(($ri:tt, [$($rin:tt)+], [$($rout:tt)+])),*],
         mid [$(($mi:tt, [$($min:tt)+], [$($mout:tt)+])),*],
         first_io ($($first_io:tt)*),
-        places ($x:ident, $y:ident, $cache:ident)
+        grad_chain [$(($gi:tt, [$($gin:tt)+], [$($gout:tt)+], [$($gdy:tt)+], [$($gdx:tt)+])),+],
+        params_chain [$(($pi2:tt, [$($pin:tt)+], [$($pout:tt)+], [$($pdy:tt)+], [$($pdx:tt)+])),*],
+        first_grad ([$($fgin:tt)+], [$($fgout:tt)+], [$($fgdy:tt)+]),
+        places ($x:ident, $y:ident, $cache:ident, $scratch:ident, $dy:ident, $dx:ident)
     ) => {
         impl<In, $($L),+> Layer<In> for ($($L,)+)
         where
@@ -416,6 +449,61 @@ macro_rules! tuple_network {
                     last ($li, [$($lin)+], [$($lout)+]),
                     mid [$(($mi, [$($min)+], [$($mout)+])),*],
                     first ($($first_io)*)
+                );
+            }
+
+            // Each layer's input gradient goes into the scratch cache's slot
+            // for that output, which the layer before reads as its output
+            // gradient; each layer gets its own part of the scratch.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn backward_into(
+                &self,
+                $x: &In,
+                $y: &Self::Output,
+                $cache: &Self::Cache,
+                $scratch: &mut Self::Cache,
+                $dy: &Self::Output,
+                $dx: &mut In,
+                grads: &mut Self,
+            ) {
+                $(self.$gi.backward_into(
+                    &$($gin)+,
+                    &$($gout)+,
+                    &$cache.0.$gi,
+                    &mut $scratch.0.$gi,
+                    &$($gdy)+,
+                    &mut $($gdx)+,
+                    &mut grads.$gi,
+                );)+
+            }
+
+            #[inline(always)]
+            fn backward_params_into(
+                &self,
+                $x: &In,
+                $y: &Self::Output,
+                $cache: &Self::Cache,
+                $scratch: &mut Self::Cache,
+                $dy: &Self::Output,
+                grads: &mut Self,
+            ) {
+                $(self.$pi2.backward_into(
+                    &$($pin)+,
+                    &$($pout)+,
+                    &$cache.0.$pi2,
+                    &mut $scratch.0.$pi2,
+                    &$($pdy)+,
+                    &mut $($pdx)+,
+                    &mut grads.$pi2,
+                );)*
+                self.0.backward_params_into(
+                    &$($fgin)+,
+                    &$($fgout)+,
+                    &$cache.0.0,
+                    &mut $scratch.0.0,
+                    &$($fgdy)+,
+                    &mut grads.0,
                 );
             }
 
@@ -486,18 +574,18 @@ macro_rules! tuple_network {
     };
 }
 
-tuple_network!([A], init [], first (A, 0), chain [], pairs [(A, 0)], last (A, 0, [*x], [*y]), io [(0, [*x], [*y])], rev [], mid [], first_io ([*x], [*y]), places (x, y, cache));
-tuple_network!([A, B], init [A], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1, [cache.1.0], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [*y])], rev [(0, [*x], [cache.1.0])], mid [], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C], init [A, B], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2, [cache.1.1], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [*y])], rev [(1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D], init [A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3, [cache.1.2], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [*y])], rev [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E], init [A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4, [cache.1.3], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [*y])], rev [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F], init [A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5, [cache.1.4], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [*y])], rev [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G], init [A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6, [cache.1.5], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [*y])], rev [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G, H], init [A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7, [cache.1.6], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [*y])], rev [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G, H, I], init [A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8, [cache.1.7], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [*y])], rev [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G, H, I, J], init [A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9, [cache.1.8], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [*y])], rev [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K], init [A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10, [cache.1.9], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [*y])], rev [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], init [A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11, [cache.1.10], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [cache.1.10]), (11, [cache.1.10], [*y])], rev [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), places (x, y, cache));
+tuple_network!([A], init [], first (A, 0), chain [], pairs [(A, 0)], last (A, 0, [*x], [*y]), io [(0, [*x], [*y])], rev [], mid [], first_io ([*x], [*y]), grad_chain [(0, [*x], [*y], [*dy], [*dx])], params_chain [], first_grad ([*x], [*y], [*dy]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B], init [A], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1, [cache.1.0], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [*y])], rev [(0, [*x], [cache.1.0])], mid [], first_io ([*x], [cache.1.0]), grad_chain [(1, [cache.1.0], [*y], [*dy], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(1, [cache.1.0], [*y], [*dy], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C], init [A, B], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2, [cache.1.1], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [*y])], rev [(1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(2, [cache.1.1], [*y], [*dy], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(2, [cache.1.1], [*y], [*dy], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D], init [A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3, [cache.1.2], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [*y])], rev [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(3, [cache.1.2], [*y], [*dy], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(3, [cache.1.2], [*y], [*dy], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E], init [A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4, [cache.1.3], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [*y])], rev [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(4, [cache.1.3], [*y], [*dy], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(4, [cache.1.3], [*y], [*dy], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F], init [A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5, [cache.1.4], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [*y])], rev [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(5, [cache.1.4], [*y], [*dy], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(5, [cache.1.4], [*y], [*dy], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G], init [A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6, [cache.1.5], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [*y])], rev [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(6, [cache.1.5], [*y], [*dy], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(6, [cache.1.5], [*y], [*dy], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G, H], init [A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7, [cache.1.6], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [*y])], rev [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(7, [cache.1.6], [*y], [*dy], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(7, [cache.1.6], [*y], [*dy], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G, H, I], init [A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8, [cache.1.7], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [*y])], rev [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(8, [cache.1.7], [*y], [*dy], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(8, [cache.1.7], [*y], [*dy], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G, H, I, J], init [A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9, [cache.1.8], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [*y])], rev [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(9, [cache.1.8], [*y], [*dy], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(9, [cache.1.8], [*y], [*dy], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K], init [A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10, [cache.1.9], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [*y])], rev [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(10, [cache.1.9], [*y], [*dy], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(10, [cache.1.9], [*y], [*dy], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
+tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], init [A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11, [cache.1.10], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [cache.1.10]), (11, [cache.1.10], [*y])], rev [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), grad_chain [(11, [cache.1.10], [*y], [*dy], [scratch.1.10]), (10, [cache.1.9], [cache.1.10], [scratch.1.10], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0]), (0, [*x], [cache.1.0], [scratch.1.0], [*dx])], params_chain [(11, [cache.1.10], [*y], [*dy], [scratch.1.10]), (10, [cache.1.9], [cache.1.10], [scratch.1.10], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
 tuple_push!([], []);
 tuple_push!([A], [0]);
 tuple_push!([A, B], [0, 1]);
@@ -524,34 +612,48 @@ mod tests {
     use crate::rand::{SeedableRng, rngs::StdRng};
     use crate::{Images, Matrix};
 
-    /// `backward_params` writes exactly the parameter gradients of `backward`,
-    /// whatever the first layer (dense, linear, boxed, convolution through the
-    /// default, a lone layer) and however deep the tuple.
+    /// `backward_params`, `backward_into` and `backward_params_into` write
+    /// exactly the gradients of `backward`, whatever the first layer (dense,
+    /// linear, boxed, convolution through the default, a lone layer) and
+    /// however deep the tuple; `forward_into` over a stale output and cache
+    /// overwrites both with those of `forward`.
     fn same_grads<In, L>(net: &L, x: &In, dy: impl Fn(&L::Output) -> L::Output)
     where
         L: Layer<In> + Params<f64> + PartialEq + core::fmt::Debug,
         L::Output: PartialEq + core::fmt::Debug,
         L::Cache: PartialEq + core::fmt::Debug,
+        In: Clone + PartialEq + core::fmt::Debug,
     {
         let (y, cache) = net.forward(x);
-        // forward_into over a stale cache (from the zero network: it differs
-        // after the first layer) gives the same output and overwrites the
-        // whole cache.
+        // The zero network's output and cache differ after the first layer.
         let (mut stale_y, mut stale) = net.zeros_like().forward(x);
         assert!(
             L::TENSORS <= 2 || stale != cache,
             "the stale cache must differ"
         );
         net.forward_into(x, &mut stale_y, &mut stale);
-        assert_eq!(stale_y, y);
-        assert_eq!(stale, cache);
+        assert_eq!((&stale_y, &stale), (&y, &cache));
         let dy = dy(&y);
-        let (mut a, mut b) = (net.zeros_like(), net.zeros_like());
-        let _ = net.backward(x, &y, &cache, &dy, &mut a);
-        // Start from different garbage: both must overwrite every gradient.
-        b.zip_tensors_mut(net, |g, _| g.data.fill(7.0));
+        let garbage = || {
+            let mut g = net.zeros_like();
+            // Start from garbage: every path must overwrite every gradient.
+            g.zip_tensors_mut(net, |g, _| g.data.fill(7.0));
+            g
+        };
+        let mut a = net.zeros_like();
+        let dx = net.backward(x, &y, &cache, &dy, &mut a);
+        let mut b = garbage();
         net.backward_params(x, &y, &cache, &dy, &mut b);
         assert_eq!(a, b);
+        // The scratch: any cache of the network (here the zero network's),
+        // its contents overwritten.
+        let scratch = || net.zeros_like().forward(x).1;
+        let (mut c, mut dx_c) = (garbage(), x.clone());
+        net.backward_into(x, &y, &cache, &mut scratch(), &dy, &mut dx_c, &mut c);
+        assert_eq!((&a, &dx), (&c, &dx_c));
+        let mut d = garbage();
+        net.backward_params_into(x, &y, &cache, &mut scratch(), &dy, &mut d);
+        assert_eq!(a, d);
         let mut nonzero = 0;
         a.for_each_tensor(|t| nonzero += t.data.iter().filter(|&&v| v != 0.0).count());
         assert!(nonzero > 0, "the check compared only zeros");
@@ -562,7 +664,7 @@ mod tests {
     }
 
     #[test]
-    fn backward_params_and_forward_into_match_the_plain_passes() {
+    fn in_place_passes_match_the_plain_passes() {
         let mut rng = StdRng::seed_from_u64(5);
         let x = Matrix::<f64, 4, 3>::from_fn(|b, j| (b as f64 - 1.5) * 0.7 + j as f64 * 0.4);
         let dense: Net<(Dense<f64, 3, 5>, Sigmoid, Dense<f64, 5, 2>)> = input::<3>()
