@@ -364,8 +364,15 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         // with 4 outputs) do not vectorize. Large B (an MNIST layer's 784 x 128
         // weights): no transposed copy on the stack, 8-way dot products instead.
         if N * C <= MAX_TRANSPOSED {
+            let bt = rhs.transpose();
+            // The wide kernel stores its sums; the other paths add to zeros.
+            if R * C * N >= crate::simd::MIN_WORK
+                && crate::simd::matmul_set_wide(&self.data, &bt.data, &mut out.data)
+            {
+                return;
+            }
             *out = Matrix::zeros();
-            self.matmul_acc(&rhs.transpose(), out);
+            self.matmul_acc(&bt, out);
         } else {
             crate::simd::run_if(
                 R * C * N,
@@ -865,6 +872,26 @@ pub(crate) fn is_argmax<T: Scalar>(row: &[T], c: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `A Bᵀ` into a buffer holding garbage: the wide kernel's set mode
+    /// (32 x 10 times 64 x 10 transposed, the digits net's `D Wᵀ`, f32 and
+    /// f64) and the portable path both overwrite every element.
+    #[test]
+    fn matmul_t_into_overwrites_its_output() {
+        fn check<T: Scalar, const R: usize, const C: usize, const N: usize>() {
+            let a =
+                Matrix::<T, R, C>::from_fn(|i, k| T::from_f64(((i * C + k) as f64 * 0.37).sin()));
+            let b =
+                Matrix::<T, N, C>::from_fn(|j, k| T::from_f64(((j * C + k) as f64 * 0.91).cos()));
+            let mut out = Matrix::<T, R, N>::splat(T::from_f64(7.0));
+            a.matmul_t_into(&b, &mut out);
+            assert_eq!(out, a.matmul(&b.transpose()));
+            assert!(out.as_slice().iter().all(|v| v.as_f64() != 7.0));
+        }
+        check::<f32, 32, 10, 64>();
+        check::<f64, 32, 10, 64>();
+        check::<f64, 3, 2, 4>();
+    }
 
     #[test]
     fn transposed_products_agree_with_explicit_transpose() {

@@ -259,6 +259,18 @@ pub(crate) fn matmul_acc_wide<T: 'static, const R: usize, const C: usize, const 
     wide::<T, Rows<R, C>, R, C, N>(a, b, out, false)
 }
 
+/// [`matmul_acc_wide`] overwriting `out` with `a b` instead of adding to it:
+/// a dense layer's input gradient `D Wᵀ`, which was zeroed first (an 8 KiB
+/// `memset` per digits step).
+#[inline(always)]
+pub(crate) fn matmul_set_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
+    a: &[[T; C]; R],
+    b: &[[T; N]; C],
+    out: &mut [[T; N]; R],
+) -> bool {
+    wide::<T, Rows<R, C>, R, C, N>(a, b, out, true)
+}
+
 /// [`matmul_acc_wide`] for `out = aᵀ b` with `a` stored `C x R` (a batch of
 /// activations, for a weight gradient `Xᵀ D`), overwriting `out`: the tiles
 /// read `a` down its columns, which costs the broadcasts nothing, instead of a
