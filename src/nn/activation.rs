@@ -7,9 +7,9 @@
 //! | [`Tanh`] | `tanh x` | `1 - y²` |
 //! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, else `0` (the subgradient 0 at `x = 0`) |
 //!
-//! Every derivative is written in terms of the output, so the cache of an
-//! activation layer is its output and nothing else. The layers apply to any
-//! [`Elements`] tensor (matrices and image batches).
+//! Every derivative is written in terms of the output, so an activation layer
+//! caches nothing: backward reads the output the network keeps. The layers
+//! apply to any [`Elements`] tensor (matrices and image batches).
 
 use core::fmt::Debug;
 
