@@ -230,7 +230,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub fn matmul<const N: usize>(&self, rhs: &Matrix<T, C, N>) -> Matrix<T, R, N> {
         let mut out = Matrix::<T, R, N>::zeros();
-        self.matmul_acc(rhs, &mut out);
+        self.matmul_to(rhs, &mut out);
         out
     }
 
@@ -272,6 +272,24 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         } else {
             tiled_acc::<T, R, C, N, 2, 8>(a, b, o);
         }
+    }
+
+    /// Overwrites `out` with `A B` ([`matmul`](Matrix::matmul)): the wide
+    /// kernel stores its sums (a dense layer's `D Wᵀ` was zeroed first, an
+    /// 8 KiB `memset` per digits step); the other paths add to zeros.
+    #[inline(always)]
+    pub(crate) fn matmul_to<const N: usize>(
+        &self,
+        rhs: &Matrix<T, C, N>,
+        out: &mut Matrix<T, R, N>,
+    ) {
+        if R * C * N >= crate::simd::MIN_WORK
+            && crate::simd::matmul_set_wide(&self.data, &rhs.data, &mut out.data)
+        {
+            return;
+        }
+        *out = Matrix::zeros();
+        self.matmul_acc(rhs, out);
     }
 
     /// `Aᵀ B` for `A: R x C` and `B: R x N`, without forming `Aᵀ`:
@@ -364,15 +382,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         // with 4 outputs) do not vectorize. Large B (an MNIST layer's 784 x 128
         // weights): no transposed copy on the stack, 8-way dot products instead.
         if N * C <= MAX_TRANSPOSED {
-            let bt = rhs.transpose();
-            // The wide kernel stores its sums; the other paths add to zeros.
-            if R * C * N >= crate::simd::MIN_WORK
-                && crate::simd::matmul_set_wide(&self.data, &bt.data, &mut out.data)
-            {
-                return;
-            }
-            *out = Matrix::zeros();
-            self.matmul_acc(&bt, out);
+            self.matmul_to(&rhs.transpose(), out);
         } else {
             crate::simd::run_if(
                 R * C * N,

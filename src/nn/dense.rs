@@ -134,8 +134,9 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
         d: &Matrix<T, B, O>,
         grads: &mut Self,
     ) -> Matrix<T, B, I> {
-        self.backward_params(x, y, &(), d, grads);
-        d.matmul_t(&self.weight)
+        let mut dx = Matrix::zeros();
+        self.backward_into(x, y, &(), &mut (), d, &mut dx, grads);
+        dx
     }
 
     // D Wᵀ into the caller's buffer.

@@ -53,8 +53,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
 
     #[inline(always)]
     fn forward_into(&self, x: &Matrix<T, B, I>, y: &mut Matrix<T, B, O>, (): &mut ()) {
-        *y = Matrix::zeros();
-        x.matmul_acc(&self.weight, y);
+        x.matmul_to(&self.weight, y);
     }
 
     #[inline(always)]
