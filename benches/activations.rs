@@ -1,7 +1,7 @@
 //! Element-wise activations and softmax over a batch: forward and backward, and
 //! the scalar kernels of `stackgrad::math` against `std` on the same array.
 //!
-//! Run: `cargo bench --bench activations -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench activations -- --measurement-time 2 --warm-up-time 1`
 
 use std::hint::black_box;
 

@@ -2,9 +2,9 @@
 //! time ratios (stackgrad / baseline; below 1 means stackgrad is faster).
 //!
 //! ```sh
-//! cargo bench --bench compare            # about a minute
-//! cargo bench --bench compare -- step    # only the groups named: step, run, dense
-//! RUSTFLAGS="-C target-cpu=native" cargo bench --bench compare
+//! cargo bench -p stackgrad-bench --bench compare            # about a minute
+//! cargo bench -p stackgrad-bench --bench compare -- step    # only the groups named: step, run, dense
+//! RUSTFLAGS="-C target-cpu=native" cargo bench -p stackgrad-bench --bench compare
 //! ```
 //!
 //! Each pair runs in alternating blocks (A, B, A, B, ...) of about 2 ms, so that

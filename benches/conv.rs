@@ -1,7 +1,7 @@
 //! Conv2d forward and forward+backward on single images: 1x8x8 (the digits) and
 //! 1x28x28 (MNIST-sized), 3x3 kernels with padding 1, f32.
 //!
-//! Run: `cargo bench --bench conv -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench conv -- --measurement-time 2 --warm-up-time 1`
 //!
 //! Inputs are deterministic; `black_box` guards inputs and outputs. The
 //! "direct-loop reference" rows time the plain seven-nested-loop definition of

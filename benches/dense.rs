@@ -2,7 +2,7 @@
 //! `db = Σ D`, `dX = D Wᵀ`), for the shapes of notebook 001, the digits MLP and a
 //! 256 -> 256 layer.
 //!
-//! Run: `cargo bench --bench dense -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench dense -- --measurement-time 2 --warm-up-time 1`
 
 use std::hint::black_box;
 

@@ -3,7 +3,7 @@
 //! differences, two forward passes each, in f64 and for f32 code against its
 //! f64 reference.
 //!
-//! Run: `cargo bench --bench gradcheck -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench gradcheck -- --measurement-time 2 --warm-up-time 1`
 
 #[path = "../tests/support/notebooks.rs"]
 mod notebooks;

@@ -2,7 +2,7 @@
 //! of small networks (a batch times a weight matrix), forward (`A B`) and the two
 //! backward forms (`Aᵀ B` for weight gradients, `A Bᵀ` for input gradients).
 //!
-//! Run: `cargo bench --bench matmul -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench matmul -- --measurement-time 2 --warm-up-time 1`
 
 use std::hint::black_box;
 

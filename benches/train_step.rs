@@ -3,7 +3,7 @@
 //! padding rows) against the same step written by hand with the batch loss:
 //! the ratio is the loop's overhead.
 //!
-//! Run: `cargo bench --bench train_step -- --measurement-time 2 --warm-up-time 1`
+//! Run: `cargo bench -p stackgrad-bench --bench train_step -- --measurement-time 2 --warm-up-time 1`
 
 use std::hint::black_box;
 

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$#" -eq 0 ]; then
     cargo build --release --example 03_mlp_digits
-    compare=$(cargo bench --bench compare --no-run --message-format=json 2>/dev/null |
+    compare=$(cargo bench -p stackgrad-bench --bench compare --no-run --message-format=json 2>/dev/null |
         python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)

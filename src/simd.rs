@@ -57,7 +57,7 @@ pub(crate) fn run<R>(mut f: impl FnMut() -> R) -> R {
 /// training epoch), `f` is called directly with `true`: it is inlined into
 /// that copy, and a second dispatch would only cost the CPU-feature checks
 /// and a three-way branch (the f64 notebook train step, measured with
-/// `cargo bench --bench compare -- step`: 0.53 -> 0.48 of nalgebra's time).
+/// `cargo bench -p stackgrad-bench --bench compare -- step`: 0.53 -> 0.48 of nalgebra's time).
 /// Were `f` ever not inlined there, it would run as baseline code with
 /// software fused multiply-adds: slower, but the same bits.
 #[inline(always)]
@@ -248,7 +248,7 @@ fn map_chunks<T: crate::Scalar, const W: usize>(x: &[T], y: &mut [T], mut f: imp
 /// the block's fused sum `fma(a_ik, b_kj, ...)` (in `k` order, from 0) added
 /// to `out_ij`.
 ///
-/// Measured against the portable 4 x 8 tiles (`cargo bench --bench compare`,
+/// Measured against the portable 4 x 8 tiles (`cargo bench -p stackgrad-bench --bench compare`,
 /// f32 32 x 256 x 256): 2.4x sgemm's time before, 0.96x with this kernel.
 #[inline(always)]
 pub(crate) fn matmul_acc_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
