@@ -79,7 +79,7 @@ fn main() -> Result<(), Error> {
     )?;
 
     // The digits MLP in f32.
-    let all = digits::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/digits.csv.gz"))?;
+    let all = digits::bundled()?;
     let (train, test) = all.split();
     let xs = train.features::<f32>();
     let mut rng = StdRng::seed_from_u64(2);

@@ -5,7 +5,8 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | [`digits::load`] | the UCI digits (1797 rows of 8x8 pixel counts `0..=16` and a label `0..=9`) from `data/digits.csv.gz` |
+//! | [`digits::bundled`] | the UCI digits (1797 rows of 8x8 pixel counts `0..=16` and a label `0..=9`), embedded in the library |
+//! | [`digits::load`] | the same format from a file |
 //! | [`digits::Digits::features`] | pixels scaled to `[0, 1]` (`count / 16`) |
 //! | [`digits::Digits::split`] | train and test rows: row `i` is a test row when `i % 5 == 4` |
 
@@ -18,9 +19,12 @@ pub mod digits {
     //! Each line is 64 pixel counts (integers `0..=16`, an 8x8 image row by row)
     //! followed by the class label (`0..=9`), separated by commas, no header.
     //!
+    //! The data set is embedded in the library ([`bundled`], 57 KB of gzip),
+    //! so it needs no path; [`load`] reads a file of the same format.
+    //!
     //! ```
     //! use stackgrad::data::digits;
-    //! let all = digits::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz"))?;
+    //! let all = digits::bundled()?;
     //! assert_eq!(all.len(), 1797);
     //! let (train, test) = all.split();
     //! assert_eq!((train.len(), test.len()), (1438, 359));
@@ -67,19 +71,49 @@ pub mod digits {
             path: name.clone(),
             message: e.to_string(),
         })?;
-        let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        from_bytes(&raw, &name)
+    }
+
+    /// The data set shipped with the crate (`data/digits.csv.gz`, embedded in
+    /// the library): 1797 images, the same rows as [`load`] of that file.
+    /// Decompressing and parsing it takes about a millisecond in a release
+    /// build; the 57 KB are linked only into programs that call it.
+    ///
+    /// ```
+    /// use stackgrad::data::digits;
+    /// let (train, test) = digits::bundled()?.split();
+    /// assert_eq!((train.len(), test.len()), (1438, 359));
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// None in practice (the embedded file is valid; a test parses it); the
+    /// `Result` is [`from_bytes`]'s.
+    pub fn bundled() -> Result<Digits, Error> {
+        from_bytes(BUNDLED, "the bundled digits")
+    }
+
+    /// The bytes of `data/digits.csv.gz`.
+    const BUNDLED: &[u8] = include_bytes!("../data/digits.csv.gz");
+
+    /// Parses gzip-compressed CSV bytes, or uncompressed CSV text (gzip is
+    /// recognized by its magic bytes); `source` names them in errors.
+    ///
+    /// # Errors
+    /// As [`load`], without the I/O case.
+    pub fn from_bytes(raw: &[u8], source: &str) -> Result<Digits, Error> {
+        if raw.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(raw.as_slice())
+            flate2::read::MultiGzDecoder::new(raw)
                 .read_to_end(&mut out)
                 .map_err(|e| Error::Format {
-                    path: name.clone(),
+                    path: source.to_string(),
                     message: std::format!("not valid gzip data: {e}"),
                 })?;
-            out
+            parse(&out, source)
         } else {
-            raw
-        };
-        parse(&text, &name)
+            parse(raw, source)
+        }
     }
 
     /// Parses the uncompressed CSV text; `source` names it in errors.
@@ -276,6 +310,11 @@ pub mod digits {
             // First image of the file (sklearn's digits.images[0], a zero).
             assert_eq!(&d.pixels[0][..8], &[0, 0, 5, 13, 9, 1, 0, 0]);
             assert_eq!(d.labels[0], 0);
+        }
+
+        #[test]
+        fn embedded_copy_is_the_file() {
+            assert_eq!(bundled().unwrap(), load(file()).unwrap());
         }
 
         #[test]

@@ -235,6 +235,21 @@ pub use tensor::Elements;
 /// so that `stackgrad::rand::rngs::StdRng` is the same version.
 pub use rand;
 
+/// The `num-traits` crate that [`Scalar`] builds on (`Scalar: Float`),
+/// re-exported so that user code generic over the element type can name its
+/// traits without a dependency of its own:
+///
+/// ```
+/// use stackgrad::num_traits::{One, Zero};
+/// use stackgrad::{Matrix, Scalar};
+/// fn trace<T: Scalar, const N: usize>(m: &Matrix<T, N, N>) -> T {
+///     (0..N).fold(T::zero(), |s, i| s + m[(i, i)])
+/// }
+/// assert_eq!(trace(&Matrix::<f32, 2, 2>::from_fn(|r, c| (r + c) as f32)), 2.0);
+/// assert_eq!(f64::one(), 1.0);
+/// ```
+pub use num_traits;
+
 /// The README's Rust code blocks, compiled and run as doctests so that they
 /// stay true.
 #[cfg(doctest)]
