@@ -3,7 +3,9 @@
 //! test accuracy and the training time.
 //!
 //! Run: `cargo run --release --example 03_mlp_digits` (seed 0, one line per epoch)
-//! or `cargo run --release --example 03_mlp_digits -- --seeds 10` (one line per seed).
+//! or `cargo run --release --example 03_mlp_digits -- --seeds 10` (one line per seed);
+//! `-- --epochs 2` trains for 2 epochs instead of 50 (a quick run, as CI's
+//! debug build does; the 97% check applies to full runs only).
 //!
 //! The test set is every fifth row of the file (`i % 5 == 4`, 359 images); the
 //! other 1438 train. Pixels are scaled to `[0, 1]` (count / 16) and then
@@ -22,6 +24,9 @@ use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use stackgrad::train::{EpochStats, Training};
 
 type Mlp = Net<(Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>)>;
+
+/// Epochs of a full run.
+const EPOCHS: usize = 50;
 
 /// Scales every pixel to zero mean and unit variance over the training set
 /// (constant pixels, such as the always-blank corners, stay 0).
@@ -59,6 +64,7 @@ struct Run {
 
 fn run(
     seed: u64,
+    epochs: usize,
     train: Dataset<'_, f32, 64, usize>,
     test: Dataset<'_, f32, 64, usize>,
     verbose: bool,
@@ -71,7 +77,7 @@ fn run(
         .build();
     let mut training = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(1e-3))
         .batch::<32>()
-        .epochs(50)
+        .epochs(epochs)
         .seed(seed);
     let eval = Training::new(SoftmaxCrossEntropy::mean(), ()).batch::<32>();
     let mut reporting = Duration::ZERO;
@@ -100,12 +106,27 @@ fn run(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let seeds: Option<u64> = match std::env::args().nth(1).as_deref() {
-        Some("--seeds") => Some(std::env::args().nth(2).ok_or("--seeds N")?.parse()?),
-        Some(other) => return Err(format!("unknown argument {other:?}; use --seeds N").into()),
-        None => None,
-    };
-    let all = digits::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz"))?;
+    // Arguments: `--seeds N` and `--epochs N`, in any order.
+    let (mut seeds, mut epochs) = (None, EPOCHS);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || -> Result<usize, Box<dyn std::error::Error>> {
+            Ok(args
+                .next()
+                .ok_or(format!("{arg} needs a number"))?
+                .parse()?)
+        };
+        match arg.as_str() {
+            "--seeds" => seeds = Some(value()? as u64),
+            "--epochs" => epochs = value()?,
+            other => {
+                return Err(
+                    format!("unknown argument {other:?}; use --seeds N, --epochs N").into(),
+                );
+            }
+        }
+    }
+    let all = digits::bundled()?;
     let (train, test) = all.split();
     let (mut x_train, mut x_test) = (train.features::<f32>(), test.features::<f32>());
     standardize(&mut x_train, &mut x_test);
@@ -113,7 +134,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test_set = Dataset::new(&x_test, &test.labels)?;
     println!(
         "digits: {} training and {} test images; MLP 64 -> 64 -> 10 (ReLU), {} parameters; \
-         Adam lr 1e-3, batch 32, 50 epochs",
+         Adam lr 1e-3, batch 32, {epochs} epochs",
         train_set.len(),
         test_set.len(),
         <Mlp as Params<f32>>::PARAMS
@@ -122,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(n) = seeds {
         let mut accs = Vec::new();
         for seed in 0..n {
-            let r = run(seed, train_set, test_set, false)?;
+            let r = run(seed, epochs, train_set, test_set, false)?;
             let acc = r.test.accuracy().unwrap_or(0.0);
             println!(
                 "seed {seed:2}: test accuracy {acc:.4} ({} of {}), final train loss {:.4}, {:.4} s",
@@ -159,7 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pass = pass.min(t0.elapsed());
     }
 
-    let r = run(0, train_set, test_set, true)?;
+    let r = run(0, epochs, train_set, test_set, true)?;
     let last = r.history.last().ok_or("no epochs")?;
     let acc = r.test.accuracy().unwrap_or(0.0);
     println!(
@@ -185,7 +206,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.elapsed.as_secs_f64() / pass.as_secs_f64(),
         pass.as_secs_f64() * 1e3
     );
-    if acc < 0.97 {
+    if epochs == EPOCHS && acc < 0.97 {
         eprintln!("test accuracy {acc:.4} is below 0.97");
         std::process::exit(1);
     }

@@ -11,7 +11,10 @@
 //! library's training loop with Adam on mini-batches of 16 and softmax
 //! cross-entropy.
 //!
-//! Run: `cargo run --release --example 04_cnn_digits`
+//! Run: `cargo run --release --example 04_cnn_digits` (seed 4, one line per
+//! epoch), or `-- --seeds 3` (seeds 1, 2, 3, one line each); `-- --epochs 1`
+//! trains for one epoch instead of 15 (a quick run, as CI's debug build does;
+//! the 98% check applies to full runs only).
 
 use std::time::Instant;
 
@@ -21,7 +24,7 @@ use stackgrad::loss::SoftmaxCrossEntropy;
 use stackgrad::nn::{Conv2d, Dense, Flatten, MaxPool2d, Net, Params, Relu, Unflatten, input};
 use stackgrad::optim::Adam;
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
-use stackgrad::train::Training;
+use stackgrad::train::{EpochStats, Training};
 use stackgrad::{Error, Matrix};
 
 /// The network's type names its layers; heights and widths are not written.
@@ -36,6 +39,7 @@ type Cnn = Net<(
     Dense<f32, 512, 10>,
 )>;
 
+/// Epochs of a full run.
 const EPOCHS: usize = 15;
 const TARGET: f64 = 0.98;
 
@@ -49,17 +53,15 @@ fn accuracy(net: &Cnn, x: &[[f32; 64]], y: &[usize]) -> f64 {
     correct as f64 / y.len() as f64
 }
 
-fn main() -> Result<(), Error> {
-    let (train, test) =
-        digits::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz"))?.split();
-    let (train_x, test_x) = (train.features::<f32>(), test.features::<f32>());
-    println!(
-        "digits: {} training and {} test images (row i is a test row when i % 5 == 4)",
-        train.len(),
-        test.len()
-    );
-
-    let mut rng = StdRng::seed_from_u64(4);
+/// Builds the network from `seed` and trains it for `epochs`; `on_epoch`
+/// sees each epoch's statistics and the network. Returns the trained network.
+fn train(
+    seed: u64,
+    epochs: usize,
+    data: Dataset<'_, f32, 64, usize>,
+    mut on_epoch: impl FnMut(&EpochStats<f32>, &Cnn) + Send,
+) -> Result<Cnn, Error> {
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut net: Cnn = input::<64>()
         .then(Unflatten::<1, 8, 8>)
         .then(Conv2d::he_normal(&mut rng))
@@ -70,41 +72,86 @@ fn main() -> Result<(), Error> {
         .then(Flatten)
         .then(Dense::xavier_uniform(&mut rng))
         .build();
-    println!("parameters: {}", <Cnn as Params<f32>>::PARAMS);
-
-    let mut training = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(2e-3f32))
+    Training::new(SoftmaxCrossEntropy::mean(), Adam::new(2e-3f32))
         .batch::<16>()
-        .epochs(EPOCHS)
-        .seed(4);
+        .epochs(epochs)
+        .seed(seed)
+        .fit(&mut net, data, |e, net| on_epoch(e, net))?;
+    Ok(net)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Arguments: `--seeds N` and `--epochs N`, in any order.
+    let (mut seeds, mut epochs) = (None, EPOCHS);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || -> Result<usize, Box<dyn std::error::Error>> {
+            Ok(args
+                .next()
+                .ok_or(format!("{arg} needs a number"))?
+                .parse()?)
+        };
+        match arg.as_str() {
+            "--seeds" => seeds = Some(value()? as u64),
+            "--epochs" => epochs = value()?,
+            other => {
+                return Err(
+                    format!("unknown argument {other:?}; use --seeds N, --epochs N").into(),
+                );
+            }
+        }
+    }
+    let (train_rows, test) = digits::bundled()?.split();
+    let (train_x, test_x) = (train_rows.features::<f32>(), test.features::<f32>());
+    let data = Dataset::new(&train_x, &train_rows.labels)?;
+    println!(
+        "digits: {} training and {} test images (row i is a test row when i % 5 == 4); \
+         {} parameters; Adam lr 2e-3, batch 16, {epochs} epochs",
+        train_rows.len(),
+        test.len(),
+        <Cnn as Params<f32>>::PARAMS
+    );
+
+    if let Some(n) = seeds {
+        for seed in 1..=n {
+            let start = Instant::now();
+            let net = train(seed, epochs, data, |_, _| {})?;
+            println!(
+                "seed {seed}: test accuracy {:.2}%, {:.3} s",
+                100.0 * accuracy(&net, &test_x, &test.labels),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
+
     let mut start = Instant::now();
     let mut test_acc = 0.0;
-    training.fit(
-        &mut net,
-        Dataset::new(&train_x, &train.labels)?,
-        |e, net| {
-            let secs = start.elapsed().as_secs_f64();
-            test_acc = accuracy(net, &test_x, &test.labels);
-            println!(
-                "epoch {:2}: train loss {:.4}  train accuracy {:.2}%  test accuracy {:.2}%  time {:.3} s",
-                e.epoch,
-                e.mean_loss(),
-                100.0 * e.accuracy().unwrap_or(0.0),
-                100.0 * test_acc,
-                secs
-            );
-            start = Instant::now();
-        },
-    )?;
+    train(4, epochs, data, |e, net| {
+        let secs = start.elapsed().as_secs_f64();
+        test_acc = accuracy(net, &test_x, &test.labels);
+        println!(
+            "epoch {:2}: train loss {:.4}  train accuracy {:.2}%  test accuracy {:.2}%  time {:.3} s",
+            e.epoch,
+            e.mean_loss(),
+            100.0 * e.accuracy().unwrap_or(0.0),
+            100.0 * test_acc,
+            secs
+        );
+        start = Instant::now();
+    })?;
     println!(
         "final test accuracy {:.2}% (target {:.1}%)",
         100.0 * test_acc,
         100.0 * TARGET
     );
-    assert!(
-        test_acc >= TARGET,
-        "test accuracy {:.2}% is below {:.1}%",
-        100.0 * test_acc,
-        100.0 * TARGET
-    );
+    if epochs == EPOCHS && test_acc < TARGET {
+        eprintln!(
+            "test accuracy {:.2}% is below {:.1}%",
+            100.0 * test_acc,
+            100.0 * TARGET
+        );
+        std::process::exit(1);
+    }
     Ok(())
 }

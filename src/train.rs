@@ -681,12 +681,44 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
     /// epoch's statistics. The same seed, data, network and build give
     /// bit-identical weights.
     ///
+    /// # Where it runs, and what it costs
+    /// The epochs (and `on_epoch`) run on a worker thread whose stack is
+    /// sized from the network's types, [`fit_stack_bytes`]: the gradients,
+    /// the forward cache and the batch live there, once per `fit`, so a
+    /// convolutional network trains in a debug build (whose temporaries take
+    /// several times the release build's stack) whatever the calling
+    /// thread's stack. Hence the `Send` bounds; a panic in `on_epoch` is
+    /// resumed on the calling thread. Should the system refuse a thread,
+    /// training runs on the calling thread instead. Allocations: the
+    /// thread's stack, the index order and the history, once per `fit`;
+    /// nothing per step. [`epoch`](Training::epoch) runs on the caller's
+    /// thread and stack (also without `std`).
+    ///
     /// # Errors
     /// [`Error::LabelOutOfRange`] (checked for every row before training),
     /// [`Error::ZeroBatchSize`], and [`Error::NonFinite`], which stops training
     /// with the weights from before the offending batch.
     #[cfg(feature = "std")]
     pub fn fit<T, P, Y, const N: usize, const C: usize>(
+        &mut self,
+        net: &mut P,
+        data: Dataset<'_, T, N, Y>,
+        on_epoch: impl FnMut(&EpochStats<T>, &P) + Send,
+    ) -> Result<std::vec::Vec<EpochStats<T>>, Error>
+    where
+        T: Scalar,
+        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T> + Send,
+        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced + Send,
+        O: Optimizer<T, P> + Send,
+        Y: Target<C> + Sync,
+    {
+        let bytes = fit_stack_bytes::<P, Matrix<T, B, N>>();
+        on_worker(bytes, || self.fit_here(net, data, on_epoch))
+    }
+
+    /// [`fit`](Training::fit) on the calling thread.
+    #[cfg(feature = "std")]
+    fn fit_here<T, P, Y, const N: usize, const C: usize>(
         &mut self,
         net: &mut P,
         data: Dataset<'_, T, N, Y>,
@@ -723,13 +755,32 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
     }
 
     /// Loss and accuracy of `net` on `data` (in order, batches of `B`, no
-    /// update); `epoch` is 0 in the result.
+    /// update); `epoch` is 0 in the result. Like [`fit`](Training::fit), it
+    /// runs on a worker thread whose stack is sized from the network's types.
     ///
     /// # Errors
     /// [`Error::LabelOutOfRange`], [`Error::ZeroBatchSize`].
     #[cfg(feature = "std")]
     pub fn evaluate<T, P, Y, const N: usize, const C: usize>(
         &self,
+        net: &P,
+        data: Dataset<'_, T, N, Y>,
+    ) -> Result<EpochStats<T>, Error>
+    where
+        T: Scalar,
+        P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Sync,
+        Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced + Sync,
+        Y: Target<C> + Sync,
+    {
+        let bytes = fit_stack_bytes::<P, Matrix<T, B, N>>();
+        let loss = &self.loss;
+        on_worker(bytes, || Self::evaluate_here(loss, net, data))
+    }
+
+    /// [`evaluate`](Training::evaluate) on the calling thread.
+    #[cfg(feature = "std")]
+    fn evaluate_here<T, P, Y, const N: usize, const C: usize>(
+        loss: &Lo,
         net: &P,
         data: Dataset<'_, T, N, Y>,
     ) -> Result<EpochStats<T>, Error>
@@ -743,9 +794,58 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
         let mut stats = EpochStats::new(0);
         for batch in Batches::<T, N, Y, B>::new(data, &order)? {
             let z = net.infer(&batch.x);
-            stats.add(&loss_rows(&z, &self.loss, &batch, |_| {})?);
+            stats.add(&loss_rows(&z, loss, &batch, |_| {})?);
         }
         Ok(stats)
+    }
+}
+
+/// The stack [`Training::fit`] and [`Training::evaluate`] give their worker
+/// thread for a network `P` fed batches `In`: 8 MiB (the usual main thread's
+/// stack, for the callback and the code around the network), plus 16 times
+/// the bytes of the network, its gradients, its forward output, two caches
+/// (the forward's and the backward's scratch) and the batch. The factor
+/// covers the temporary copies a debug build makes of values passed through
+/// calls (a release build needs about a third). The stack is reserved, not
+/// touched: the system commits only the pages a run uses. For a hand-written
+/// pass, see [`stack_bytes`](crate::nn::stack_bytes).
+///
+/// ```
+/// use stackgrad::nn::{Dense, Net, Relu};
+/// use stackgrad::train::fit_stack_bytes;
+/// use stackgrad::Matrix;
+/// type Mlp = Net<(Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>)>;
+/// let bytes = fit_stack_bytes::<Mlp, Matrix<f32, 32, 64>>();
+/// assert!(bytes > 8 << 20 && bytes < 16 << 20);
+/// ```
+#[must_use]
+pub const fn fit_stack_bytes<P: Layer<In>, In>() -> usize {
+    let values =
+        2 * size_of::<P>() + size_of::<In>() + size_of::<P::Output>() + 2 * size_of::<P::Cache>();
+    (8 << 20) + 16 * values
+}
+
+/// Runs `f` on a scoped worker thread with a stack of `bytes`, or on this
+/// thread if the system refuses the thread; a panic in `f` is resumed here.
+#[cfg(feature = "std")]
+fn on_worker<R: Send>(bytes: usize, f: impl FnOnce() -> R + Send) -> R {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut f| f.take());
+    let spawned = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("stackgrad-train".into())
+            .stack_size(bytes)
+            .spawn_scoped(scope, || take().map(|f| f()))
+            .ok()?;
+        Some(match worker.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    });
+    match spawned.flatten() {
+        Some(r) => r,
+        // No thread: `f` is still in its slot.
+        None => (take().expect("f ran neither on a worker nor here"))(),
     }
 }
 

@@ -86,6 +86,53 @@ pub use pool::{AvgPool2d, MaxPool2d};
 pub(crate) use softmax::softmax_rows_and_shift_into;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
 
+/// An upper bound on the stack that one forward pass, loss and backward pass
+/// of network `P` on input `In` needs in a **debug** build, in bytes:
+/// 64 KiB plus 10 times the bytes of the values such a pass holds (the
+/// network, its gradients, the input, the output and the forward cache).
+/// A release build needs about a third of the figure; [`Training::fit`]
+/// sizes its own thread (see [`fit_stack_bytes`]).
+///
+/// Measured needs (debug / release, `cargo test --test debug_stack` checks
+/// the bound on each of these networks): the digits MLP 64-64-10 at batch 32,
+/// 0.6 MiB / 0.13 MiB (bound 0.7 MiB); example 04's CNN at batch 1,
+/// 0.75 / 0.19 MiB (bound 1.1 MiB), at batch 16, 4.3 / 1.6 MiB (bound
+/// 5.3 MiB); an MLP 784-128-10 at batch 32, 3.4 / 1.1 MiB (bound 9.1 MiB).
+///
+/// Being a `const fn`, it turns "this network overflows my thread" into a
+/// compile-time error with a message of one's own:
+///
+/// ```
+/// use stackgrad::nn::{Conv2d, Dense, Flatten, MaxPool2d, Net, Relu, Unflatten, stack_bytes};
+/// use stackgrad::Matrix;
+/// type Cnn = Net<(
+///     Unflatten<1, 8, 8>,
+///     Conv2d<f32, 1, 16, 3, 1, 1>,
+///     Relu,
+///     Conv2d<f32, 16, 32, 3, 1, 1>,
+///     Relu,
+///     MaxPool2d<2>,
+///     Flatten,
+///     Dense<f32, 512, 10>,
+/// )>;
+/// // One image at a time fits a 2 MiB test thread in debug...
+/// const _: () = assert!(
+///     stack_bytes::<Cnn, Matrix<f32, 1, 64>>() <= 2 << 20,
+///     "the CNN's forward/backward at batch 1 needs more than 2 MiB of stack"
+/// );
+/// // ...a batch of 16 needs a bigger thread (or `Training::fit`).
+/// assert!(stack_bytes::<Cnn, Matrix<f32, 16, 64>>() > 2 << 20);
+/// ```
+///
+/// [`Training::fit`]: crate::train::Training::fit
+/// [`fit_stack_bytes`]: crate::train::fit_stack_bytes
+#[must_use]
+pub const fn stack_bytes<P: Layer<In>, In>() -> usize {
+    let values =
+        2 * size_of::<P>() + size_of::<In>() + size_of::<P::Output>() + size_of::<P::Cache>();
+    (64 << 10) + 10 * values
+}
+
 /// A differentiable map from `In` to [`Output`](Layer::Output) with a
 /// hand-written backward pass.
 ///
@@ -117,10 +164,9 @@ pub trait Layer<In>: Sized {
     /// into `cache` (both from an earlier call, overwritten) instead of
     /// returning them. The training loop keeps one output and cache across
     /// its batches: a network then writes each layer's output once, in place,
-    /// where returned values were copied again on their way into the
-    /// network's cache (8 KB copies for each of the digits MLP's
-    /// activations). The default calls `forward` and assigns; networks, dense
-    /// layers and activations override it.
+    /// instead of returning it and copying it into the network's cache. The
+    /// default calls `forward` and assigns; networks, dense layers and
+    /// activations override it.
     ///
     /// ```
     /// use stackgrad::nn::{Dense, Layer, Relu, input};
@@ -160,9 +206,9 @@ pub trait Layer<In>: Sized {
     /// instead of returning it. `scratch` is a second cache of the same layer
     /// (from any forward pass; overwritten): a network keeps the gradients
     /// between its layers in the output slots of its scratch cache and hands
-    /// each layer the place for its input gradient, where returned gradients
-    /// were copied on their way down (two 8 KiB copies per digits step). The
-    /// training loop keeps the scratch in its `Workspace`. The default calls
+    /// each layer the place for its input gradient, so no gradient is copied
+    /// on its way down. The training loop keeps the scratch in its
+    /// `Workspace`. The default calls
     /// `backward` and assigns; networks, dense layers and activations
     /// override it.
     ///

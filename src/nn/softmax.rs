@@ -72,9 +72,8 @@ fn softmax_rows_and_shift<T: Scalar, const B: usize, const N: usize>(
 /// `p = softmax_rows(z)` and, per row, `shift = m + ln Σ_k e^{z_k - m}` (so
 /// that `log_softmax(z)_j = z_j - shift`), with one exp per element: the fused
 /// form the softmax cross-entropy uses. `p` and `shift` are overwritten; the
-/// training loop's loss passes its gradient buffer as `p` (returning the pair
-/// copied it at every level of the call: four 1.3 KiB copies per digits step,
-/// `scripts/copy_census.sh`).
+/// training loop's loss passes its gradient buffer as `p`, so the
+/// probabilities are written once, where the gradient is built.
 ///
 /// The same arithmetic as [`softmax_in_place`] row by row (bit for bit, but
 /// for the fused `exp` inside the run-time dispatch), in passes over the whole
