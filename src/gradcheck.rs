@@ -22,7 +22,7 @@
 //!
 //! One global number hides bugs (a flipped bias sign is 0.09 globally and 1.0
 //! per tensor), so every tensor has its own verdict. The defaults come from the
-//! measurements in `DESIGN.md` §6: correct gradients score about `1e-9` (f64)
+//! measurements in `docs/DESIGN.md`, section 6, in the repository: correct gradients score about `1e-9` (f64)
 //! and `1e-7` (f32 against the f64 reference); structural bugs score `0.6` or more.
 //!
 //! Coordinates where a piecewise-linear layer (ReLU, max-pooling) changes its

@@ -11,7 +11,7 @@
 //!
 //! instead of a type mismatch between two `Matrix` types. The unknown side of a
 //! rule must sit in the `Self` position of the bound (here, always `Check`), or
-//! rustc reports E0271 and drops the text. See `DESIGN.md` in the repository.
+//! rustc reports E0271 and drops the text. See `docs/DESIGN.md`, section 3, in the repository.
 //!
 //! The checks are zero-cost: every method here is an identity that the compiler
 //! removes. Users never write these bounds; they appear only in error messages.

@@ -51,6 +51,11 @@ fn notebook_000_relative_error_below_1e9() {
         println!(
             "notebook 000, step {step:.1e}: ||a - n|| / ||a + n|| = {rel:.3e} (numpy: 3.419e-10)"
         );
+        if step == 1e-4 {
+            readme_quotes(&format!(
+                "notebook 000's relative error {rel:.3e} at step 1e-4"
+            ));
+        }
         assert!(rel < 1e-9, "{rel}");
     }
 }
@@ -91,6 +96,9 @@ fn notebook_001_sum_of_relative_errors_below_1e4() {
         "notebook 001: sum of |a - n| / max(|a|, |n|) over 179 parameters = {total:.3e} (must be < 1e-4)"
     );
     assert!(total < 1e-4, "{total}");
+    readme_quotes(&format!(
+        "notebook 001's sum of relative errors {total:.3e}"
+    ));
 }
 
 #[test]
@@ -138,6 +146,9 @@ fn notebook_004_difference_below_2e7_at_step_1e7() {
         "notebook 004: difference = {difference:.4e} at step 1e-7 (numpy: 1.189e-7, must be < 2e-7)"
     );
     assert!(difference < 2e-7, "{difference}");
+    readme_quotes(&format!(
+        "notebook 004's difference {difference:.4e} at step 1e-7"
+    ));
 
     // Our backprop reproduces the notebook's printed analytic gradients
     // (grads_to_vector: dW1 5x4, dB1, dW2 3x5, dB2, dW3, dB3, row-major).
@@ -259,4 +270,17 @@ fn notebook_003_vector_jacobian_checks() {
     assert!(!r.passed());
     assert_eq!(r.hint, Some(stackgrad::gradcheck::Hint::Transposed));
     let _ = element_error(0.0, 0.0);
+}
+
+/// The README quotes the figures these tests compute; this keeps the quotes
+/// true (line breaks count as spaces).
+fn readme_quotes(phrase: &str) {
+    let readme = include_str!("../README.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        readme.contains(phrase),
+        "README.md should say {phrase:?}, which is what this test computes"
+    );
 }

@@ -1,6 +1,6 @@
 //! A 16-channel convolution over 28x28 inputs runs forward and backward in a
 //! debug build on a 2 MiB thread (the default test-thread size) without
-//! overflowing the stack (DESIGN.md section 4).
+//! overflowing the stack (docs/DESIGN.md, section 5).
 //!
 //! Design: a batch of one keeps each 16 x 28 x 28 activation at 12544 f32
 //! (49 KiB); the convolution's parameters are 160 values and stay inline; the

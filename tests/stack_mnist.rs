@@ -1,6 +1,6 @@
 //! An MNIST-sized dense network (784 -> 128 -> 10, f32) runs forward and
 //! backward in a debug build on a 2 MiB thread (the default test-thread size)
-//! without overflowing the stack (DESIGN.md section 4).
+//! without overflowing the stack (docs/DESIGN.md, section 5).
 
 use stackgrad::Matrix;
 use stackgrad::loss::{Labels, Loss, SoftmaxCrossEntropy};
