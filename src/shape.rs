@@ -250,3 +250,24 @@ impl<const N: usize> ChannelsMatch<N, N> for Check {
         x
     }
 }
+
+/// A normalization layer (batch norm, layer norm) over `EXPECTED` features
+/// or channels receives `GOT`.
+#[diagnostic::on_unimplemented(
+    message = "normalization over {EXPECTED} features or channels cannot follow a layer that produces {GOT}",
+    label = "this layer normalizes {EXPECTED} features or channels, but receives {GOT}",
+    note = "a normalization layer keeps one scale and shift per feature (rows) or channel (images) of its input"
+)]
+pub trait NormMatches<const GOT: usize, const EXPECTED: usize> {
+    /// `X` itself when the counts agree; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+impl<const N: usize> NormMatches<N, N> for Check {
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}

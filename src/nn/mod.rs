@@ -61,10 +61,13 @@ mod activation;
 mod boxed;
 mod conv2d;
 mod dense;
+mod dropout;
 mod flat;
 mod flatten;
 mod linear;
+pub mod mode;
 mod net;
+mod norm;
 #[cfg(test)]
 mod numgrad;
 mod params;
@@ -75,12 +78,15 @@ mod softmax;
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
+pub use dropout::{Dropout, DropoutCache};
 pub use flat::{Flat, FlatParams};
 pub use flatten::{Flatten, Unflatten};
 pub use linear::Linear;
+pub use mode::Ctx;
 pub use net::{Builder, ImageShape, Net, Push, image_input, input};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, NormStats, RowStats};
 pub(crate) use params::no_params;
-pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorKind, TensorMut};
 pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub(crate) use softmax::softmax_rows_and_shift_into;
@@ -183,8 +189,43 @@ pub trait Layer<In>: Sized {
         (*y, *cache) = self.forward(x);
     }
 
-    /// Computes the output only (inference). Same values as `forward(x).0`;
-    /// layers override it when building the cache costs something.
+    /// [`forward_into`](Layer::forward_into) in training mode with the
+    /// step's [`Ctx`]: a batch norm takes its statistics over the first
+    /// `ctx.rows()` rows only (the rest are padding), a dropout draws the mask
+    /// of `ctx.step()`. What the training loop calls; see [`mode`](self::mode)
+    /// for the contract. The default ignores `ctx` and calls `forward_into`:
+    /// right for every layer without batch statistics or randomness.
+    ///
+    /// ```
+    /// use stackgrad::nn::{BatchNorm1d, Ctx, Layer};
+    /// use stackgrad::Matrix;
+    /// let bn = BatchNorm1d::<f64, 1>::new();
+    /// // Two real rows and a padding row of zeros: the statistics see 1 and 3.
+    /// let x = Matrix::from_array([[1.0], [3.0], [0.0]]);
+    /// let (mut y, mut cache) = bn.forward(&x);
+    /// bn.forward_train(&x, &Ctx::new(2, 0, 0), &mut y, &mut cache);
+    /// assert!((y[(0, 0)] + 1.0).abs() < 1e-5 && (y[(1, 0)] - 1.0).abs() < 1e-5);
+    /// ```
+    #[inline(always)]
+    fn forward_train(&self, x: &In, ctx: &Ctx, y: &mut Self::Output, cache: &mut Self::Cache) {
+        let _ = ctx;
+        self.forward_into(x, y, cache);
+    }
+
+    /// After a training step: updates the state the layer keeps across steps
+    /// (a batch norm's running statistics) from the input and cache of that
+    /// step's forward pass. Called by the training loop after the optimizer;
+    /// call it after each step of a hand-written loop. The default does
+    /// nothing.
+    #[inline(always)]
+    fn update(&mut self, x: &In, cache: &Self::Cache) {
+        let _ = (x, cache);
+    }
+
+    /// Computes the output only, in evaluation mode (batch norm with its
+    /// running statistics, dropout as the identity). For every other layer
+    /// the same values as `forward(x).0`; layers override it when building
+    /// the cache costs something.
     fn infer(&self, x: &In) -> Self::Output {
         self.forward(x).0
     }

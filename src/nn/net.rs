@@ -12,7 +12,7 @@
 
 use core::marker::PhantomData;
 
-use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::{Images, Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
@@ -119,6 +119,14 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
         self.layers.forward_into(x, y, cache);
     }
     #[inline(always)]
+    fn forward_train(&self, x: &In, ctx: &Ctx, y: &mut L::Output, cache: &mut L::Cache) {
+        self.layers.forward_train(x, ctx, y, cache);
+    }
+    #[inline(always)]
+    fn update(&mut self, x: &In, cache: &L::Cache) {
+        self.layers.update(x, cache);
+    }
+    #[inline(always)]
     fn infer(&self, x: &In) -> L::Output {
         self.layers.infer(x)
     }
@@ -190,6 +198,16 @@ impl<In, L: Layer<In>> Connect<In> for Net<L> {
 impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
     const TENSORS: usize = L::TENSORS;
     const PARAMS: usize = L::PARAMS;
+    const BUFFERS: usize = L::BUFFERS;
+    const BUFFER_VALUES: usize = L::BUFFER_VALUES;
+    #[inline]
+    fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+        self.layers.buffer(k)
+    }
+    #[inline]
+    fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        self.layers.buffer_mut(k)
+    }
     #[inline]
     fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
         self.layers.tensor(k)
@@ -431,6 +449,28 @@ macro_rules! tuple_network {
                 $(self.$ii.forward_into(&$($in)+, &mut $($out)+, &mut $cache.0.$ii);)+
             }
 
+            // The same, in training mode: layer `i` gets the context `ctx.within(i)`.
+            #[inline(always)]
+            fn forward_train(
+                &self,
+                $x: &In,
+                ctx: &Ctx,
+                $y: &mut Self::Output,
+                $cache: &mut Self::Cache,
+            ) {
+                $(self.$ii.forward_train(
+                    &$($in)+,
+                    &ctx.within($ii),
+                    &mut $($out)+,
+                    &mut $cache.0.$ii,
+                );)+
+            }
+
+            #[inline(always)]
+            fn update(&mut self, $x: &In, $cache: &Self::Cache) {
+                $(self.$ii.update(&$($in)+, &$cache.0.$ii);)+
+            }
+
             #[inline(always)]
             #[allow(non_snake_case)]
             fn infer(&self, x: &In) -> Self::Output {
@@ -570,6 +610,35 @@ macro_rules! tuple_network {
                         return self.$pi.tensor_mut(k).map(|t| t.within($pi));
                     }
                     k -= $P::TENSORS;
+                )+
+                let _ = k;
+                None
+            }
+
+            const BUFFERS: usize = 0 $(+ $L::BUFFERS)+;
+            const BUFFER_VALUES: usize = 0 $(+ $L::BUFFER_VALUES)+;
+
+            #[inline]
+            fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::BUFFERS {
+                        return self.$pi.buffer(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::BUFFERS;
+                )+
+                let _ = k;
+                None
+            }
+
+            #[inline]
+            fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::BUFFERS {
+                        return self.$pi.buffer_mut(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::BUFFERS;
                 )+
                 let _ = k;
                 None
