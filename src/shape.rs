@@ -271,3 +271,45 @@ impl<const N: usize> NormMatches<N, N> for Check {
         x
     }
 }
+
+/// A residual block's branch returns as many values per example (features,
+/// or channels of same-sized images) as its input has.
+#[diagnostic::on_unimplemented(
+    message = "the residual branch returns {GOT} values per example but its input has {EXPECTED}",
+    label = "this block adds a branch of width {GOT} to an input of width {EXPECTED}",
+    note = "y = x + f(x) needs f(x) shaped like x; use `Projected` to give the skip path layers of its own"
+)]
+pub trait BranchMatches<const GOT: usize, const EXPECTED: usize> {
+    /// `X` itself when the widths agree; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+impl<const N: usize> BranchMatches<N, N> for Check {
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// The width `A + B` of two outputs side by side, computed at compile time.
+#[diagnostic::on_unimplemented(
+    message = "cannot concatenate widths {A} and {B}: stackgrad's shape arithmetic supports sums up to 16384 of sizes up to 1024",
+    label = "{A} + {B} is out of range"
+)]
+pub trait SumSize<const A: usize, const B: usize> {
+    /// `Dim<A + B>`.
+    type Out;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const A: usize, const B: usize> SumSize<A, B> for Check
+where
+    Const<A>: ToUInt,
+    Const<B>: ToUInt,
+    U<A>: Add<U<B>>,
+    Sum<U<A>, U<B>>: ToDim,
+{
+    type Out = <Sum<U<A>, U<B>> as ToDim>::Dim;
+}

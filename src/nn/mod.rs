@@ -57,6 +57,7 @@
 //! network runs forward and backward in debug on a 2 MiB thread this way).
 
 mod activation;
+mod block;
 #[cfg(feature = "std")]
 mod boxed;
 mod conv2d;
@@ -76,6 +77,7 @@ mod pool;
 mod softmax;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::{Dropout, DropoutCache};
