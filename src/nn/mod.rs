@@ -61,6 +61,7 @@ mod block;
 #[cfg(feature = "std")]
 mod boxed;
 mod conv2d;
+mod custom;
 mod dense;
 mod dropout;
 mod flat;
@@ -79,6 +80,7 @@ mod softmax;
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
 pub use conv2d::Conv2d;
+pub use custom::{Custom, Field};
 pub use dense::Dense;
 pub use dropout::{Dropout, DropoutCache};
 pub use flat::{Flat, FlatParams};
