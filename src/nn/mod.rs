@@ -44,8 +44,18 @@
 //! | [`Conv2d<T, C, F, K, S, P>`](Conv2d) | `B x C x H x W` | `B x F x OH x OW`, `OH = (H + 2P - K)/S + 1` | `weight: F x C x K x K`, `bias: F` |
 //! | [`MaxPool2d<K, S>`](MaxPool2d), [`AvgPool2d<K, S>`](AvgPool2d) | `B x C x H x W` | `B x C x OH x OW`, `OH = (H - K)/S + 1` | none |
 //! | [`Flatten`] / [`Unflatten<C, H, W>`](Unflatten) | `B x C x H x W` / `B x CHW` | `B x CHW` / `B x C x H x W` | none |
+//! | [`BatchNorm1d<T, N>`](BatchNorm1d) | `B x N` | `B x N` | `weight`, `bias: N`; buffers `running_mean`, `running_var: N` |
+//! | [`BatchNorm2d<T, C>`](BatchNorm2d) | `B x C x H x W` | `B x C x H x W` | `weight`, `bias: C`; buffers `running_mean`, `running_var: C` |
+//! | [`LayerNorm<T, N>`](LayerNorm) | `B x N` | `B x N` | `weight`, `bias: N` |
+//! | [`Dropout`] | any | the same | none |
+//! | [`Residual<F>`](Residual), [`Projected<F, G>`](Projected) | `F`'s input | `F`'s output (= input for `Residual`) | `F`'s (`"0.*"`), `G`'s (`"1.*"`) |
+//! | [`Concat<F, G>`](Concat) | `F`'s and `G`'s input | `F`'s and `G`'s outputs side by side (features or channels) | `F`'s (`"0.*"`), `G`'s (`"1.*"`) |
+//! | [`Custom<L>`](Custom) | `L`'s | `L`'s | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 //! | `Box<L>` (with `std`) | `L`'s | `L`'s | `L`'s, on the heap |
+//!
+//! Training and evaluation: see [`mode`]; layers of one's own: [`Custom`]
+//! and [`params!`](crate::params).
 //!
 //! # Layers on the heap
 //!
