@@ -206,7 +206,7 @@ pub trait Layer<In>: Sized {
     /// [`forward_into`](Layer::forward_into) in training mode with the
     /// step's [`Ctx`]: a batch norm takes its statistics over the first
     /// `ctx.rows()` rows only (the rest are padding), a dropout draws the mask
-    /// of `ctx.step()`. What the training loop calls; see [`mode`](self::mode)
+    /// of `ctx.step()`. What the training loop calls; see [`mode`]
     /// for the contract. The default ignores `ctx` and calls `forward_into`:
     /// right for every layer without batch statistics or randomness.
     ///

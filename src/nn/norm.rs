@@ -66,7 +66,12 @@ impl<T: Scalar, const N: usize> Default for NormStats<T, N> {
 }
 
 /// Batch normalization over the `N` features of a `B x N` batch (PyTorch's
-/// `BatchNorm1d(N)` on 2-D input); see the [module docs](self) for the math.
+/// `BatchNorm1d(N)` on 2-D input).
+///
+/// With `x̂ = (x - μ) / √(σ² + ε)`, `y = γ x̂ + β`; backward over the `m`
+/// rows that share `μ` and `σ²`:
+/// `∂L/∂x = γ / (m √(σ² + ε)) · (m ∂L/∂y - Σ ∂L/∂y - x̂ Σ (∂L/∂y x̂))`,
+/// `∂L/∂γ = Σ ∂L/∂y x̂`, `∂L/∂β = Σ ∂L/∂y`.
 ///
 /// Parameters `"weight"` (`γ`, starts at 1) and `"bias"` (`β`, 0); buffers
 /// `"running_mean"` (0) and `"running_var"` (1), saved and loaded with the
@@ -626,7 +631,8 @@ pub struct RowStats<T, const B: usize> {
 /// `LayerNorm(N)`): `μ` and `σ²` (biased) are each row's own, the same in
 /// training and evaluation, so a padding row never affects another row.
 /// Parameters `"weight"` (`γ`, 1) and `"bias"` (`β`, 0); `ε = 1e-5`. See
-/// the [module docs](self) for the backward pass, with `m = N`.
+/// [`BatchNorm1d`] for the backward pass, with `m = N` and sums over each
+/// row's features (`∂L/∂γ` and `∂L/∂β` sum over the rows).
 ///
 /// Cost: `O(B N)` per pass, a cache of `2 B` values.
 ///
