@@ -133,6 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         <Cnn as Params<f32>>::BUFFER_VALUES,
     );
 
+    println!("{}", build(1)?.summary::<Matrix<f32, 1, 64>, f32>());
+
     if let Some(n) = seeds {
         let mut accs = Vec::new();
         for seed in 1..=n {

@@ -203,8 +203,9 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize> 
     }
 }
 
-/// Implements [`Params`](crate::nn::Params), [`Recast`](crate::nn::Recast)
-/// and [`Connect`](crate::nn::Connect) for a layer struct whose fields are its parameter tensors: each field
+/// Implements [`Params`](crate::nn::Params), [`Recast`](crate::nn::Recast),
+/// [`Connect`](crate::nn::Connect) and [`Summarize`](crate::nn::Summarize)
+/// for a layer struct whose fields are its parameter tensors: each field
 /// with its shape, in the order the tensors are named and saved. The struct
 /// must be generic over its scalar type `T` first, then any const
 /// parameters, and hold exactly the listed fields (each an array, a
@@ -304,6 +305,17 @@ macro_rules! params {
             type Checked = Self;
             fn connect(self) -> Self {
                 self
+            }
+        }
+
+        impl<In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Summarize<In, $T>
+            for $Name<$T $(, $a)*>
+        where
+            Self: $crate::nn::Layer<In>,
+            <Self as $crate::nn::Layer<In>>::Output: $crate::Elements,
+        {
+            fn rows(&self, path: &mut $crate::nn::Path, f: &mut dyn FnMut(&$crate::nn::Row<'_>)) {
+                $crate::nn::__summary_leaf::<In, $T, Self>(path, f);
             }
         }
 

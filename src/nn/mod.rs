@@ -86,6 +86,7 @@ mod params;
 mod pattern;
 mod pool;
 mod softmax;
+mod summary;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
 pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
@@ -105,6 +106,9 @@ pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub(crate) use softmax::softmax_rows_and_shift_into;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
+#[doc(hidden)]
+pub use summary::leaf as __summary_leaf;
+pub use summary::{Path, Row, Summarize, Summary};
 
 /// An upper bound on the stack that one forward pass, loss and backward pass
 /// of network `P` on input `In` needs in a **debug** build, in bytes:

@@ -12,6 +12,7 @@
 
 use core::marker::PhantomData;
 
+use super::summary::{Path as SummaryPath, Row, Summarize, Summary};
 use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::{Images, Matrix, Scalar};
 
@@ -41,6 +42,33 @@ impl<L> Net<L> {
     #[must_use]
     pub const fn new(layers: L) -> Self {
         Self { layers }
+    }
+
+    /// The network's layers, one row each (path, type, output shape for
+    /// input `In`, parameters, buffers) and the totals, printed by `Display`
+    /// the way `torchinfo` prints a PyTorch model; `T` is the parameters'
+    /// scalar type. No heap.
+    ///
+    /// ```
+    /// use stackgrad::nn::{BatchNorm1d, Dense, Net, Relu};
+    /// use stackgrad::Matrix;
+    /// let net = Net::new((Dense::<f32, 64, 32>::zeros(), BatchNorm1d::<f32, 32>::new(), Relu, Dense::<f32, 32, 10>::zeros()));
+    /// let table = net.summary::<Matrix<f32, 1, 64>, f32>().to_string();
+    /// assert_eq!(table, "\
+    /// layer   type                           output            params  buffers
+    /// 0       Dense<f32, 64, 32>             1 x 32              2080        0
+    /// 1       BatchNorm1d<f32, 32>           1 x 32                64       64
+    /// 2       Relu                           1 x 32                 0        0
+    /// 3       Dense<f32, 32, 10>             1 x 10               330        0
+    /// total: 2474 parameters (9.7 KiB), 64 buffer values; the network takes 10.0 KiB
+    /// ");
+    /// ```
+    #[must_use]
+    pub fn summary<In, T: Scalar>(&self) -> Summary<'_, L, In, T>
+    where
+        L: Summarize<In, T>,
+    {
+        Summary::new(&self.layers)
     }
 
     /// See [`Layer::forward`].
@@ -582,6 +610,16 @@ macro_rules! tuple_network {
             #[inline(always)]
             fn connect(self) -> Self {
                 self
+            }
+        }
+
+        impl<In, T: Scalar, $($L: Params<T>),+> Summarize<In, T> for ($($L,)+)
+        where
+            $First: Layer<In> + Summarize<In, T>,
+            $($Cur: Layer<$Prev::Output> + Summarize<$Prev::Output, T>,)*
+        {
+            fn rows(&self, path: &mut SummaryPath, f: &mut dyn FnMut(&Row<'_>)) {
+                $(path.within($pi, |p| self.$pi.rows(p, f));)+
             }
         }
 
