@@ -33,6 +33,18 @@ pub enum Error {
     },
     /// A batch size of zero.
     ZeroBatchSize,
+    /// A layer's setting is outside the range where it means something (a
+    /// dropout probability of 1.5, a negative eps).
+    InvalidSetting {
+        /// The layer (`"Dropout"`, `"BatchNorm1d"`).
+        layer: &'static str,
+        /// The setting (`"p"`, `"eps"`, `"momentum"`).
+        setting: &'static str,
+        /// The value given.
+        value: f64,
+        /// The valid range, in words (`"in [0, 1)"`).
+        expected: &'static str,
+    },
     /// Training met a loss or gradient that is NaN or infinite and stopped
     /// before applying it; the weights are those from before that batch.
     NonFinite {
@@ -144,6 +156,12 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::InvalidSetting {
+                layer,
+                setting,
+                value,
+                expected,
+            } => write!(f, "{layer}: {setting} = {value} must be {expected}"),
             Error::LabelOutOfRange {
                 row,
                 label,

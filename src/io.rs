@@ -4,7 +4,9 @@
 //! (`{"0.weight": {"dtype": "F32", "shape": [2, 25], "data_offsets": [0, 200]}, ...}`
 //! plus an optional `"__metadata__"` object of strings), then the tensors' raw
 //! little-endian data. Tensor names are the parameter visitor's
-//! ([`Params::tensor`]): `"0.weight"`, `"0.bias"`, `"2.weight"`, ...; shapes are
+//! ([`Params::state`]: the parameters, then the buffers such as a batch
+//! norm's running statistics): `"0.weight"`, `"0.bias"`, `"1.running_mean"`,
+//! ...; shapes are
 //! the parameters' [`Shape`](crate::nn::Shape)s (a dense weight is
 //! `[inputs, outputs]`, the `Y = X W + b` layout); the dtype is `F32` or `F64`.
 //!
@@ -152,9 +154,9 @@ pub fn to_bytes<T: Scalar, P: Params<T>>(
     net: &P,
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, Error> {
-    let mut names = Vec::with_capacity(P::TENSORS);
-    let mut tensors = Vec::with_capacity(P::TENSORS);
-    for t in (0..P::TENSORS).filter_map(|k| net.tensor(k)) {
+    let mut names = Vec::with_capacity(P::TENSORS + P::BUFFERS);
+    let mut tensors = Vec::with_capacity(P::TENSORS + P::BUFFERS);
+    for t in (0..P::TENSORS + P::BUFFERS).filter_map(|k| net.state(k)) {
         names.push(t.name.to_string());
         tensors.push((t.shape, t.data));
     }
@@ -364,8 +366,8 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
 ) -> Result<(), Error> {
     let file = File::parse(bytes, source)?;
     let mut names = BTreeSet::new();
-    for k in 0..P::TENSORS {
-        let Some(t) = net.tensor(k) else { continue };
+    for k in 0..P::TENSORS + P::BUFFERS {
+        let Some(t) = net.state(k) else { continue };
         let name = t.name.to_string();
         let Some((dt, shape, _)) = file.raw(&name) else {
             return Err(Error::MissingTensor {
@@ -397,8 +399,8 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
             name: extra.to_string(),
         });
     }
-    for k in 0..P::TENSORS {
-        let Some(t) = net.tensor_mut(k) else { continue };
+    for k in 0..P::TENSORS + P::BUFFERS {
+        let Some(t) = net.state_mut(k) else { continue };
         let Some((_, _, raw)) = file.raw(&t.name.to_string()) else {
             continue; // checked above
         };

@@ -250,3 +250,66 @@ impl<const N: usize> ChannelsMatch<N, N> for Check {
         x
     }
 }
+
+/// A normalization layer (batch norm, layer norm) over `EXPECTED` features
+/// or channels receives `GOT`.
+#[diagnostic::on_unimplemented(
+    message = "normalization over {EXPECTED} features or channels cannot follow a layer that produces {GOT}",
+    label = "this layer normalizes {EXPECTED} features or channels, but receives {GOT}",
+    note = "a normalization layer keeps one scale and shift per feature (rows) or channel (images) of its input"
+)]
+pub trait NormMatches<const GOT: usize, const EXPECTED: usize> {
+    /// `X` itself when the counts agree; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+impl<const N: usize> NormMatches<N, N> for Check {
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// A residual block's branch returns as many values per example (features,
+/// or channels of same-sized images) as its input has.
+#[diagnostic::on_unimplemented(
+    message = "the residual branch returns {GOT} values per example but its input has {EXPECTED}",
+    label = "this block adds a branch of width {GOT} to an input of width {EXPECTED}",
+    note = "y = x + f(x) needs f(x) shaped like x; use `Projected` to give the skip path layers of its own"
+)]
+pub trait BranchMatches<const GOT: usize, const EXPECTED: usize> {
+    /// `X` itself when the widths agree; unnameable otherwise.
+    type Same<X>;
+    /// Identity.
+    fn same<X>(x: X) -> Self::Same<X>;
+}
+impl<const N: usize> BranchMatches<N, N> for Check {
+    type Same<X> = X;
+    #[inline(always)]
+    fn same<X>(x: X) -> X {
+        x
+    }
+}
+
+/// The width `A + B` of two outputs side by side, computed at compile time.
+#[diagnostic::on_unimplemented(
+    message = "cannot concatenate widths {A} and {B}: stackgrad's shape arithmetic supports sums up to 16384 of sizes up to 1024",
+    label = "{A} + {B} is out of range"
+)]
+pub trait SumSize<const A: usize, const B: usize> {
+    /// `Dim<A + B>`.
+    type Out;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const A: usize, const B: usize> SumSize<A, B> for Check
+where
+    Const<A>: ToUInt,
+    Const<B>: ToUInt,
+    U<A>: Add<U<B>>,
+    Sum<U<A>, U<B>>: ToDim,
+{
+    type Out = <Sum<U<A>, U<B>> as ToDim>::Dim;
+}

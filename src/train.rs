@@ -59,7 +59,7 @@ use crate::loss::{
     MeanSquaredError, Reduction, SoftmaxCrossEntropy,
 };
 use crate::matrix::is_argmax;
-use crate::nn::{Layer, ParamName, Params};
+use crate::nn::{Ctx, Layer, ParamName, Params};
 use crate::optim::Optimizer;
 use crate::{Error, Matrix, Scalar};
 
@@ -350,7 +350,11 @@ where
     Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced,
     Y: Target<C>,
 {
-    let (z, cache) = net.forward(&batch.x);
+    let (mut z, mut cache) = net.forward(&batch.x);
+    if batch.len() < B {
+        // Batch statistics over the real rows only.
+        net.forward_train(&batch.x, &Ctx::new(batch.len(), 0, 0), &mut z, &mut cache);
+    }
     loss_rows(
         &z,
         loss,
@@ -372,6 +376,7 @@ fn backprop_reusing<T, P, Lo, Y, const B: usize, const N: usize, const C: usize>
     batch: &Batch<T, B, N, Y>,
     grads: &mut P,
     cache: &mut Option<Reused<Matrix<T, B, C>, P::Cache>>,
+    ctx: &Ctx,
 ) -> Result<BatchStats<T>, Error>
 where
     T: Scalar,
@@ -381,12 +386,13 @@ where
 {
     let (z, cache, scratch) = match cache {
         Some((z, c, s)) => {
-            net.forward_into(&batch.x, z, c);
+            net.forward_train(&batch.x, ctx, z, c);
             (z, c, s)
         }
         None => {
             let ((z, c), (_, s)) = (net.forward(&batch.x), net.forward(&batch.x));
             let (z, c, s) = cache.insert((z, c, s));
+            net.forward_train(&batch.x, ctx, z, c);
             (z, c, s)
         }
     };
@@ -652,8 +658,13 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
                 let Some(mut batch) = batches.next() else {
                     return Ok(stats);
                 };
+                // Steps counted over the whole run, so that every batch of
+                // every epoch draws its own dropout mask.
+                let per_epoch = order.len().div_ceil(B) as u64;
+                let first_step = (epoch.max(1) as u64 - 1) * per_epoch;
                 loop {
-                    let s = backprop_reusing(net, &self.loss, &batch, grads, cache)?;
+                    let ctx = Ctx::new(batch.len(), first_step + stats.batches as u64, self.seed);
+                    let s = backprop_reusing(net, &self.loss, &batch, grads, cache, &ctx)?;
                     let bad = if s.loss.is_finite() {
                         first_non_finite(grads).map(Some)
                     } else {
@@ -667,6 +678,9 @@ impl<Lo, O, const B: usize> Training<Lo, O, B> {
                         });
                     }
                     self.optimizer.step(net, grads);
+                    if let Some((_, c, _)) = cache.as_ref() {
+                        net.update(&batch.x, c); // running statistics
+                    }
                     stats.add(&s);
                     if !batches.refill(&mut batch) {
                         return Ok(stats);

@@ -209,3 +209,42 @@ fn checking_allocates_nothing() {
     let (text, n) = allocations(|| report.to_string());
     assert!(n > 0 && text.contains("overall: PASS"));
 }
+
+/// Issue 17's layers allocate nothing either: a training epoch (forward in
+/// training mode, backward, Adam, running-statistics update) of a network
+/// with a residual block, batch norm, a concatenation, layer norm and
+/// dropout, and its inference.
+#[test]
+fn epochs_with_blocks_and_normalization_do_not_allocate() {
+    use stackgrad::nn::{BatchNorm1d, Concat, Dropout, LayerNorm, Residual};
+    let x: Vec<[f32; 8]> = (0..37)
+        .map(|i| std::array::from_fn(|j| ((i * 8 + j) as f32).cos()))
+        .collect();
+    let y: Vec<usize> = (0..37).map(|i| i % 3).collect();
+    let data = Dataset::new(&x, &y).unwrap();
+    let order: Vec<usize> = (0..37).collect();
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut net = input::<8>()
+        .then(Dense::<f32, 8, 6>::xavier_uniform(&mut rng))
+        .then(BatchNorm1d::new())
+        .then(Residual::new(Net::new((
+            Dense::<f32, 6, 6>::xavier_uniform(&mut rng),
+            Relu,
+        ))))
+        .then(Concat::new(
+            Dense::<f32, 6, 2>::xavier_uniform(&mut rng),
+            Tanh,
+        ))
+        .then(LayerNorm::new())
+        .then(Dropout::new(0.2).unwrap())
+        .then(Dense::<f32, 8, 3>::xavier_uniform(&mut rng))
+        .build();
+    let mut work = Workspace::new(&net);
+    let mut t = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(1e-3f32)).batch::<8>();
+    for epoch in 1..=2 {
+        let (_, n) = allocations(|| t.epoch(epoch, &mut net, &mut work, data, &order).unwrap());
+        assert_eq!(n, 0, "epoch {epoch}");
+    }
+    let (_, n) = allocations(|| net.infer(&Matrix::<f32, 8, 8>::zeros()));
+    assert_eq!(n, 0);
+}

@@ -30,7 +30,7 @@
 extern crate alloc;
 use alloc::boxed::Box;
 
-use super::{Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use super::{Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::Scalar;
 
 impl<In, L: Layer<In>> Layer<In> for Box<L> {
@@ -43,6 +43,14 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
     #[inline]
     fn forward_into(&self, x: &In, y: &mut L::Output, cache: &mut L::Cache) {
         (**self).forward_into(x, y, cache);
+    }
+    #[inline]
+    fn forward_train(&self, x: &In, ctx: &Ctx, y: &mut L::Output, cache: &mut L::Cache) {
+        (**self).forward_train(x, ctx, y, cache);
+    }
+    #[inline]
+    fn update(&mut self, x: &In, cache: &L::Cache) {
+        (**self).update(x, cache);
     }
     #[inline]
     fn infer(&self, x: &In) -> L::Output {
@@ -105,6 +113,16 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
 impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {
     const TENSORS: usize = L::TENSORS;
     const PARAMS: usize = L::PARAMS;
+    const BUFFERS: usize = L::BUFFERS;
+    const BUFFER_VALUES: usize = L::BUFFER_VALUES;
+    #[inline]
+    fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+        (**self).buffer(k)
+    }
+    #[inline]
+    fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        (**self).buffer_mut(k)
+    }
     #[inline]
     fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
         (**self).tensor(k)

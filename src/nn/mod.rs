@@ -44,8 +44,18 @@
 //! | [`Conv2d<T, C, F, K, S, P>`](Conv2d) | `B x C x H x W` | `B x F x OH x OW`, `OH = (H + 2P - K)/S + 1` | `weight: F x C x K x K`, `bias: F` |
 //! | [`MaxPool2d<K, S>`](MaxPool2d), [`AvgPool2d<K, S>`](AvgPool2d) | `B x C x H x W` | `B x C x OH x OW`, `OH = (H - K)/S + 1` | none |
 //! | [`Flatten`] / [`Unflatten<C, H, W>`](Unflatten) | `B x C x H x W` / `B x CHW` | `B x CHW` / `B x C x H x W` | none |
+//! | [`BatchNorm1d<T, N>`](BatchNorm1d) | `B x N` | `B x N` | `weight`, `bias: N`; buffers `running_mean`, `running_var: N` |
+//! | [`BatchNorm2d<T, C>`](BatchNorm2d) | `B x C x H x W` | `B x C x H x W` | `weight`, `bias: C`; buffers `running_mean`, `running_var: C` |
+//! | [`LayerNorm<T, N>`](LayerNorm) | `B x N` | `B x N` | `weight`, `bias: N` |
+//! | [`Dropout`] | any | the same | none |
+//! | [`Residual<F>`](Residual), [`Projected<F, G>`](Projected) | `F`'s input | `F`'s output (= input for `Residual`) | `F`'s (`"0.*"`), `G`'s (`"1.*"`) |
+//! | [`Concat<F, G>`](Concat) | `F`'s and `G`'s input | `F`'s and `G`'s outputs side by side (features or channels) | `F`'s (`"0.*"`), `G`'s (`"1.*"`) |
+//! | [`Custom<L>`](Custom) | `L`'s | `L`'s | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 //! | `Box<L>` (with `std`) | `L`'s | `L`'s | `L`'s, on the heap |
+//!
+//! Training and evaluation: see [`mode`]; layers of one's own: [`Custom`]
+//! and [`params!`](crate::params).
 //!
 //! # Layers on the heap
 //!
@@ -57,34 +67,48 @@
 //! network runs forward and backward in debug on a 2 MiB thread this way).
 
 mod activation;
+mod block;
 #[cfg(feature = "std")]
 mod boxed;
 mod conv2d;
+mod custom;
 mod dense;
+mod dropout;
 mod flat;
 mod flatten;
 mod linear;
+pub mod mode;
 mod net;
+mod norm;
 #[cfg(test)]
 mod numgrad;
 mod params;
 mod pattern;
 mod pool;
 mod softmax;
+mod summary;
 
 pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
 pub use conv2d::Conv2d;
+pub use custom::{Custom, Field};
 pub use dense::Dense;
+pub use dropout::{Dropout, DropoutCache};
 pub use flat::{Flat, FlatParams};
 pub use flatten::{Flatten, Unflatten};
 pub use linear::Linear;
+pub use mode::Ctx;
 pub use net::{Builder, ImageShape, Net, Push, image_input, input};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, NormStats, RowStats};
 pub(crate) use params::no_params;
-pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorKind, TensorMut};
 pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub(crate) use softmax::softmax_rows_and_shift_into;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
+#[doc(hidden)]
+pub use summary::leaf as __summary_leaf;
+pub use summary::{Path, Row, Summarize, Summary};
 
 /// An upper bound on the stack that one forward pass, loss and backward pass
 /// of network `P` on input `In` needs in a **debug** build, in bytes:
@@ -183,8 +207,43 @@ pub trait Layer<In>: Sized {
         (*y, *cache) = self.forward(x);
     }
 
-    /// Computes the output only (inference). Same values as `forward(x).0`;
-    /// layers override it when building the cache costs something.
+    /// [`forward_into`](Layer::forward_into) in training mode with the
+    /// step's [`Ctx`]: a batch norm takes its statistics over the first
+    /// `ctx.rows()` rows only (the rest are padding), a dropout draws the mask
+    /// of `ctx.step()`. What the training loop calls; see [`mode`]
+    /// for the contract. The default ignores `ctx` and calls `forward_into`:
+    /// right for every layer without batch statistics or randomness.
+    ///
+    /// ```
+    /// use stackgrad::nn::{BatchNorm1d, Ctx, Layer};
+    /// use stackgrad::Matrix;
+    /// let bn = BatchNorm1d::<f64, 1>::new();
+    /// // Two real rows and a padding row of zeros: the statistics see 1 and 3.
+    /// let x = Matrix::from_array([[1.0], [3.0], [0.0]]);
+    /// let (mut y, mut cache) = bn.forward(&x);
+    /// bn.forward_train(&x, &Ctx::new(2, 0, 0), &mut y, &mut cache);
+    /// assert!((y[(0, 0)] + 1.0).abs() < 1e-5 && (y[(1, 0)] - 1.0).abs() < 1e-5);
+    /// ```
+    #[inline(always)]
+    fn forward_train(&self, x: &In, ctx: &Ctx, y: &mut Self::Output, cache: &mut Self::Cache) {
+        let _ = ctx;
+        self.forward_into(x, y, cache);
+    }
+
+    /// After a training step: updates the state the layer keeps across steps
+    /// (a batch norm's running statistics) from the input and cache of that
+    /// step's forward pass. Called by the training loop after the optimizer;
+    /// call it after each step of a hand-written loop. The default does
+    /// nothing.
+    #[inline(always)]
+    fn update(&mut self, x: &In, cache: &Self::Cache) {
+        let _ = (x, cache);
+    }
+
+    /// Computes the output only, in evaluation mode (batch norm with its
+    /// running statistics, dropout as the identity). For every other layer
+    /// the same values as `forward(x).0`; layers override it when building
+    /// the cache costs something.
     fn infer(&self, x: &In) -> Self::Output {
         self.forward(x).0
     }

@@ -12,7 +12,8 @@
 
 use core::marker::PhantomData;
 
-use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use super::summary::{Path as SummaryPath, Row, Summarize, Summary};
+use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::{Images, Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
@@ -41,6 +42,33 @@ impl<L> Net<L> {
     #[must_use]
     pub const fn new(layers: L) -> Self {
         Self { layers }
+    }
+
+    /// The network's layers, one row each (path, type, output shape for
+    /// input `In`, parameters, buffers) and the totals, printed by `Display`
+    /// the way `torchinfo` prints a PyTorch model; `T` is the parameters'
+    /// scalar type. No heap.
+    ///
+    /// ```
+    /// use stackgrad::nn::{BatchNorm1d, Dense, Net, Relu};
+    /// use stackgrad::Matrix;
+    /// let net = Net::new((Dense::<f32, 64, 32>::zeros(), BatchNorm1d::<f32, 32>::new(), Relu, Dense::<f32, 32, 10>::zeros()));
+    /// let table = net.summary::<Matrix<f32, 1, 64>, f32>().to_string();
+    /// assert_eq!(table, "\
+    /// layer   type                           output            params  buffers
+    /// 0       Dense<f32, 64, 32>             1 x 32              2080        0
+    /// 1       BatchNorm1d<f32, 32>           1 x 32                64       64
+    /// 2       Relu                           1 x 32                 0        0
+    /// 3       Dense<f32, 32, 10>             1 x 10               330        0
+    /// total: 2474 parameters (9.7 KiB), 64 buffer values; the network takes 10.0 KiB
+    /// ");
+    /// ```
+    #[must_use]
+    pub fn summary<In, T: Scalar>(&self) -> Summary<'_, L, In, T>
+    where
+        L: Summarize<In, T>,
+    {
+        Summary::new(&self.layers)
     }
 
     /// See [`Layer::forward`].
@@ -119,6 +147,14 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
         self.layers.forward_into(x, y, cache);
     }
     #[inline(always)]
+    fn forward_train(&self, x: &In, ctx: &Ctx, y: &mut L::Output, cache: &mut L::Cache) {
+        self.layers.forward_train(x, ctx, y, cache);
+    }
+    #[inline(always)]
+    fn update(&mut self, x: &In, cache: &L::Cache) {
+        self.layers.update(x, cache);
+    }
+    #[inline(always)]
     fn infer(&self, x: &In) -> L::Output {
         self.layers.infer(x)
     }
@@ -190,6 +226,16 @@ impl<In, L: Layer<In>> Connect<In> for Net<L> {
 impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
     const TENSORS: usize = L::TENSORS;
     const PARAMS: usize = L::PARAMS;
+    const BUFFERS: usize = L::BUFFERS;
+    const BUFFER_VALUES: usize = L::BUFFER_VALUES;
+    #[inline]
+    fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+        self.layers.buffer(k)
+    }
+    #[inline]
+    fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        self.layers.buffer_mut(k)
+    }
     #[inline]
     fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
         self.layers.tensor(k)
@@ -431,6 +477,28 @@ macro_rules! tuple_network {
                 $(self.$ii.forward_into(&$($in)+, &mut $($out)+, &mut $cache.0.$ii);)+
             }
 
+            // The same, in training mode: layer `i` gets the context `ctx.within(i)`.
+            #[inline(always)]
+            fn forward_train(
+                &self,
+                $x: &In,
+                ctx: &Ctx,
+                $y: &mut Self::Output,
+                $cache: &mut Self::Cache,
+            ) {
+                $(self.$ii.forward_train(
+                    &$($in)+,
+                    &ctx.within($ii),
+                    &mut $($out)+,
+                    &mut $cache.0.$ii,
+                );)+
+            }
+
+            #[inline(always)]
+            fn update(&mut self, $x: &In, $cache: &Self::Cache) {
+                $(self.$ii.update(&$($in)+, &$cache.0.$ii);)+
+            }
+
             #[inline(always)]
             #[allow(non_snake_case)]
             fn infer(&self, x: &In) -> Self::Output {
@@ -545,6 +613,16 @@ macro_rules! tuple_network {
             }
         }
 
+        impl<In, T: Scalar, $($L: Params<T>),+> Summarize<In, T> for ($($L,)+)
+        where
+            $First: Layer<In> + Summarize<In, T>,
+            $($Cur: Layer<$Prev::Output> + Summarize<$Prev::Output, T>,)*
+        {
+            fn rows(&self, path: &mut SummaryPath, f: &mut dyn FnMut(&Row<'_>)) {
+                $(path.within($pi, |p| self.$pi.rows(p, f));)+
+            }
+        }
+
         impl<T: Scalar, $($L: Params<T>),+> Params<T> for ($($L,)+) {
             const TENSORS: usize = 0 $(+ $L::TENSORS)+;
             const PARAMS: usize = 0 $(+ $L::PARAMS)+;
@@ -570,6 +648,35 @@ macro_rules! tuple_network {
                         return self.$pi.tensor_mut(k).map(|t| t.within($pi));
                     }
                     k -= $P::TENSORS;
+                )+
+                let _ = k;
+                None
+            }
+
+            const BUFFERS: usize = 0 $(+ $L::BUFFERS)+;
+            const BUFFER_VALUES: usize = 0 $(+ $L::BUFFER_VALUES)+;
+
+            #[inline]
+            fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::BUFFERS {
+                        return self.$pi.buffer(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::BUFFERS;
+                )+
+                let _ = k;
+                None
+            }
+
+            #[inline]
+            fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+                let mut k = k;
+                $(
+                    if k < $P::BUFFERS {
+                        return self.$pi.buffer_mut(k).map(|t| t.within($pi));
+                    }
+                    k -= $P::BUFFERS;
                 )+
                 let _ = k;
                 None

@@ -260,6 +260,80 @@ pub trait Params<T: Scalar> {
     where
         Self: Sized;
 
+    /// Number of buffer tensors: state that is saved with the parameters but
+    /// not trained (a batch norm's running mean and variance). Optimizers,
+    /// gradients and the gradient checker see only the [`TENSORS`](Params::TENSORS)
+    /// parameters; [`io`](crate::io) saves and loads both. Default 0.
+    const BUFFERS: usize = 0;
+    /// Total number of scalars in the buffers. Default 0.
+    const BUFFER_VALUES: usize = 0;
+
+    /// Buffer `k`, or `None` when `k >= Self::BUFFERS` (default: none).
+    #[inline]
+    fn buffer(&self, k: usize) -> Option<Tensor<'_, T>> {
+        let _ = k;
+        None
+    }
+
+    /// Buffer `k`, mutably, or `None` when `k >= Self::BUFFERS`.
+    #[inline]
+    fn buffer_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        let _ = k;
+        None
+    }
+
+    /// Tensor `k` of the whole state: the parameters (`k < TENSORS`), then
+    /// the buffers. What [`io`](crate::io) saves and loads.
+    #[inline]
+    fn state(&self, k: usize) -> Option<Tensor<'_, T>> {
+        if k < Self::TENSORS {
+            self.tensor(k)
+        } else {
+            self.buffer(k - Self::TENSORS)
+        }
+    }
+
+    /// [`state`](Params::state), mutably.
+    #[inline]
+    fn state_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+        if k < Self::TENSORS {
+            self.tensor_mut(k)
+        } else {
+            self.buffer_mut(k - Self::TENSORS)
+        }
+    }
+
+    /// Calls `f` on every parameter tensor, then on every buffer, each with
+    /// its [`TensorKind`]: the whole state of a layer or network, in the
+    /// order [`io`](crate::io) stores it.
+    ///
+    /// ```
+    /// use stackgrad::nn::{BatchNorm1d, Dense, Params, TensorKind};
+    /// let net = (Dense::<f64, 3, 2>::zeros(), BatchNorm1d::<f64, 2>::new());
+    /// let mut listed = Vec::new();
+    /// net.for_each_state(|t, kind| listed.push((t.name.to_string(), kind)));
+    /// assert_eq!(listed, [
+    ///     ("0.weight".to_string(), TensorKind::Parameter),
+    ///     ("0.bias".to_string(), TensorKind::Parameter),
+    ///     ("1.weight".to_string(), TensorKind::Parameter),
+    ///     ("1.bias".to_string(), TensorKind::Parameter),
+    ///     ("1.running_mean".to_string(), TensorKind::Buffer),
+    ///     ("1.running_var".to_string(), TensorKind::Buffer),
+    /// ]);
+    /// ```
+    fn for_each_state(&self, mut f: impl FnMut(Tensor<'_, T>, TensorKind)) {
+        for k in 0..Self::TENSORS {
+            if let Some(t) = self.tensor(k) {
+                f(t, TensorKind::Parameter);
+            }
+        }
+        for k in 0..Self::BUFFERS {
+            if let Some(t) = self.buffer(k) {
+                f(t, TensorKind::Buffer);
+            }
+        }
+    }
+
     /// Calls `f` on every tensor in order.
     fn for_each_tensor(&self, mut f: impl FnMut(Tensor<'_, T>)) {
         for k in 0..Self::TENSORS {
@@ -281,6 +355,17 @@ pub trait Params<T: Scalar> {
             }
         }
     }
+}
+
+/// What a tensor of a layer's state is to training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TensorKind {
+    /// Trained: has a gradient, updated by optimizers.
+    Parameter,
+    /// Not trained: saved and loaded with the parameters, updated (if at
+    /// all) by the layer itself in training mode, such as a batch norm's
+    /// running statistics.
+    Buffer,
 }
 
 /// A copy of a layer or network with its parameters converted to another float
