@@ -449,6 +449,17 @@ impl SoftmaxCrossEntropy {
 /// `ℓ = max(z, 0) - z y + ln(1 + e^{-|z|})` per element, the stable form of
 /// `-(y ln σ(z) + (1 - y) ln(1 - σ(z)))`; gradient `σ(z) - y`.
 ///
+/// Infinite logits take the limit of that formula: with
+/// `max(z, 0) - z y = (1 - y) z` for `z ≥ 0` and `y |z|` for `z < 0`,
+///
+/// | `z` | `ℓ` | `∂ℓ/∂z = σ(z) - y` |
+/// |---|---|---|
+/// | `+∞` | `(1 - y) · ∞`: `0` for `y = 1`, `+∞` for `y < 1` | `1 - y` |
+/// | `-∞` | `y · ∞`: `0` for `y = 0`, `+∞` for `y > 0` | `-y` |
+///
+/// (`0 · ∞` counts as `0` there, the limit, rather than IEEE's NaN.) A NaN
+/// logit or target gives NaN.
+///
 /// ```
 /// use stackgrad::loss::{BinaryCrossEntropyWithLogits, Loss};
 /// use stackgrad::Matrix;
@@ -457,6 +468,13 @@ impl SoftmaxCrossEntropy {
 /// let (l, g) = BinaryCrossEntropyWithLogits::default().loss_and_grad(&z, &y);
 /// assert_eq!(l, 2.0f64.ln() + 1e4);
 /// assert_eq!(g.into_array(), [[-0.5], [1.0], [0.0]]);
+///
+/// // A saturated, correct prediction costs nothing; a wrong one costs +∞.
+/// let z = Matrix::from_array([[f32::INFINITY, f32::NEG_INFINITY]]);
+/// let bce = BinaryCrossEntropyWithLogits::default();
+/// assert_eq!(bce.loss_and_grad(&z, &Matrix::from_array([[1.0, 0.0]])), (0.0, Matrix::zeros()));
+/// let (l, g) = bce.loss_and_grad(&z, &Matrix::from_array([[0.0, 1.0]]));
+/// assert_eq!((l, g.into_array()), (f32::INFINITY, [[1.0, -1.0]]));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BinaryCrossEntropyWithLogits {
@@ -467,7 +485,18 @@ pub struct BinaryCrossEntropyWithLogits {
 impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
     #[inline]
     fn term<T: Scalar>(&self, z: T, y: T) -> (T, T) {
-        let loss = z.max(T::zero()) - z * y + (-z.abs()).exp().ln_1p();
+        let loss = if z.is_infinite() {
+            // max(z, 0) - z y = w |z| with w = 1 - y (z > 0) or y (z < 0); the
+            // finite formula would give ∞ - ∞ or ∞ · 0 = NaN where w = 0.
+            let w = if z > T::zero() { T::one() - y } else { y };
+            if w == T::zero() {
+                T::zero()
+            } else {
+                w * z.abs()
+            }
+        } else {
+            z.max(T::zero()) - z * y + (-z.abs()).exp().ln_1p()
+        };
         (loss, sigmoid(z) - y)
     }
     fn reduction(&self) -> Reduction {
@@ -584,6 +613,54 @@ mod tests {
         let a = BinaryCrossEntropyWithLogits::default().loss(&z, &y);
         let b = BinaryCrossEntropy::default().loss(&z.map(sigmoid), &y);
         assert!((a - b).abs() < 1e-12);
+    }
+
+    /// The limits at infinite logits, in both float types, value and gradient.
+    #[test]
+    fn bce_with_logits_is_exact_at_infinite_logits() {
+        fn check<T: Scalar + core::fmt::Debug>() {
+            let (inf, one, zero) = (T::infinity(), T::one(), T::zero());
+            let half = T::from_f64(0.5);
+            let bce = BinaryCrossEntropyWithLogits::default();
+            // (z, y) -> (loss, gradient σ(z) - y)
+            for (z, y, loss, grad) in [
+                (inf, one, zero, zero),
+                (-inf, zero, zero, zero),
+                (inf, zero, inf, one),
+                (-inf, one, inf, -one),
+                (inf, half, inf, half),
+                (-inf, half, inf, -half),
+            ] {
+                assert_eq!(bce.term(z, y), (loss, grad), "z = {z:?}, y = {y:?}");
+            }
+            for (z, y) in [(T::nan(), one), (inf, T::nan()), (-inf, T::nan())] {
+                let (l, g) = bce.term(z, y);
+                assert!(
+                    l.is_nan() && g.is_nan(),
+                    "z = {z:?}, y = {y:?}: {l:?}, {g:?}"
+                );
+            }
+            // Through the loss, with the mean over a batch of 2 (factor 1/2).
+            let z = Matrix::from_array([[inf, -inf], [-inf, inf]]);
+            let y = Matrix::from_array([[one, zero], [zero, one]]);
+            let mean = BinaryCrossEntropyWithLogits {
+                reduction: Reduction::Mean,
+            };
+            assert_eq!(mean.loss_and_grad(&z, &y), (zero, Matrix::zeros()));
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+
+    /// The largest finite logits keep the finite formula: `ℓ(z, 1) = ln(1 + e^{-z})`
+    /// underflows to 0 and `ℓ(z, 0) = z` (f64 `MAX` plus a term below its ulp).
+    #[test]
+    fn bce_with_logits_at_the_largest_finite_logits() {
+        let bce = BinaryCrossEntropyWithLogits::default();
+        assert_eq!(bce.term(f64::MAX, 1.0), (0.0, 0.0));
+        assert_eq!(bce.term(f64::MAX, 0.0), (f64::MAX, 1.0));
+        assert_eq!(bce.term(-f32::MAX, 0.0), (0.0, 0.0));
+        assert_eq!(bce.term(-f32::MAX, 1.0), (f32::MAX, -1.0));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - Softmax rows either sum to 1 or are NaN (a row holding NaN or +∞); `-∞`
 //!   entries get probability 0.
 //! - Cross-entropy from logits stays finite for every finite logit, 1e30 included.
+//! - Binary cross-entropy from logits is exact at ±∞ (0 for a saturated correct
+//!   logit, +∞ for a wrong one).
 //! - Labels out of range are an `Error` when the `Labels` value is made.
 
 use stackgrad::loss::{
@@ -124,6 +126,29 @@ fn run_everything<T: Scalar>(seed: u64) {
             assert!(
                 l.is_finite() && grad.is_finite(),
                 "finite logits {y:?} gave BCE {l}"
+            );
+        }
+        // BCE from logits is exact at ±∞: with 0/1 targets and no NaN logit,
+        // the loss is +∞ exactly where an infinite logit points the wrong
+        // way and finite elsewhere; the gradient σ(z) - y is in [-1, 1].
+        let onehot = labels.one_hot::<T>();
+        if !y.as_slice().iter().any(|v| v.is_nan()) {
+            let wrong = y.as_slice().iter().zip(onehot.as_slice()).any(|(&z, &t)| {
+                (z == T::infinity() && t == T::zero()) || (z == T::neg_infinity() && t == T::one())
+            });
+            assert!(
+                if wrong {
+                    l == T::infinity()
+                } else {
+                    l.is_finite()
+                },
+                "logits {y:?} gave BCE {l}"
+            );
+            assert!(
+                grad.as_slice()
+                    .iter()
+                    .all(|g| (-T::one()..=T::one()).contains(g)),
+                "logits {y:?} gave the BCE gradient {grad:?}"
             );
         }
         let _ = BinaryCrossEntropy::default().loss_and_grad(&Sigmoid.infer(&y), &t);
