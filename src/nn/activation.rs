@@ -5,11 +5,16 @@
 //! | [`Identity`] | `x` | `1` |
 //! | [`Sigmoid`] | `1 / (1 + e^-x)` | `y (1 - y)` |
 //! | [`Tanh`] | `tanh x` | `1 - y²` |
-//! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, else `0` (the subgradient 0 at `x = 0`) |
+//! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, `0` if `y ≤ 0` (the subgradient 0 at `x = 0`), NaN if `y` is NaN |
 //!
 //! Every derivative is written in terms of the output, so an activation layer
 //! caches nothing: backward reads the output the network keeps. The layers
 //! apply to any [`Elements`] tensor (matrices and image batches).
+//!
+//! Backward is `dx = dy ⊙ f'(y)`, a product also where `f'` is 0: a NaN in
+//! `dy` (or in `y`) gives NaN in `dx` at that element, never 0 (IEEE
+//! `NaN · 0 = NaN`), so a NaN reaches the parameter gradients and the
+//! training loop's finiteness check instead of vanishing at a ReLU.
 
 use core::fmt::Debug;
 
@@ -135,13 +140,24 @@ impl Activation for Tanh {
 }
 
 /// The rectifier `max(0, x)`; its derivative is 1 where the output is positive
-/// and 0 elsewhere (the subgradient 0 is used at `x = 0`). NaN propagates.
+/// and 0 where it is 0 (the subgradient 0 is used at `x = 0`). NaN propagates
+/// both ways: `f(NaN)` and `f'(NaN)` are NaN, and backward multiplies
+/// (`dx = dy · f'(y)`), so a NaN upstream gradient stays NaN also where the
+/// output is 0.
 ///
 /// ```
-/// use stackgrad::nn::{Activation, Relu};
+/// use stackgrad::nn::{Activation, Layer, Relu};
+/// use stackgrad::Matrix;
 /// assert_eq!(Relu::f(-2.0f32), 0.0);
 /// assert_eq!(Relu::f(3.0f32), 3.0);
-/// assert!(Relu::f(f64::NAN).is_nan());
+/// assert!(Relu::f(f64::NAN).is_nan() && Relu::df(f64::NAN).is_nan());
+///
+/// let x = Matrix::from_array([[-2.0f64, 3.0, f64::NAN]]);
+/// let (y, cache) = Relu.forward(&x);
+/// let dx = Relu.backward(&x, &y, &cache, &Matrix::from_array([[f64::NAN, f64::NAN, 1.0]]), &mut Relu);
+/// assert!(dx.as_slice().iter().all(|v| v.is_nan()));
+/// let dx = Relu.backward(&x, &y, &cache, &Matrix::from_array([[5.0, 5.0, 5.0]]), &mut Relu);
+/// assert_eq!(dx.as_slice()[..2], [0.0, 5.0]);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relu;
@@ -154,7 +170,9 @@ impl Activation for Relu {
     }
     #[inline(always)]
     fn df<T: Scalar>(y: T) -> T {
-        if y > T::zero() { T::one() } else { T::zero() }
+        // Two selects (blends in the vectorized backward loop), no branch.
+        let slope = if y > T::zero() { T::one() } else { T::zero() };
+        if y.is_nan() { y } else { slope }
     }
 }
 
@@ -289,6 +307,49 @@ mod tests {
         check(Sigmoid);
         check(Tanh);
         check(Relu);
+    }
+
+    /// A NaN upstream gradient stays NaN through every activation's
+    /// backward (ReLU's zeros included), and a NaN output gives a NaN input
+    /// gradient; small tensors run inline, large ones in the dispatched loop.
+    #[test]
+    fn backward_propagates_nan() {
+        fn check<A, const B: usize, const N: usize>(a: A, nan_slope: bool)
+        where
+            A: Activation
+                + Layer<crate::Matrix<f32, B, N>, Output = crate::Matrix<f32, B, N>, Cache = ()>,
+        {
+            // Negative and positive inputs (ReLU outputs 0 and x), one NaN input.
+            let mut x = crate::Matrix::<f32, B, N>::from_fn(|b, j| ((b * N + j) % 7) as f32 - 3.0);
+            x.as_mut_slice()[1] = f32::NAN;
+            let (y, ()) = a.forward(&x);
+            let mut dy = crate::Matrix::splat(1.0);
+            // NaN upstream at every element whose input is ≤ 0 or positive.
+            for k in [0, 3, 4, B * N - 1] {
+                dy.as_mut_slice()[k] = f32::NAN;
+            }
+            let mut grads = a;
+            let dx = a.backward(&x, &y, &(), &dy, &mut grads);
+            for (k, d) in dx.as_slice().iter().enumerate() {
+                // f'(NaN) is NaN but for the identity, whose slope is 1.
+                let want = dy.as_slice()[k].is_nan() || (k == 1 && nan_slope);
+                assert_eq!(
+                    d.is_nan(),
+                    want,
+                    "{a:?} at {k}: x = {}, dx = {d}",
+                    x.as_slice()[k]
+                );
+            }
+        }
+        check::<_, 3, 5>(Identity, false);
+        check::<_, 3, 5>(Sigmoid, true);
+        check::<_, 3, 5>(Tanh, true);
+        check::<_, 3, 5>(Relu, true);
+        const { assert!(32 * 128 >= crate::simd::MIN_WORK) };
+        check::<_, 32, 128>(Sigmoid, true);
+        check::<_, 32, 128>(Relu, true);
+        assert!(Relu::df(f64::NAN).is_nan() && Relu::df(-0.0f64) == 0.0);
+        assert_eq!(Relu::df(f32::INFINITY), 1.0);
     }
 
     #[test]
