@@ -56,12 +56,24 @@ pub mod digits {
         pub labels: Vec<usize>,
     }
 
+    /// The most bytes [`load`] decompresses a gzip file to: 16 MiB.
+    ///
+    /// The bundled file decompresses to 264,712 bytes (57,523 compressed); a
+    /// line is at most 195 bytes (64 pixels `16,` and a label), so the bound
+    /// holds over 86,000 images. Gzip reaches ratios of 1000:1 (a "bomb"
+    /// inflates a few kilobytes to gigabytes): the decoder streams into a
+    /// buffer that never grows past the bound and stops at the first byte
+    /// beyond it, with an [`Error::Format`] naming the bound.
+    pub const MAX_DECOMPRESSED_BYTES: usize = 16 << 20;
+
     /// Reads the gzip-compressed CSV at `path` (or an uncompressed one: gzip is
-    /// recognized by its magic bytes).
+    /// recognized by its magic bytes). Gzip data is decompressed to at most
+    /// [`MAX_DECOMPRESSED_BYTES`].
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read; [`Error::Format`] when it is
-    /// not valid gzip or holds no rows; [`Error::Parse`] naming the line and
+    /// not valid gzip, decompresses to more than [`MAX_DECOMPRESSED_BYTES`] or
+    /// holds no rows; [`Error::Parse`] naming the line and
     /// column of a wrong column count, a value that is not an integer, a pixel
     /// outside `0..=16` or a label outside `0..=9`.
     pub fn load(path: impl AsRef<Path>) -> Result<Digits, Error> {
@@ -103,16 +115,44 @@ pub mod digits {
     /// As [`load`], without the I/O case.
     pub fn from_bytes(raw: &[u8], source: &str) -> Result<Digits, Error> {
         if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(raw)
-                .read_to_end(&mut out)
-                .map_err(|e| Error::Format {
+            let out =
+                inflate_bounded(raw, MAX_DECOMPRESSED_BYTES).map_err(|message| Error::Format {
                     path: source.to_string(),
-                    message: std::format!("not valid gzip data: {e}"),
+                    message,
                 })?;
             parse(&out, source)
         } else {
             parse(raw, source)
+        }
+    }
+
+    /// Decompresses gzip `raw` (one member or several) to at most `limit`
+    /// bytes, in chunks: the output never holds, nor reserves, more than
+    /// `limit` bytes. The error says what is wrong: invalid gzip, or output
+    /// beyond `limit` (named; stops at the first byte past it).
+    fn inflate_bounded(raw: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+        let mut decoder = flate2::read::MultiGzDecoder::new(raw);
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 16 << 10];
+        loop {
+            let n = match decoder.read(&mut chunk) {
+                Ok(0) => return Ok(out),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(std::format!("not valid gzip data: {e}")),
+            };
+            if n > limit - out.len() {
+                return Err(std::format!(
+                    "gzip data decompresses to more than {limit} bytes, the limit \
+                     (digits::MAX_DECOMPRESSED_BYTES)"
+                ));
+            }
+            // Doubling growth, capped at the limit.
+            if out.capacity() - out.len() < n {
+                let want = (2 * out.capacity()).max(out.len() + n).min(limit);
+                out.reserve_exact(want - out.len());
+            }
+            out.extend_from_slice(&chunk[..n]);
         }
     }
 
@@ -399,6 +439,50 @@ pub mod digits {
             let e = load(temp("bad.csv.gz", &bytes)).unwrap_err();
             assert!(matches!(e, Error::Format { .. }), "{e:?}");
             assert!(e.to_string().contains("not valid gzip data"), "{e}");
+        }
+
+        /// A gzip bomb made here: 1 GiB of zeros as 1024 gzip members of
+        /// 1 MiB each (about 1 MB of gzip). The loader stops at the bound.
+        #[test]
+        fn gzip_bomb_is_refused_at_the_bound() {
+            let member = gzip(&std::vec![b'0'; 1 << 20]);
+            let bomb = member.repeat(1024);
+            assert!(bomb.len() < (2 << 20), "{} bytes", bomb.len());
+            let path = temp("bomb.csv.gz", &bomb);
+            let e = load(&path).unwrap_err();
+            assert!(matches!(e, Error::Format { .. }), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                std::format!(
+                    "{}: gzip data decompresses to more than 16777216 bytes, the limit \
+                     (digits::MAX_DECOMPRESSED_BYTES)",
+                    path.display()
+                )
+            );
+            assert_eq!(MAX_DECOMPRESSED_BYTES, 16 * 1024 * 1024);
+        }
+
+        /// The bound is exact (`limit` bytes are returned, `limit + 1`
+        /// refused), the buffer never reserves beyond it, and the bundled
+        /// file is far within it.
+        #[test]
+        fn inflate_bound_is_exact_and_never_reserved_beyond() {
+            let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+            let gz = gzip(&data);
+            let out = inflate_bounded(&gz, data.len()).unwrap();
+            assert_eq!(out, data);
+            assert!(out.capacity() <= data.len(), "{}", out.capacity());
+            let e = inflate_bounded(&gz, data.len() - 1).unwrap_err();
+            assert_eq!(
+                e,
+                "gzip data decompresses to more than 99999 bytes, the limit \
+                 (digits::MAX_DECOMPRESSED_BYTES)"
+            );
+            assert_eq!(inflate_bounded(&gzip(b""), 0).unwrap(), b"");
+            let real =
+                inflate_bounded(&std::fs::read(file()).unwrap(), MAX_DECOMPRESSED_BYTES).unwrap();
+            assert_eq!(real.len(), 264_712);
+            assert!(real.len() * 60 < MAX_DECOMPRESSED_BYTES);
         }
 
         #[test]
