@@ -508,10 +508,13 @@ impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
 /// `y ∈ [0, 1]`: `ℓ = -(y ln p + (1 - y) ln(1 - p))`, gradient `(p - y) / (p (1 - p))`
 /// (notebook 004).
 ///
-/// `p` is clamped to `[ε, 1 - ε]` (`ε` the type's machine epsilon) inside the
-/// logarithms and the gradient, so a saturated sigmoid gives a large finite loss
-/// instead of infinity. Prefer [`BinaryCrossEntropyWithLogits`], which needs no
-/// clamp.
+/// A probability `p` in `[0, 1]` is clamped to `[ε, 1 - ε]` (`ε` the type's
+/// machine epsilon) inside the logarithms and the gradient, so a saturated
+/// sigmoid (`p` exactly 0 or 1) gives a large finite loss and gradient instead
+/// of infinity. A `p` that is not a probability (below 0, above 1, `±∞`, NaN)
+/// is never clamped into range: its loss and gradient are NaN, so the batch's
+/// loss is NaN and training stops with [`Error::NonFinite`](crate::Error::NonFinite).
+/// Prefer [`BinaryCrossEntropyWithLogits`], which needs no clamp.
 ///
 /// ```
 /// use stackgrad::loss::{BinaryCrossEntropy, Loss, Reduction};
@@ -522,6 +525,12 @@ impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
 /// let (l, g) = bce.loss_and_grad(&p, &y);
 /// assert!((l - (2.0f64.ln() + 5.0f64.ln()) / 2.0).abs() < 1e-15);
 /// assert!((g[(0, 0)] + 1.0).abs() < 1e-15 && (g[(1, 0)] - 2.5).abs() < 1e-12);
+///
+/// // Saturated probabilities are clamped; values outside [0, 1] give NaN.
+/// let (l, g) = bce.loss_and_grad(&Matrix::from_array([[1.0], [0.0]]), &y);
+/// assert!(l.is_finite() && g.is_finite());
+/// let (l, g) = bce.loss_and_grad(&Matrix::from_array([[1.5], [0.0]]), &y);
+/// assert!(l.is_nan() && g[(0, 0)].is_nan() && g[(1, 0)].is_finite());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BinaryCrossEntropy {
@@ -533,8 +542,11 @@ impl ElementwiseLoss for BinaryCrossEntropy {
     #[inline]
     fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
         let eps = <T as Scalar>::EPSILON;
-        // Written with comparisons so that NaN passes through as NaN.
-        let p = if p < eps {
+        // Written with comparisons so that NaN passes through as NaN; a value
+        // outside [0, 1] becomes NaN rather than being clamped into range.
+        let p = if p < T::zero() || p > T::one() {
+            T::nan()
+        } else if p < eps {
             eps
         } else if p > T::one() - eps {
             T::one() - eps
@@ -669,6 +681,35 @@ mod tests {
         let y = Matrix::from_array([[1.0], [0.0]]);
         let (l, g) = BinaryCrossEntropy::default().loss_and_grad(&p, &y);
         assert!(l.is_finite() && g.is_finite());
+    }
+
+    /// A value that is not a probability gives NaN (loss and gradient) in
+    /// both float types, never a finite value from a clamp; 0 and 1 are
+    /// clamped to `ε` and `1 - ε` as documented.
+    #[test]
+    fn bce_on_invalid_probabilities_is_nan() {
+        fn check<T: Scalar + core::fmt::Debug>(largest: T) {
+            let bce = BinaryCrossEntropy::default();
+            let eps = <T as Scalar>::EPSILON;
+            for p in [-1.0, -1e-30, 1.0 + 1e-6, 1e4, f64::INFINITY, f64::NEG_INFINITY] {
+                let p = T::from_f64(p);
+                for y in [T::zero(), T::one()] {
+                    let (l, g) = bce.term(p, y);
+                    assert!(l.is_nan() && g.is_nan(), "p = {p:?}, y = {y:?}: {l:?}, {g:?}");
+                }
+            }
+            for p in [largest, -largest, T::nan()] {
+                let (l, g) = bce.term(p, T::one());
+                assert!(l.is_nan() && g.is_nan(), "p = {p:?}: {l:?}, {g:?}");
+            }
+            // The edges of [0, 1] are probabilities: clamped, finite.
+            assert_eq!(bce.term(T::zero(), T::one()).0, -eps.ln());
+            assert_eq!(bce.term(T::one(), T::zero()).0, -eps.ln());
+            assert_eq!(bce.term(T::one(), T::one()).0, -(T::one() - eps).ln());
+            assert_eq!(bce.term(-T::zero(), T::zero()), bce.term(T::zero(), T::zero()));
+        }
+        check(f32::MAX);
+        check(f64::MAX);
     }
 
     #[test]
