@@ -131,6 +131,15 @@ pub enum Error {
         /// The file's shape.
         found: std::vec::Vec<usize>,
     },
+    /// A weights file records another network architecture than the one it
+    /// is loaded into.
+    #[cfg(feature = "std")]
+    Architecture {
+        /// The file.
+        path: std::string::String,
+        /// The first difference, in words.
+        difference: std::string::String,
+    },
     /// A tensor in a weights file has another element type than the network's.
     #[cfg(feature = "std")]
     TensorDtype {
@@ -238,6 +247,10 @@ impl fmt::Display for Error {
                 f,
                 "{path}: tensor {name:?} has shape {found:?} but the network expects {expected:?}"
             ),
+            #[cfg(feature = "std")]
+            Error::Architecture { path, difference } => {
+                write!(f, "{path} was saved from another network: {difference}")
+            }
             #[cfg(feature = "std")]
             Error::TensorDtype {
                 path,

@@ -10,10 +10,19 @@
 //! the parameters' [`Shape`](crate::nn::Shape)s (a dense weight is
 //! `[inputs, outputs]`, the `Y = X W + b` layout); the dtype is `F32` or `F64`.
 //!
+//! [`to_bytes`] records the network's type ([`architecture`]: the layers in
+//! order, with their sizes) in the metadata under [`ARCHITECTURE_KEY`];
+//! loading refuses a file that records another architecture, naming the
+//! first difference (two networks can have the same tensors and compute
+//! different things: a ReLU where the file had a sigmoid). `Net` and `Box`
+//! wrappers and the element type do not count. A file without the record
+//! (written by another tool) is checked tensor by tensor only.
+//!
 //! Loading checks the whole file against the network's type before changing
 //! anything, and reports each problem as an [`Error`] (never a panic): a
-//! missing tensor, an unexpected one, a wrong shape, a wrong dtype (no silent
-//! conversion), a truncated file or a malformed header. Any other safetensors
+//! tensor name written twice, a missing tensor, an unexpected one, a wrong
+//! shape, a wrong dtype (no silent conversion), a truncated file or a
+//! malformed header. Any other safetensors
 //! reader (numpy with a few lines, see `scripts/check_safetensors.py`; the
 //! `safetensors` packages) reads the files written here.
 //!
@@ -34,7 +43,11 @@
 //!
 //! let mut wrong = Net::new((Dense::<f32, 2, 24>::zeros(), Sigmoid, Dense::<f32, 24, 4>::zeros()));
 //! let err = io::from_bytes(&mut wrong, &bytes, "in memory").unwrap_err();
-//! assert_eq!(err.to_string(), r#"in memory: tensor "0.weight" has shape [2, 25] but the network expects [2, 24]"#);
+//! assert_eq!(
+//!     err.to_string(),
+//!     "in memory was saved from another network: \
+//!      layer 0 is Dense<f32, 2, 25> in the file but Dense<f32, 2, 24> in the network"
+//! );
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
 //!
@@ -165,7 +178,155 @@ pub fn to_bytes<T: Scalar, P: Params<T>>(
         .zip(&tensors)
         .map(|(n, (s, d))| (n.as_str(), s.dims(), *d))
         .collect();
-    encode(&list, metadata)
+    let architecture = architecture::<P>();
+    let mut meta: Vec<(&str, &str)> = std::vec![(ARCHITECTURE_KEY, architecture.as_str())];
+    meta.extend(metadata.iter().filter(|(k, _)| *k != ARCHITECTURE_KEY));
+    encode(&list, &meta)
+}
+
+/// The metadata key under which [`to_bytes`] records the network's type.
+pub const ARCHITECTURE_KEY: &str = "stackgrad.architecture";
+
+/// The network's type as [`to_bytes`] records it: the layers, in order,
+/// with every size their types fix, without module paths
+/// (`Net<(Dense<f32, 2, 25>, Sigmoid, Dense<f32, 25, 4>)>`).
+///
+/// ```
+/// use stackgrad::nn::{Dense, Net, Relu};
+/// type Mlp = Net<(Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>)>;
+/// assert_eq!(stackgrad::io::architecture::<Mlp>(), "Net<(Dense<f32, 64, 64>, Relu, Dense<f32, 64, 10>)>");
+/// ```
+#[must_use]
+pub fn architecture<P>() -> String {
+    let full = core::any::type_name::<P>();
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(&word));
+    out
+}
+
+/// The first difference between two recorded architectures, in words:
+/// `"layer 1 is Sigmoid in the file but Relu in the network"`. The element
+/// type is left out (a dtype mismatch has an error of its own).
+fn first_difference(file: &str, net: &str) -> Option<String> {
+    let scalar_free = |s: &str| s.replace("f32", "T").replace("f64", "T");
+    let (file, net) = (&unwrapped(file), &unwrapped(net));
+    if scalar_free(file) == scalar_free(net) {
+        return None;
+    }
+    let (a, b) = (layers(file), layers(net));
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        if scalar_free(x) != scalar_free(y) {
+            return Some(std::format!(
+                "layer {i} is {x} in the file but {y} in the network"
+            ));
+        }
+    }
+    Some(if a.len() == b.len() {
+        std::format!("the file holds {file} but the network is {net}")
+    } else {
+        std::format!(
+            "the file's network has {} layers, this one {} ({file} against {net})",
+            a.len(),
+            b.len()
+        )
+    })
+}
+
+/// `arch` without the wrappers that do not change what a network computes:
+/// `Net<L>` is `L`, `Box<L>` is `L`.
+fn unwrapped(arch: &str) -> String {
+    let bytes = arch.as_bytes();
+    let mut out = String::with_capacity(arch.len());
+    // For each open `<`, whether its wrapper was dropped.
+    let mut dropped = Vec::new();
+    let mut i = 0;
+    while i < arch.len() {
+        let at_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if at_word && (arch[i..].starts_with("Net<") || arch[i..].starts_with("Box<")) {
+            dropped.push(true);
+            i += 4;
+            continue;
+        }
+        let c = arch[i..].chars().next().unwrap_or(' ');
+        match c {
+            '<' => dropped.push(false),
+            '>' if dropped.pop() == Some(true) => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// The top-level layers of a recorded `(A, B, ..)` (or the whole name).
+fn layers(arch: &str) -> Vec<&str> {
+    let Some(inner) = arch.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
+        return std::vec![arch];
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let last = inner[start..].trim();
+    if !last.is_empty() {
+        out.push(last);
+    }
+    out
+}
+
+/// The first key that a JSON object holds twice, if any.
+struct FirstDuplicate(Option<String>);
+
+impl<'de> serde_core::Deserialize<'de> for FirstDuplicate {
+    fn deserialize<D: serde_core::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde_core::de::Visitor<'de> for Keys {
+            type Value = FirstDuplicate;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde_core::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FirstDuplicate, A::Error> {
+                let mut seen = BTreeSet::new();
+                let mut first = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde_core::de::IgnoredAny>()?;
+                    if first.is_none() && seen.contains(&key) {
+                        first = Some(key);
+                    } else {
+                        seen.insert(key);
+                    }
+                }
+                Ok(FirstDuplicate(first))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
 }
 
 /// Writes `net`'s parameters to `path` (see [`to_bytes`]).
@@ -237,6 +398,13 @@ impl<'a> File<'a> {
         let (header, data) = rest.split_at(n);
         let value: Value = serde_json::from_slice(header)
             .map_err(|e| fmt(std::format!("the header is not valid JSON: {e}")))?;
+        // serde_json keeps one of two equal keys; a name written twice names
+        // two tensors, so it is an error.
+        if let Ok(FirstDuplicate(Some(name))) = serde_json::from_slice(header) {
+            return Err(fmt(std::format!(
+                "tensor name {name:?} appears twice in the header"
+            )));
+        }
         let Value::Object(obj) = value else {
             return Err(fmt("the header is not a JSON object".into()));
         };
@@ -365,6 +533,14 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
     source: &str,
 ) -> Result<(), Error> {
     let file = File::parse(bytes, source)?;
+    if let Some(recorded) = file.metadata().get(ARCHITECTURE_KEY)
+        && let Some(difference) = first_difference(recorded, &architecture::<P>())
+    {
+        return Err(Error::Architecture {
+            path: source.to_string(),
+            difference,
+        });
+    }
     let mut names = BTreeSet::new();
     for k in 0..P::TENSORS + P::BUFFERS {
         let Some(t) = net.state(k) else { continue };
@@ -430,4 +606,37 @@ pub fn load<T: Scalar, P: Params<T>>(net: &mut P, path: impl AsRef<Path>) -> Res
         message: e.to_string(),
     })?;
     from_bytes(net, &bytes, &name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrappers_do_not_count_and_the_first_difference_is_named() {
+        assert_eq!(
+            unwrapped("Net<(Box<Dense<f32, 2, 3>>, Relu)>"),
+            "(Dense<f32, 2, 3>, Relu)"
+        );
+        assert_eq!(
+            first_difference("Net<(Dense<f32, 2, 3>, Relu)>", "(Dense<f64, 2, 3>, Relu)"),
+            None
+        );
+        assert_eq!(
+            first_difference(
+                "Net<(Dense<f32, 2, 3>, Sigmoid, Dense<f32, 3, 1>)>",
+                "Net<(Dense<f32, 2, 3>, Relu, Dense<f32, 3, 1>)>"
+            )
+            .unwrap(),
+            "layer 1 is Sigmoid in the file but Relu in the network"
+        );
+        assert!(
+            first_difference(
+                "Net<(Dense<f32, 2, 3>, Relu)>",
+                "Net<(Dense<f32, 2, 3>, Relu, Relu)>"
+            )
+            .unwrap()
+            .starts_with("the file's network has 2 layers, this one 3")
+        );
+    }
 }

@@ -691,11 +691,21 @@ mod tests {
         fn check<T: Scalar + core::fmt::Debug>(largest: T) {
             let bce = BinaryCrossEntropy::default();
             let eps = <T as Scalar>::EPSILON;
-            for p in [-1.0, -1e-30, 1.0 + 1e-6, 1e4, f64::INFINITY, f64::NEG_INFINITY] {
+            for p in [
+                -1.0,
+                -1e-30,
+                1.0 + 1e-6,
+                1e4,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ] {
                 let p = T::from_f64(p);
                 for y in [T::zero(), T::one()] {
                     let (l, g) = bce.term(p, y);
-                    assert!(l.is_nan() && g.is_nan(), "p = {p:?}, y = {y:?}: {l:?}, {g:?}");
+                    assert!(
+                        l.is_nan() && g.is_nan(),
+                        "p = {p:?}, y = {y:?}: {l:?}, {g:?}"
+                    );
                 }
             }
             for p in [largest, -largest, T::nan()] {
@@ -706,7 +716,10 @@ mod tests {
             assert_eq!(bce.term(T::zero(), T::one()).0, -eps.ln());
             assert_eq!(bce.term(T::one(), T::zero()).0, -eps.ln());
             assert_eq!(bce.term(T::one(), T::one()).0, -(T::one() - eps).ln());
-            assert_eq!(bce.term(-T::zero(), T::zero()), bce.term(T::zero(), T::zero()));
+            assert_eq!(
+                bce.term(-T::zero(), T::zero()),
+                bce.term(T::zero(), T::zero())
+            );
         }
         check(f32::MAX);
         check(f64::MAX);

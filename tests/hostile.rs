@@ -283,3 +283,66 @@ fn hostile_images_and_gradient_checks_never_panic_f32() {
 fn hostile_images_and_gradient_checks_never_panic_f64() {
     run_images_and_checker::<f64>(5);
 }
+
+/// A NaN in the upstream gradient reaches the input gradient of every layer
+/// that reads that element (it is never turned into 0), and the parameter
+/// gradients of every layer with parameters.
+#[test]
+fn a_nan_upstream_gradient_propagates_through_every_backward() {
+    use stackgrad::nn::{
+        AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Conv2d, Dropout, Flatten, LayerNorm, Linear,
+        MaxPool2d, Projected, Residual, Unflatten,
+    };
+    use stackgrad::num_traits::Float;
+    use stackgrad::{Elements, Images};
+
+    fn dx_has_nan<X: Elements, L: Layer<X> + Params<X::Elem>>(layer: L, x: X) -> bool
+    where
+        L::Output: Elements<Elem = X::Elem>,
+    {
+        let (y, cache) = layer.forward(&x);
+        let mut dy = y;
+        for v in dy.elems_mut() {
+            *v = X::Elem::from_f64(0.5);
+        }
+        dy.elems_mut()[0] = X::Elem::nan();
+        let mut g = layer.zeros_like();
+        let dx = layer.backward(&x, &y, &cache, &dy, &mut g);
+        let params_ok =
+            (0..L::TENSORS).all(|k| g.tensor(k).unwrap().data.iter().any(|v| v.is_nan()));
+        dx.elems().iter().any(|v| v.is_nan()) && params_ok
+    }
+
+    let m = Matrix::<f64, 4, 3>::from_fn(|r, c| (r * 3 + c) as f64 * 0.3 - 1.0);
+    let w = Matrix::<f64, 3, 3>::from_fn(|r, c| if r == c { 1.0 } else { 0.2 });
+    let img = Images::<f64, 2, 2, 4, 4>::from_fn(|n, c, i, j| ((n + c + i * 4 + j) as f64).sin());
+    assert!(dx_has_nan(Dense::new(w, [0.1; 3]), m), "Dense");
+    assert!(dx_has_nan(Linear::new(w), m), "Linear");
+    assert!(dx_has_nan(Softmax, m), "Softmax");
+    assert!(dx_has_nan(BatchNorm1d::<f64, 3>::new(), m), "BatchNorm1d");
+    assert!(dx_has_nan(LayerNorm::<f64, 3>::new(), m), "LayerNorm");
+    assert!(dx_has_nan(Dropout::new(0.0).unwrap(), m), "Dropout");
+    assert!(
+        dx_has_nan(Residual::new(Dense::new(w, [0.0; 3])), m),
+        "Residual"
+    );
+    assert!(
+        dx_has_nan(Projected::new(Dense::new(w, [0.0; 3]), Relu), m),
+        "Projected"
+    );
+    assert!(
+        dx_has_nan(Concat::new(Dense::<f64, 3, 2>::zeros(), Tanh), m),
+        "Concat"
+    );
+    let mut conv = Conv2d::<f64, 2, 2, 3, 1, 1>::zeros();
+    conv.weight = [[[[0.1; 3]; 3]; 2]; 2];
+    assert!(dx_has_nan(conv, img), "Conv2d");
+    assert!(dx_has_nan(MaxPool2d::<2>, img), "MaxPool2d");
+    assert!(dx_has_nan(AvgPool2d::<2>, img), "AvgPool2d");
+    assert!(dx_has_nan(BatchNorm2d::<f64, 2>::new(), img), "BatchNorm2d");
+    assert!(dx_has_nan(Flatten, img), "Flatten");
+    assert!(
+        dx_has_nan(Unflatten::<2, 4, 4>, Matrix::<f64, 2, 32>::splat(0.5)),
+        "Unflatten"
+    );
+}

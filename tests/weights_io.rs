@@ -35,6 +35,25 @@ fn zeros64() -> Net64 {
     Net::new((Dense::zeros(), Sigmoid, Dense::zeros()))
 }
 
+/// `bytes` without the recorded architecture (blanked out of the header with
+/// spaces), as a file written by another tool: the tensor-by-tensor checks
+/// below are then the ones that speak.
+fn anonymous(mut bytes: Vec<u8>) -> Vec<u8> {
+    let key = br#""stackgrad.architecture":""#;
+    let start = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("recorded");
+    let end = start
+        + key.len()
+        + bytes[start + key.len()..]
+            .iter()
+            .position(|&b| b == b'"')
+            .unwrap();
+    bytes[start..=end].fill(b' ');
+    bytes
+}
+
 fn expect_err(bytes: &[u8]) -> Error {
     let mut n = zeros64();
     let e = io::from_bytes(&mut n, bytes, "w.safetensors").unwrap_err();
@@ -94,7 +113,7 @@ fn header_matches_the_parameter_visitor() {
 #[test]
 fn missing_tensor_is_an_error() {
     let small: Small = Net::new((Dense::zeros(), Sigmoid));
-    let bytes = io::to_bytes(&small, &[]).unwrap();
+    let bytes = anonymous(io::to_bytes(&small, &[]).unwrap());
     let e = expect_err(&bytes);
     assert!(
         matches!(&e, Error::MissingTensor { name, .. } if name == "2.weight"),
@@ -108,7 +127,7 @@ fn missing_tensor_is_an_error() {
 
 #[test]
 fn unexpected_tensor_is_an_error() {
-    let bytes = io::to_bytes(&net64(0), &[]).unwrap();
+    let bytes = anonymous(io::to_bytes(&net64(0), &[]).unwrap());
     let mut small: Small = Net::new((Dense::zeros(), Sigmoid));
     let e = io::from_bytes(&mut small, &bytes, "w.safetensors").unwrap_err();
     assert_eq!(
@@ -122,7 +141,7 @@ fn unexpected_tensor_is_an_error() {
 fn wrong_shape_is_an_error() {
     let other: Net<(Dense<f64, 2, 25>, Relu, Dense<f64, 25, 3>)> =
         Net::new((Dense::zeros(), Relu, Dense::zeros()));
-    let e = expect_err(&io::to_bytes(&other, &[]).unwrap());
+    let e = expect_err(&anonymous(io::to_bytes(&other, &[]).unwrap()));
     assert!(
         matches!(&e, Error::TensorShape { name, expected, found, .. }
             if name == "2.weight" && expected == &[25, 4] && found == &[25, 3]),
@@ -242,4 +261,49 @@ fn missing_file_is_an_io_error() {
     let mut n = zeros64();
     let e = io::load(&mut n, "/nonexistent/w.safetensors").unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e:?}");
+}
+
+/// The file records the network's architecture and refuses another one with
+/// the same tensors (a ReLU where the file had a sigmoid), naming the first
+/// difference; wrappers (`Net`, `Box`) and the element type do not count.
+#[test]
+fn another_architecture_is_an_error_naming_the_first_difference() {
+    let same_tensors: Net<(Dense<f64, 2, 25>, Relu, Dense<f64, 25, 4>)> =
+        Net::new((Dense::zeros(), Relu, Dense::zeros()));
+    let e = expect_err(&io::to_bytes(&same_tensors, &[]).unwrap());
+    assert_eq!(
+        e.to_string(),
+        "w.safetensors was saved from another network: layer 1 is Relu in the file but Sigmoid in the network"
+    );
+    let fewer: Small = Net::new((Dense::zeros(), Sigmoid));
+    let e = expect_err(&io::to_bytes(&fewer, &[]).unwrap());
+    assert!(
+        e.to_string()
+            .contains("the file's network has 2 layers, this one 3"),
+        "{e}"
+    );
+    // The same layers as a bare tuple load.
+    let tuple = (net64(1).layers.0, Sigmoid, net64(1).layers.2);
+    let mut n = zeros64();
+    io::from_bytes(&mut n, &io::to_bytes(&tuple, &[]).unwrap(), "t").unwrap();
+    assert_eq!(n, net64(1));
+    // A file without the record (another tool's) loads by names and shapes.
+    let mut n = zeros64();
+    io::from_bytes(
+        &mut n,
+        &anonymous(io::to_bytes(&net64(2), &[]).unwrap()),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(n, net64(2));
+}
+
+#[test]
+fn a_tensor_name_written_twice_is_an_error() {
+    let header = r#"{"0.weight": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}, "0.weight": {"dtype": "F64", "shape": [1], "data_offsets": [8, 16]}}"#;
+    let e = expect_err(&with_header(header, 16));
+    assert_eq!(
+        e.to_string(),
+        r#"w.safetensors: tensor name "0.weight" appears twice in the header"#
+    );
 }
