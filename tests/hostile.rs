@@ -18,7 +18,7 @@ use stackgrad::loss::{
 };
 use stackgrad::nn::{Dense, Identity, Layer, Params, Relu, Sigmoid, Softmax, Tanh, softmax_rows};
 use stackgrad::rand::{RngExt, SeedableRng, rngs::StdRng};
-use stackgrad::{Error, Matrix, Scalar};
+use stackgrad::{Elements, Error, Matrix, Scalar};
 
 const CASES: usize = 2000;
 
@@ -152,6 +152,18 @@ fn run_everything<T: Scalar>(seed: u64) {
             );
         }
         let _ = BinaryCrossEntropy::default().loss_and_grad(&Sigmoid.infer(&y), &t);
+        // BCE on probabilities: a value outside [0, 1] (or NaN) is never
+        // clamped into range; it makes the loss NaN. In [0, 1] with 0/1
+        // targets, loss and gradient are finite (0 and 1 are clamped to ε).
+        let (l, grad) = BinaryCrossEntropy::default().loss_and_grad(&y, &onehot);
+        if y.as_slice()
+            .iter()
+            .all(|p| (T::zero()..=T::one()).contains(p))
+        {
+            assert!(l.is_finite() && grad.is_finite(), "p = {y:?}: BCE {l}");
+        } else {
+            assert!(l.is_nan(), "invalid probabilities {y:?} gave BCE {l}");
+        }
         let acc = accuracy(&y, &labels);
         assert!((T::zero()..=T::one()).contains(&acc));
         let _ = softmax_rows(&x);
@@ -344,5 +356,296 @@ fn a_nan_upstream_gradient_propagates_through_every_backward() {
     assert!(
         dx_has_nan(Unflatten::<2, 4, 4>, Matrix::<f64, 2, 32>::splat(0.5)),
         "Unflatten"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// NaN through every backward pass.
+//
+// Oracle: the same backward with a 1 where the NaN is (0 elsewhere). Wherever
+// that 1 reaches (a nonzero in the input gradient or a parameter gradient),
+// the NaN must reach as NaN; and it must reach the input gradient somewhere,
+// also where the layer's local derivative is 0 (a ReLU at a non-positive
+// input, a saturated sigmoid, a max-pool window's other elements): a NaN
+// upstream gradient never becomes 0. The in-place (`backward_into`) and
+// parameters-only (`backward_params`) paths give the same NaNs.
+
+/// A deterministic value in [-1, 1] for element `i`: negatives, positives
+/// and exact zeros (every 11th element).
+fn det(i: usize) -> f64 {
+    ((i * 7 + 3) % 11) as f64 / 5.0 - 1.0
+}
+
+fn nan_mask(v: &[f64]) -> Vec<bool> {
+    v.iter().map(|x| x.is_nan()).collect()
+}
+
+fn check_nan_backward<L, X>(name: &str, layer: &L, x: &X)
+where
+    L: Layer<X> + Params<f64>,
+    X: Elements<Elem = f64>,
+    L::Output: Elements<Elem = f64>,
+{
+    let (y, cache) = layer.forward(x);
+    for k in 0..<L::Output as Elements>::LEN {
+        let mut one = y;
+        one.elems_mut().fill(0.0);
+        one.elems_mut()[k] = 1.0;
+        let mut nan = one;
+        nan.elems_mut()[k] = f64::NAN;
+
+        let mut g_one = layer.zeros_like();
+        let dx_one = layer.backward(x, &y, &cache, &one, &mut g_one);
+        let mut g_nan = layer.zeros_like();
+        let dx_nan = layer.backward(x, &y, &cache, &nan, &mut g_nan);
+
+        let at = |what: &str| format!("{name}: NaN at output {k}: {what}");
+        assert!(
+            dx_nan.elems().iter().any(|v| v.is_nan()),
+            "{}",
+            at(&format!("no NaN in dx {:?}", dx_nan.elems()))
+        );
+        for (j, (r, n)) in dx_one.elems().iter().zip(dx_nan.elems()).enumerate() {
+            assert!(
+                *r == 0.0 || n.is_nan(),
+                "{}",
+                at(&format!("dx[{j}] = {n} where a 1 gives {r}"))
+            );
+        }
+        for t in 0..L::TENSORS {
+            let (Some(r), Some(n)) = (g_one.tensor(t), g_nan.tensor(t)) else {
+                continue;
+            };
+            for (j, (a, b)) in r.data.iter().zip(n.data).enumerate() {
+                assert!(
+                    *a == 0.0 || b.is_nan(),
+                    "{}",
+                    at(&format!("grad {}[{j}] = {b} where a 1 gives {a}", n.name))
+                );
+            }
+        }
+
+        // The in-place and the parameters-only paths agree.
+        let (_, mut scratch) = layer.forward(x);
+        let mut dx_into = *x;
+        let mut g_into = layer.zeros_like();
+        layer.backward_into(x, &y, &cache, &mut scratch, &nan, &mut dx_into, &mut g_into);
+        assert_eq!(
+            nan_mask(dx_into.elems()),
+            nan_mask(dx_nan.elems()),
+            "{}",
+            at("backward_into's dx")
+        );
+        let mut g_params = layer.zeros_like();
+        layer.backward_params(x, &y, &cache, &nan, &mut g_params);
+        for t in 0..L::TENSORS {
+            let (Some(a), Some(b), Some(c)) =
+                (g_nan.tensor(t), g_into.tensor(t), g_params.tensor(t))
+            else {
+                continue;
+            };
+            assert_eq!(
+                nan_mask(a.data),
+                nan_mask(b.data),
+                "{}",
+                at("backward_into's grads")
+            );
+            assert_eq!(
+                nan_mask(a.data),
+                nan_mask(c.data),
+                "{}",
+                at("backward_params' grads")
+            );
+        }
+    }
+}
+
+/// Every layer kind, and networks of them: a NaN upstream gradient reaches
+/// the input gradient and every parameter gradient it feeds, never as 0.
+#[test]
+fn nan_upstream_gradient_propagates_through_every_backward() {
+    use stackgrad::Images;
+    use stackgrad::nn::{
+        AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Net, Unflatten, image_input, input,
+    };
+
+    let m: Matrix<f64, 3, 4> = Matrix::from_fn(|r, c| det(r * 4 + c));
+    // Every element non-positive: a ReLU's slope is 0 everywhere.
+    let negative: Matrix<f64, 3, 4> = Matrix::from_fn(|r, c| -det(r * 4 + c).abs());
+    // Saturated: sigmoid's and tanh's slopes are exactly 0.
+    let saturated: Matrix<f64, 3, 4> =
+        Matrix::from_fn(|r, c| if (r + c) % 2 == 0 { 1e4 } else { -1e4 });
+    let img: Images<f64, 2, 2, 4, 4> =
+        Images::from_fn(|n, c, i, j| det(((n * 2 + c) * 4 + i) * 4 + j));
+
+    for x in [&m, &negative, &saturated] {
+        check_nan_backward("Identity", &Identity, x);
+        check_nan_backward("Sigmoid", &Sigmoid, x);
+        check_nan_backward("Tanh", &Tanh, x);
+        check_nan_backward("Relu", &Relu, x);
+        check_nan_backward("Softmax", &Softmax, x);
+    }
+    check_nan_backward("Relu on images", &Relu, &img);
+    check_nan_backward("Sigmoid on images", &Sigmoid, &img);
+
+    let dense =
+        Dense::<f64, 4, 3>::new(Matrix::from_fn(|i, o| det(i * 3 + o + 1)), [0.5, 0.0, -0.5]);
+    check_nan_backward("Dense", &dense, &m);
+    check_nan_backward("Linear", &Linear::new(dense.weight), &m);
+    check_nan_backward("Box<Dense>", &Box::new(dense), &m);
+
+    let conv = Conv2d::<f64, 2, 3, 3, 1, 1>::new(
+        core::array::from_fn(|f| {
+            core::array::from_fn(|c| {
+                core::array::from_fn(|i| {
+                    core::array::from_fn(|j| det(((f * 2 + c) * 3 + i) * 3 + j + 2))
+                })
+            })
+        }),
+        [0.1, 0.0, -0.1],
+    );
+    check_nan_backward("Conv2d<2, 3, 3, 1, 1>", &conv, &img);
+    let strided = Conv2d::<f64, 2, 2, 2, 2, 0>::new(
+        core::array::from_fn(|f| {
+            core::array::from_fn(|c| {
+                core::array::from_fn(|i| {
+                    core::array::from_fn(|j| det(((f * 2 + c) * 2 + i) * 2 + j))
+                })
+            })
+        }),
+        [0.0; 2],
+    );
+    check_nan_backward("Conv2d<2, 2, 2, 2, 0>", &strided, &img);
+    check_nan_backward("MaxPool2d<2>", &MaxPool2d::<2>, &img);
+    check_nan_backward("MaxPool2d<3, 1>", &MaxPool2d::<3, 1>, &img);
+    check_nan_backward("AvgPool2d<2>", &AvgPool2d::<2>, &img);
+    check_nan_backward("Flatten", &Flatten, &img);
+    let flat: Matrix<f64, 2, 32> = Matrix::from_fn(|r, c| det(r * 32 + c));
+    check_nan_backward("Unflatten<2, 4, 4>", &Unflatten::<2, 4, 4>, &flat);
+
+    let mlp = input::<4>()
+        .then(dense)
+        .then(Relu)
+        .then(Dense::<f64, 3, 2>::new(
+            Matrix::from_fn(|i, o| det(i * 2 + o + 5)),
+            [0.0; 2],
+        ))
+        .then(Sigmoid)
+        .build();
+    check_nan_backward("dense network", &mlp, &negative);
+    check_nan_backward("dense network", &mlp, &m);
+    let cnn: Net<_> = image_input::<2, 4, 4>()
+        .then(conv)
+        .then(Relu)
+        .then(MaxPool2d::<2>)
+        .then(Flatten)
+        .then(Dense::<f64, 12, 2>::new(
+            Matrix::from_fn(|i, o| det(i * 2 + o + 1)),
+            [0.0; 2],
+        ))
+        .then(Softmax)
+        .build();
+    check_nan_backward("conv network", &cnn, &img);
+}
+
+/// The oracle above misses a product that skips exact zeros (a 1 times 0 is
+/// 0 too): with zero inputs, NaN · 0 must still be NaN in the weight
+/// gradient. `dW = Xᵀ D`: a NaN in column `o` of `D` makes column `o` of
+/// `dW` NaN, every row, the zero inputs' rows included; likewise every
+/// weight of filter `f` of a convolution without padding.
+#[test]
+fn nan_upstream_gradient_is_not_skipped_at_zero_inputs() {
+    use stackgrad::Images;
+    use stackgrad::nn::Conv2d;
+
+    let x = Matrix::<f64, 2, 3>::from_array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]);
+    let layer = Dense::<f64, 3, 2>::new(Matrix::splat(0.0), [0.0; 2]);
+    let (y, cache) = layer.forward(&x);
+    let dy = Matrix::from_array([[0.0, f64::NAN], [0.0, 0.0]]);
+    let mut g = layer.zeros_like();
+    let dx = layer.backward(&x, &y, &cache, &dy, &mut g);
+    for i in 0..3 {
+        assert!(
+            g.weight[(i, 1)].is_nan() && g.weight[(i, 0)] == 0.0,
+            "{:?}",
+            g.weight
+        );
+        assert!(dx[(0, i)].is_nan() && dx[(1, i)] == 0.0, "{dx:?}");
+    }
+    assert!(g.bias[1].is_nan() && g.bias[0] == 0.0);
+
+    let x = Images::<f64, 1, 1, 3, 3>::zeros();
+    let conv = Conv2d::<f64, 1, 2, 2, 1, 0>::zeros();
+    let (y, cache) = conv.forward(&x);
+    let mut dy = y;
+    dy.as_mut_slice()[5] = f64::NAN; // filter 1, output (0, 1)
+    let mut g = conv.zeros_like();
+    let dx = conv.backward(&x, &y, &cache, &dy, &mut g);
+    assert!(
+        g.weight[1].iter().flatten().flatten().all(|w| w.is_nan()),
+        "{:?}",
+        g.weight
+    );
+    assert!(g.weight[0].iter().flatten().flatten().all(|w| *w == 0.0));
+    assert!(g.bias[1].is_nan() && g.bias[0] == 0.0);
+    // Output (0, 1)'s window: rows 0..2, columns 1..3.
+    for i in 0..3 {
+        for j in 0..3 {
+            let inside = i < 2 && j >= 1;
+            assert_eq!(
+                dx.get(0, 0, i, j).unwrap().is_nan(),
+                inside,
+                "dx at ({i}, {j})"
+            );
+        }
+    }
+}
+
+/// The losses' gradients: a NaN prediction gives a NaN loss and a NaN
+/// gradient at that element (softmax cross-entropy: the whole row, which
+/// the NaN makes NaN), never 0.
+#[test]
+fn nan_prediction_gives_nan_loss_gradient() {
+    let mut z: Matrix<f64, 2, 3> = Matrix::from_fn(|r, c| det(r * 3 + c) * 0.4 + 0.5);
+    z[(0, 1)] = f64::NAN;
+    let t: Matrix<f64, 2, 3> = Matrix::from_array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+    let labels = Labels::<2, 3>::new([2, 0]).unwrap();
+    let check = |name: &str, (l, g): (f64, Matrix<f64, 2, 3>), row: bool| {
+        assert!(l.is_nan(), "{name}: loss {l}");
+        for c in 0..3 {
+            let want = c == 1 || row;
+            assert_eq!(g[(0, c)].is_nan(), want, "{name}: {g:?}");
+            assert!(!g[(1, c)].is_nan(), "{name}: {g:?}");
+        }
+    };
+    check(
+        "HalfSquaredError",
+        HalfSquaredError.loss_and_grad(&z, &t),
+        false,
+    );
+    check(
+        "MeanSquaredError",
+        MeanSquaredError.loss_and_grad(&z, &t),
+        false,
+    );
+    check(
+        "BinaryCrossEntropy",
+        BinaryCrossEntropy::default().loss_and_grad(&z, &t),
+        false,
+    );
+    check(
+        "BinaryCrossEntropyWithLogits",
+        BinaryCrossEntropyWithLogits::default().loss_and_grad(&z, &t),
+        false,
+    );
+    check(
+        "SoftmaxCrossEntropy (labels)",
+        SoftmaxCrossEntropy::mean().loss_and_grad(&z, &labels),
+        true,
+    );
+    check(
+        "SoftmaxCrossEntropy (dense)",
+        SoftmaxCrossEntropy::sum().loss_and_grad(&z, &t),
+        true,
     );
 }
