@@ -210,6 +210,7 @@ pub mod batch;
 pub mod data;
 mod error;
 pub mod gradcheck;
+pub mod half;
 mod image;
 pub mod init;
 #[cfg(feature = "std")]
