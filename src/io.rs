@@ -796,6 +796,27 @@ impl<'a> File<'a> {
         &self.metadata
     }
 
+    /// The shape and values of tensor `name`, when it is one of the four
+    /// [`Dtype`]s (exact: `f64` holds every value of each).
+    ///
+    /// ```
+    /// let bytes = stackgrad::io::encode(&[("x", &[2], &[0.5f32, -1.0])], &[])?;
+    /// let file = stackgrad::io::File::parse(&bytes, "in memory")?;
+    /// assert_eq!(file.values("x"), Some((&[2usize][..], vec![0.5, -1.0])));
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn values(&self, name: &str) -> Option<(&[usize], Vec<f64>)> {
+        let (dtype, shape, raw) = self.raw(name)?;
+        let dtype = Dtype::parse(dtype)?;
+        Some((
+            shape,
+            raw.chunks_exact(dtype.size())
+                .map(|b| dtype.read(b))
+                .collect(),
+        ))
+    }
+
     /// The dtype, shape and raw bytes of tensor `name`.
     #[must_use]
     pub fn raw(&self, name: &str) -> Option<(&str, &[usize], &'a [u8])> {
