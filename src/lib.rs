@@ -208,6 +208,7 @@ extern crate std;
 pub mod batch;
 #[cfg(feature = "std")]
 pub mod data;
+pub mod embed;
 mod error;
 pub mod gradcheck;
 pub mod half;
