@@ -46,7 +46,7 @@
 //! (implement [`TorchModule`] for one's own layer to give it one).
 //!
 //! Files saved here record the architecture and the layout in their
-//! metadata ([`LAYOUT_KEY`](super::LAYOUT_KEY)): [`load`] refuses a file
+//! metadata ([`LAYOUT_KEY`]): [`load`] refuses a file
 //! saved in stackgrad's layout and [`io::load`](super::load) one saved in
 //! PyTorch's, since a square dense weight would load either way, transposed.
 //! A file PyTorch wrote carries no such record and is read as PyTorch's.
