@@ -152,6 +152,51 @@ pub enum Error {
         /// The file's type.
         found: std::string::String,
     },
+    /// A tensor in a file in PyTorch's layout has another shape than the
+    /// network's (see [`io::torch`](crate::io::torch)).
+    #[cfg(feature = "std")]
+    TorchShape {
+        /// The file.
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The file's shape.
+        found: std::vec::Vec<usize>,
+        /// The network's shape in PyTorch's layout (what the file should hold).
+        torch: std::vec::Vec<usize>,
+        /// The same tensor's shape in stackgrad's layout.
+        stackgrad: std::vec::Vec<usize>,
+    },
+    /// A file holds the other layout than the loader reads: PyTorch's
+    /// (written by [`io::torch`](crate::io::torch)) given to
+    /// [`io::load`](crate::io::load), or stackgrad's given to
+    /// [`io::torch::load`](crate::io::torch::load). Read from the file's
+    /// metadata; a file without stackgrad's metadata is taken as it comes.
+    #[cfg(feature = "std")]
+    Layout {
+        /// The file.
+        path: std::string::String,
+        /// The file's layout (`"PyTorch's"`, `"stackgrad's"`).
+        file: &'static str,
+        /// The function that reads it.
+        loader: &'static str,
+    },
+    /// A finite value that the element type it is converted to cannot hold:
+    /// it would become infinite (`1e5` saved as F16, an F64 `1e300` loaded
+    /// into an `f32` network).
+    #[cfg(feature = "std")]
+    ValueRange {
+        /// The file (`"(encoding)"` when saving).
+        path: std::string::String,
+        /// The tensor's name.
+        name: std::string::String,
+        /// The element's index in the file's row-major order.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The type it does not fit (`"F16"`, `"F32"`).
+        dtype: &'static str,
+    },
     /// A file ends before the data its header announces.
     #[cfg(feature = "std")]
     Truncated {
@@ -257,9 +302,59 @@ impl fmt::Display for Error {
                 name,
                 expected,
                 found,
+            } => {
+                write!(
+                    f,
+                    "{path}: tensor {name:?} has dtype {found} but the network expects {expected}"
+                )?;
+                let float = |d: &str| matches!(d, "F16" | "BF16" | "F32" | "F64");
+                if float(found) && float(expected) {
+                    write!(f, " (io::Options::new().convert() converts it)")?;
+                }
+                Ok(())
+            }
+            #[cfg(feature = "std")]
+            Error::TorchShape {
+                path,
+                name,
+                found,
+                torch,
+                stackgrad,
+            } => {
+                write!(
+                    f,
+                    "{path}: tensor {name:?} has shape {found:?} but the network expects {torch:?} \
+                     in PyTorch's layout"
+                )?;
+                if torch == stackgrad {
+                    write!(f, " (the same in stackgrad's)")
+                } else {
+                    write!(
+                        f,
+                        " (out x in; {stackgrad:?} in stackgrad's{})",
+                        if found == stackgrad {
+                            ", which the file holds: load it with io::load"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+            }
+            #[cfg(feature = "std")]
+            Error::Layout { path, file, loader } => write!(
+                f,
+                "{path} holds {file} layout (recorded in its metadata): load it with {loader}"
+            ),
+            #[cfg(feature = "std")]
+            Error::ValueRange {
+                path,
+                name,
+                index,
+                value,
+                dtype,
             } => write!(
                 f,
-                "{path}: tensor {name:?} has dtype {found} but the network expects {expected}"
+                "{path}: tensor {name:?} holds {value:e} at element {index}, beyond the range of {dtype}"
             ),
             #[cfg(feature = "std")]
             Error::Truncated { path, message } => write!(f, "{path} is truncated: {message}"),

@@ -8,7 +8,23 @@
 //! norm's running statistics): `"0.weight"`, `"0.bias"`, `"1.running_mean"`,
 //! ...; shapes are
 //! the parameters' [`Shape`](crate::nn::Shape)s (a dense weight is
-//! `[inputs, outputs]`, the `Y = X W + b` layout); the dtype is `F32` or `F64`.
+//! `[inputs, outputs]`, the `Y = X W + b` layout). That is stackgrad's
+//! layout ([`save`], [`load`]); [`torch`] reads and writes PyTorch's
+//! (`state_dict` names, dense weights `[outputs, inputs]`).
+//!
+//! Element types ([`Dtype`]): a file may hold `F16`, `BF16`, `F32` or
+//! `F64`. Saving writes the network's own type unless [`Options::dtype`]
+//! asks for another; loading takes only the network's own type unless
+//! [`Options::convert`] allows a conversion:
+//!
+//! | conversion | rounding |
+//! |---|---|
+//! | F16, BF16, F32 into an `f32` network; any into an `f64` network | none: exact |
+//! | F64 into an `f32` network; saving an `f64` network as F32 | to nearest, ties to even |
+//! | saving as F16 or BF16 | to nearest, ties to even, through `f32` as PyTorch does ([`half`](crate::half)) |
+//!
+//! A finite value that the target type cannot hold (it would become
+//! infinite) is an error ([`Error::ValueRange`]), never an infinity.
 //!
 //! [`to_bytes`] records the network's type ([`architecture`]: the layers in
 //! order, with their sizes) in the metadata under [`ARCHITECTURE_KEY`];
@@ -21,13 +37,14 @@
 //! Loading checks the whole file against the network's type before changing
 //! anything, and reports each problem as an [`Error`] (never a panic): a
 //! tensor name written twice, a missing tensor, an unexpected one, a wrong
-//! shape, a wrong dtype (no silent conversion), a truncated file or a
-//! malformed header. Any other safetensors
-//! reader (numpy with a few lines, see `scripts/check_safetensors.py`; the
-//! `safetensors` packages) reads the files written here.
+//! shape, a wrong dtype (no silent conversion), a value out of range, a
+//! truncated file, a malformed header, a file in the other layout. Any
+//! other safetensors reader (numpy with a few lines, see
+//! `scripts/check_safetensors.py`; the `safetensors` packages) reads the
+//! files written here.
 //!
 //! ```
-//! use stackgrad::io;
+//! use stackgrad::io::{self, Dtype, Options};
 //! use stackgrad::nn::{Dense, Net, Sigmoid};
 //! use stackgrad::rand::{SeedableRng, rngs::StdRng};
 //! use stackgrad::Matrix;
@@ -48,10 +65,19 @@
 //!     "in memory was saved from another network: \
 //!      layer 0 is Dense<f32, 2, 25> in the file but Dense<f32, 2, 24> in the network"
 //! );
+//!
+//! // Half the bytes in BF16; loading it back into f32 converts exactly, when asked.
+//! let small = io::to_bytes_with(&net, &[], Options::new().dtype(Dtype::BF16))?;
+//! assert!(io::from_bytes(&mut loaded, &small, "bf16").is_err());
+//! io::from_bytes_with(&mut loaded, &small, "bf16", Options::new().convert())?;
+//! let w = loaded.layers.0.weight[(0, 0)];
+//! assert_eq!(w, stackgrad::half::bf16_to_f32(stackgrad::half::f32_to_bf16(net.layers.0.weight[(0, 0)])));
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
+
+pub mod torch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -60,13 +86,170 @@ use std::vec::Vec;
 
 use serde_json::{Map, Value};
 
-use crate::nn::Params;
+use crate::half::{bf16_to_f32, f16_to_f32, f32_to_bf16, f32_to_f16};
+use crate::nn::{ParamName, Params};
 use crate::{Error, Scalar};
 
 /// The safetensors dtype of `T`: `"F32"` or `"F64"`.
 #[must_use]
 pub fn dtype<T: Scalar>() -> &'static str {
-    if T::NAME == "f32" { "F32" } else { "F64" }
+    Dtype::of::<T>().name()
+}
+
+/// A floating-point element type of a safetensors file that networks load
+/// from and save to (see the [module](self) for the conversions).
+///
+/// ```
+/// use stackgrad::io::Dtype;
+/// assert_eq!(Dtype::of::<f32>(), Dtype::F32);
+/// assert_eq!(Dtype::parse("BF16"), Some(Dtype::BF16));
+/// assert_eq!(Dtype::BF16.size(), 2);
+/// assert_eq!(Dtype::parse("I64"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dtype {
+    /// IEEE 754 half precision (`torch.float16`), 2 bytes.
+    F16,
+    /// bfloat16 (`torch.bfloat16`), 2 bytes.
+    BF16,
+    /// `f32` (`torch.float32`), 4 bytes.
+    F32,
+    /// `f64` (`torch.float64`), 8 bytes.
+    F64,
+}
+
+impl Dtype {
+    /// The name in a file's header: `"F16"`, `"BF16"`, `"F32"` or `"F64"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dtype::F16 => "F16",
+            Dtype::BF16 => "BF16",
+            Dtype::F32 => "F32",
+            Dtype::F64 => "F64",
+        }
+    }
+
+    /// `T`'s own: `F32` for `f32`, `F64` for `f64`.
+    #[must_use]
+    pub fn of<T: Scalar>() -> Self {
+        if T::NAME == "f32" {
+            Dtype::F32
+        } else {
+            Dtype::F64
+        }
+    }
+
+    /// Bytes per element.
+    #[must_use]
+    pub const fn size(self) -> usize {
+        match self {
+            Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+
+    /// The dtype a header names, if it is one of these four.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        [Dtype::F16, Dtype::BF16, Dtype::F32, Dtype::F64]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
+
+    /// One little-endian element as an `f64` (exact: `f64` holds every
+    /// value of the four types). `bytes` holds [`size`](Dtype::size) bytes.
+    fn read(self, bytes: &[u8]) -> f64 {
+        let two = || bytes.first_chunk::<2>().map(|b| u16::from_le_bytes(*b));
+        match self {
+            Dtype::F16 => two().map_or(f64::NAN, |h| f64::from(f16_to_f32(h))),
+            Dtype::BF16 => two().map_or(f64::NAN, |h| f64::from(bf16_to_f32(h))),
+            Dtype::F32 => bytes
+                .first_chunk::<4>()
+                .map_or(f64::NAN, |b| f64::from(f32::from_le_bytes(*b))),
+            Dtype::F64 => bytes
+                .first_chunk::<8>()
+                .map_or(f64::NAN, |b| f64::from_le_bytes(*b)),
+        }
+    }
+
+    /// Appends `x` rounded to this type; `false` (nothing written) when a
+    /// finite `x` would become infinite.
+    fn write(self, x: f64, out: &mut Vec<u8>) -> bool {
+        let single = x as f32;
+        let fits = |y: f64| y.is_finite() || !x.is_finite();
+        match self {
+            Dtype::F64 => out.extend_from_slice(&x.to_le_bytes()),
+            Dtype::F32 if fits(f64::from(single)) => out.extend_from_slice(&single.to_le_bytes()),
+            Dtype::F16 if fits(f64::from(single)) => {
+                let h = f32_to_f16(single);
+                if !fits(f64::from(f16_to_f32(h))) {
+                    return false;
+                }
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+            Dtype::BF16 if fits(f64::from(single)) => {
+                let h = f32_to_bf16(single);
+                if !fits(f64::from(bf16_to_f32(h))) {
+                    return false;
+                }
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// How to save and load: the element type to write, and whether loading may
+/// convert a file's element type to the network's. The default writes the
+/// network's own type and loads only that.
+///
+/// ```
+/// use stackgrad::io::{Dtype, Options};
+/// let save_small = Options::new().dtype(Dtype::F16);
+/// let load_any = Options::new().convert();
+/// assert_ne!(save_small, load_any);
+/// assert_eq!(Options::new(), Options::default());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    dtype: Option<Dtype>,
+    convert: bool,
+}
+
+impl Options {
+    /// The network's own element type, no conversion.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            dtype: None,
+            convert: false,
+        }
+    }
+
+    /// Saving: write every tensor as `dtype` (rounding as the
+    /// [module](self) documents; a finite value beyond `dtype`'s range is an
+    /// error). Loading ignores it.
+    #[must_use]
+    pub const fn dtype(self, dtype: Dtype) -> Self {
+        Self {
+            dtype: Some(dtype),
+            ..self
+        }
+    }
+
+    /// Loading: accept tensors of any [`Dtype`] and convert them to the
+    /// network's element type (exact from F16, BF16 and F32 into `f32`;
+    /// F64 into `f32` rounds to nearest). Saving ignores it.
+    #[must_use]
+    pub const fn convert(self) -> Self {
+        Self {
+            convert: true,
+            ..self
+        }
+    }
 }
 
 fn element_size(dtype: &str) -> Option<usize> {
@@ -104,16 +287,42 @@ pub fn encode<T: Scalar>(
     tensors: &[(&str, &[usize], &[T])],
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, Error> {
-    let size = core::mem::size_of::<T>();
+    let list: Vec<Stored> = tensors
+        .iter()
+        .map(|&(name, shape, data)| Stored {
+            name: name.to_string(),
+            dims: shape.to_vec(),
+            values: data.iter().map(|x| x.as_f64()).collect(),
+        })
+        .collect();
+    write_file(&list, metadata, Dtype::of::<T>())
+}
+
+/// One tensor as a file stores it: its name, its shape in the file and its
+/// values in the file's row-major order.
+struct Stored {
+    name: String,
+    dims: Vec<usize>,
+    values: Vec<f64>,
+}
+
+/// The safetensors bytes of `tensors` as `dtype`.
+fn write_file(
+    tensors: &[Stored],
+    metadata: &[(&str, &str)],
+    dtype: Dtype,
+) -> Result<Vec<u8>, Error> {
     let mut header = Map::new();
     let mut offset = 0usize;
-    for &(name, shape, data) in tensors {
-        if shape.iter().product::<usize>() != data.len() {
+    for t in tensors {
+        let name = t.name.as_str();
+        if t.dims.iter().product::<usize>() != t.values.len() {
             return Err(format_err(
                 "(encoding)",
                 std::format!(
-                    "tensor {name:?} has {} values but shape {shape:?}",
-                    data.len()
+                    "tensor {name:?} has {} values but shape {:?}",
+                    t.values.len(),
+                    t.dims
                 ),
             ));
         }
@@ -123,10 +332,10 @@ pub fn encode<T: Scalar>(
                 std::format!("tensor name {name:?} is used twice or reserved"),
             ));
         }
-        let end = offset + core::mem::size_of_val(data);
+        let end = offset + t.values.len() * dtype.size();
         let mut entry = Map::new();
-        entry.insert("dtype".into(), dtype::<T>().into());
-        entry.insert("shape".into(), shape.to_vec().into());
+        entry.insert("dtype".into(), dtype.name().into());
+        entry.insert("shape".into(), t.dims.clone().into());
         entry.insert("data_offsets".into(), std::vec![offset, end].into());
         header.insert(name.to_string(), Value::Object(entry));
         offset = end;
@@ -145,20 +354,53 @@ pub fn encode<T: Scalar>(
     let mut out = Vec::with_capacity(8 + json.len() + offset);
     out.extend_from_slice(&(json.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
-    for &(_, _, data) in tensors {
-        for &x in data {
-            if size == 4 {
-                out.extend_from_slice(&(x.as_f64() as f32).to_le_bytes());
-            } else {
-                out.extend_from_slice(&x.as_f64().to_le_bytes());
+    for t in tensors {
+        for (index, &x) in t.values.iter().enumerate() {
+            if !dtype.write(x, &mut out) {
+                return Err(Error::ValueRange {
+                    path: "(encoding)".to_string(),
+                    name: t.name.clone(),
+                    index,
+                    value: x,
+                    dtype: dtype.name(),
+                });
             }
         }
     }
     Ok(out)
 }
 
+/// `net`'s state (parameters, then buffers) as a file stores it; the
+/// tensors for which `transposed` holds (2-D ones) written transposed.
+fn stored_state<T: Scalar, P: Params<T>>(
+    net: &P,
+    transposed: &dyn Fn(&ParamName) -> bool,
+) -> Vec<Stored> {
+    (0..P::TENSORS + P::BUFFERS)
+        .filter_map(|k| net.state(k))
+        .map(|t| {
+            let values: Vec<f64> = t.data.iter().map(|x| x.as_f64()).collect();
+            match *t.shape.dims() {
+                [rows, cols] if transposed(&t.name) => Stored {
+                    name: t.name.to_string(),
+                    dims: std::vec![cols, rows],
+                    values: (0..rows * cols)
+                        .map(|k| values[(k % rows) * cols + k / rows])
+                        .collect(),
+                },
+                _ => Stored {
+                    name: t.name.to_string(),
+                    dims: t.shape.dims().to_vec(),
+                    values,
+                },
+            }
+        })
+        .collect()
+}
+
 /// Encodes every parameter tensor of `net`, named by the parameter visitor,
-/// with string `metadata` (for instance the layer kinds, for other readers).
+/// with string `metadata` (for instance the layer kinds, for other readers),
+/// in the network's element type (see [`to_bytes_with`]).
 ///
 /// # Errors
 /// None for the crate's layers; [`Error::Format`] if a user-defined layer
@@ -167,25 +409,47 @@ pub fn to_bytes<T: Scalar, P: Params<T>>(
     net: &P,
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, Error> {
-    let mut names = Vec::with_capacity(P::TENSORS + P::BUFFERS);
-    let mut tensors = Vec::with_capacity(P::TENSORS + P::BUFFERS);
-    for t in (0..P::TENSORS + P::BUFFERS).filter_map(|k| net.state(k)) {
-        names.push(t.name.to_string());
-        tensors.push((t.shape, t.data));
-    }
-    let list: Vec<(&str, &[usize], &[T])> = names
-        .iter()
-        .zip(&tensors)
-        .map(|(n, (s, d))| (n.as_str(), s.dims(), *d))
-        .collect();
+    to_bytes_with(net, metadata, Options::new())
+}
+
+/// [`to_bytes`], in the element type that `options` asks for.
+///
+/// ```
+/// use stackgrad::io::{self, Dtype, File, Options};
+/// use stackgrad::nn::Dense;
+/// let layer = Dense::<f32, 2, 3>::zeros();
+/// let bytes = io::to_bytes_with(&layer, &[], Options::new().dtype(Dtype::F16))?;
+/// let file = File::parse(&bytes, "in memory")?;
+/// assert_eq!(file.raw("weight").unwrap().0, "F16");
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+///
+/// # Errors
+/// Those of [`to_bytes`]; [`Error::ValueRange`] for a finite value that
+/// the chosen type cannot hold (`1e5` as F16).
+pub fn to_bytes_with<T: Scalar, P: Params<T>>(
+    net: &P,
+    metadata: &[(&str, &str)],
+    options: Options,
+) -> Result<Vec<u8>, Error> {
     let architecture = architecture::<P>();
     let mut meta: Vec<(&str, &str)> = std::vec![(ARCHITECTURE_KEY, architecture.as_str())];
-    meta.extend(metadata.iter().filter(|(k, _)| *k != ARCHITECTURE_KEY));
-    encode(&list, &meta)
+    meta.extend(
+        metadata
+            .iter()
+            .filter(|(k, _)| *k != ARCHITECTURE_KEY && *k != LAYOUT_KEY),
+    );
+    let dtype = options.dtype.unwrap_or(Dtype::of::<T>());
+    write_file(&stored_state(net, &|_| false), &meta, dtype)
 }
 
 /// The metadata key under which [`to_bytes`] records the network's type.
 pub const ARCHITECTURE_KEY: &str = "stackgrad.architecture";
+
+/// The metadata key under which [`torch::to_bytes`] records that a file
+/// holds PyTorch's layout (value `"torch"`). A file that records an
+/// architecture without it holds stackgrad's layout.
+pub const LAYOUT_KEY: &str = "stackgrad.layout";
 
 /// The network's type as [`to_bytes`] records it: the layers, in order,
 /// with every size their types fix, without module paths
@@ -338,9 +602,31 @@ pub fn save<T: Scalar, P: Params<T>>(
     path: impl AsRef<Path>,
     metadata: &[(&str, &str)],
 ) -> Result<(), Error> {
-    let path = path.as_ref();
-    let bytes = to_bytes(net, metadata)?;
+    save_with(net, path, metadata, Options::new())
+}
+
+/// [`save`], in the element type that `options` asks for (see [`to_bytes_with`]).
+///
+/// # Errors
+/// Those of [`to_bytes_with`]; [`Error::Io`] when the file cannot be written.
+pub fn save_with<T: Scalar, P: Params<T>>(
+    net: &P,
+    path: impl AsRef<Path>,
+    metadata: &[(&str, &str)],
+    options: Options,
+) -> Result<(), Error> {
+    write_to(path.as_ref(), to_bytes_with(net, metadata, options)?)
+}
+
+fn write_to(path: &Path, bytes: Vec<u8>) -> Result<(), Error> {
     std::fs::write(path, bytes).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn read_from(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })
@@ -510,6 +796,27 @@ impl<'a> File<'a> {
         &self.metadata
     }
 
+    /// The shape and values of tensor `name`, when it is one of the four
+    /// [`Dtype`]s (exact: `f64` holds every value of each).
+    ///
+    /// ```
+    /// let bytes = stackgrad::io::encode(&[("x", &[2], &[0.5f32, -1.0])], &[])?;
+    /// let file = stackgrad::io::File::parse(&bytes, "in memory")?;
+    /// assert_eq!(file.values("x"), Some((&[2usize][..], vec![0.5, -1.0])));
+    /// # Ok::<(), stackgrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn values(&self, name: &str) -> Option<(&[usize], Vec<f64>)> {
+        let (dtype, shape, raw) = self.raw(name)?;
+        let dtype = Dtype::parse(dtype)?;
+        Some((
+            shape,
+            raw.chunks_exact(dtype.size())
+                .map(|b| dtype.read(b))
+                .collect(),
+        ))
+    }
+
     /// The dtype, shape and raw bytes of tensor `name`.
     #[must_use]
     pub fn raw(&self, name: &str) -> Option<(&str, &[usize], &'a [u8])> {
@@ -524,6 +831,8 @@ impl<'a> File<'a> {
 ///
 /// # Errors
 /// [`Error::Truncated`], [`Error::Format`] (see [`File::parse`]);
+/// [`Error::Architecture`] when the file records another network;
+/// [`Error::Layout`] when it was saved in PyTorch's layout;
 /// [`Error::MissingTensor`], [`Error::TensorDtype`], [`Error::TensorShape`]
 /// for the first network tensor that the file lacks or stores differently;
 /// [`Error::UnexpectedTensor`] for a file tensor the network does not have.
@@ -532,8 +841,68 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
     bytes: &[u8],
     source: &str,
 ) -> Result<(), Error> {
+    from_bytes_with(net, bytes, source, Options::new())
+}
+
+/// [`from_bytes`], converting the file's element type to the network's when
+/// `options` allow it ([`Options::convert`]).
+///
+/// ```
+/// use stackgrad::io::{self, Dtype, Options};
+/// use stackgrad::nn::Dense;
+/// let layer = Dense::<f64, 1, 2>::new(stackgrad::Matrix::from_array([[0.1, 1e300]]), [0.0; 2]);
+/// let bytes = io::to_bytes(&layer, &[])?;
+/// let mut single = Dense::<f32, 1, 2>::zeros();
+/// let err = io::from_bytes_with(&mut single, &bytes, "w", Options::new().convert()).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"w: tensor "weight" holds 1e300 at element 1, beyond the range of F32"#
+/// );
+/// assert_eq!(single, Dense::zeros()); // nothing loaded
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+///
+/// # Errors
+/// Those of [`from_bytes`]; [`Error::ValueRange`] when an F64 value is
+/// finite but beyond an `f32` network's range.
+pub fn from_bytes_with<T: Scalar, P: Params<T>>(
+    net: &mut P,
+    bytes: &[u8],
+    source: &str,
+    options: Options,
+) -> Result<(), Error> {
+    load_state(net, bytes, source, options, None)
+}
+
+/// Loads `bytes` into `net`: in stackgrad's layout when `torch` is `None`,
+/// else in PyTorch's, with the tensors for which `torch` holds (2-D ones)
+/// stored transposed. Every check comes before the first write.
+pub(crate) fn load_state<T: Scalar, P: Params<T>>(
+    net: &mut P,
+    bytes: &[u8],
+    source: &str,
+    options: Options,
+    torch: Option<&dyn Fn(&ParamName) -> bool>,
+) -> Result<(), Error> {
     let file = File::parse(bytes, source)?;
-    if let Some(recorded) = file.metadata().get(ARCHITECTURE_KEY)
+    let meta = file.metadata();
+    let torch_file = meta.get(LAYOUT_KEY).is_some_and(|v| v == "torch");
+    let stackgrad_file = meta.contains_key(ARCHITECTURE_KEY) && !torch_file;
+    if torch.is_none() && torch_file {
+        return Err(Error::Layout {
+            path: source.to_string(),
+            file: "PyTorch's",
+            loader: "io::torch::load",
+        });
+    }
+    if torch.is_some() && stackgrad_file {
+        return Err(Error::Layout {
+            path: source.to_string(),
+            file: "stackgrad's",
+            loader: "io::load",
+        });
+    }
+    if let Some(recorded) = meta.get(ARCHITECTURE_KEY)
         && let Some(difference) = first_difference(recorded, &architecture::<P>())
     {
         return Err(Error::Architecture {
@@ -541,55 +910,130 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
             difference,
         });
     }
+    let own = Dtype::of::<T>();
     let mut names = BTreeSet::new();
+    let mut staged = Vec::with_capacity(P::TENSORS + P::BUFFERS);
     for k in 0..P::TENSORS + P::BUFFERS {
         let Some(t) = net.state(k) else { continue };
         let name = t.name.to_string();
-        let Some((dt, shape, _)) = file.raw(&name) else {
+        let dims = t.shape.dims();
+        let transposed = dims.len() == 2 && torch.is_some_and(|f| f(&t.name));
+        let want: Vec<usize> = if transposed {
+            dims.iter().rev().copied().collect()
+        } else {
+            dims.to_vec()
+        };
+        let Some((found, shape, raw)) = file.raw(&name) else {
             return Err(Error::MissingTensor {
                 path: source.to_string(),
                 name,
             });
         };
-        if dt != dtype::<T>() {
+        let Some(dtype) = Dtype::parse(found).filter(|&d| options.convert || d == own) else {
             return Err(Error::TensorDtype {
                 path: source.to_string(),
                 name,
-                expected: dtype::<T>(),
-                found: dt.to_string(),
+                expected: if options.convert {
+                    "F16, BF16, F32 or F64"
+                } else {
+                    own.name()
+                },
+                found: found.to_string(),
+            });
+        };
+        if shape != want.as_slice() {
+            return Err(if torch.is_some() {
+                Error::TorchShape {
+                    path: source.to_string(),
+                    name,
+                    found: shape.to_vec(),
+                    torch: want,
+                    stackgrad: dims.to_vec(),
+                }
+            } else {
+                Error::TensorShape {
+                    path: source.to_string(),
+                    name,
+                    expected: want,
+                    found: shape.to_vec(),
+                }
             });
         }
-        if shape != t.shape.dims() {
-            return Err(Error::TensorShape {
-                path: source.to_string(),
-                name,
-                expected: t.shape.dims().to_vec(),
-                found: shape.to_vec(),
-            });
+        let mut values = std::vec![T::zero(); t.data.len()];
+        let cols = if transposed { dims[1] } else { 1 };
+        let rows = if transposed { dims[0] } else { t.data.len() };
+        for (index, chunk) in raw.chunks_exact(dtype.size()).enumerate() {
+            let v = dtype.read(chunk);
+            let x = T::from_f64(v);
+            if v.is_finite() && !x.is_finite() {
+                return Err(Error::ValueRange {
+                    path: source.to_string(),
+                    name,
+                    index,
+                    value: v,
+                    dtype: own.name(),
+                });
+            }
+            // File element (o, i) of an `O x I` transposed tensor is the
+            // network's (i, o); otherwise the orders agree (cols = 1).
+            let at = if transposed {
+                (index % rows) * cols + index / rows
+            } else {
+                index
+            };
+            if let Some(slot) = values.get_mut(at) {
+                *slot = x;
+            }
         }
+        staged.push((k, values));
         names.insert(name);
     }
-    if let Some(extra) = file.names().find(|n| !names.contains(*n)) {
+    for name in file.names() {
+        if names.contains(name) {
+            continue;
+        }
+        if torch.is_some()
+            && let Some(prefix) = name.strip_suffix("num_batches_tracked")
+            && names.contains(&std::format!("{prefix}running_mean"))
+        {
+            check_batches_tracked(&file, name, source)?;
+            continue;
+        }
         return Err(Error::UnexpectedTensor {
             path: source.to_string(),
-            name: extra.to_string(),
+            name: name.to_string(),
         });
     }
-    for k in 0..P::TENSORS + P::BUFFERS {
-        let Some(t) = net.state_mut(k) else { continue };
-        let Some((_, _, raw)) = file.raw(&t.name.to_string()) else {
-            continue; // checked above
-        };
-        let size = core::mem::size_of::<T>();
-        for (x, chunk) in t.data.iter_mut().zip(raw.chunks_exact(size)) {
-            *x = if let Ok(b) = <[u8; 4]>::try_from(chunk) {
-                T::from_f64(f64::from(f32::from_le_bytes(b)))
-            } else if let Ok(b) = <[u8; 8]>::try_from(chunk) {
-                T::from_f64(f64::from_le_bytes(b))
-            } else {
-                *x
-            };
+    for (k, values) in staged {
+        if let Some(t) = net.state_mut(k) {
+            t.data.copy_from_slice(&values);
         }
+    }
+    Ok(())
+}
+
+/// A batch norm's `num_batches_tracked`, as PyTorch writes it: one `I64`.
+/// Its value is not used (stackgrad's running statistics move with a fixed
+/// momentum, as PyTorch's do unless `momentum=None`).
+fn check_batches_tracked(file: &File<'_>, name: &str, source: &str) -> Result<(), Error> {
+    let Some((dtype, shape, _)) = file.raw(name) else {
+        return Ok(());
+    };
+    if dtype != "I64" {
+        return Err(Error::TensorDtype {
+            path: source.to_string(),
+            name: name.to_string(),
+            expected: "I64",
+            found: dtype.to_string(),
+        });
+    }
+    if !shape.is_empty() {
+        return Err(Error::TensorShape {
+            path: source.to_string(),
+            name: name.to_string(),
+            expected: Vec::new(),
+            found: shape.to_vec(),
+        });
     }
     Ok(())
 }
@@ -599,13 +1043,21 @@ pub fn from_bytes<T: Scalar, P: Params<T>>(
 /// # Errors
 /// [`Error::Io`] when the file cannot be read, and those of [`from_bytes`].
 pub fn load<T: Scalar, P: Params<T>>(net: &mut P, path: impl AsRef<Path>) -> Result<(), Error> {
+    load_with(net, path, Options::new())
+}
+
+/// [`load`], converting the file's element type when `options` allow it
+/// (see [`from_bytes_with`]).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read, and those of [`from_bytes_with`].
+pub fn load_with<T: Scalar, P: Params<T>>(
+    net: &mut P,
+    path: impl AsRef<Path>,
+    options: Options,
+) -> Result<(), Error> {
     let path = path.as_ref();
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: name.clone(),
-        message: e.to_string(),
-    })?;
-    from_bytes(net, &bytes, &name)
+    from_bytes_with(net, &read_from(path)?, &path.display().to_string(), options)
 }
 
 #[cfg(test)]

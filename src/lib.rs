@@ -187,8 +187,10 @@
 //! - [`init`] has the initializers (Xavier/Glorot, He, scaled normal).
 //! - [`batch`], [`optim`] and [`train`] train networks: seeded mini-batches,
 //!   SGD/momentum/Adam, and a loop with per-epoch loss and accuracy; `data`
-//!   loads the bundled digits and `io` saves and loads safetensors weights
-//!   (both with the `std` feature).
+//!   loads the bundled digits and `io` saves and loads safetensors weights,
+//!   in stackgrad's layout or PyTorch's (`io::torch`), in F16, BF16, F32 or
+//!   F64 (both with the `std` feature); [`embed`] reads weights at compile
+//!   time into a `static` network, [`half`] converts 16-bit floats.
 //! - [`gradcheck`] checks every backward pass against central differences, per
 //!   parameter tensor, with a verdict that names the tensor, the worst element
 //!   and, where it can, the bug (sign, 1/N, transposition).
@@ -208,8 +210,10 @@ extern crate std;
 pub mod batch;
 #[cfg(feature = "std")]
 pub mod data;
+pub mod embed;
 mod error;
 pub mod gradcheck;
+pub mod half;
 mod image;
 pub mod init;
 #[cfg(feature = "std")]

@@ -513,7 +513,7 @@ impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
 /// sigmoid (`p` exactly 0 or 1) gives a large finite loss and gradient instead
 /// of infinity. A `p` that is not a probability (below 0, above 1, `±∞`, NaN)
 /// is never clamped into range: its loss and gradient are NaN, so the batch's
-/// loss is NaN and training stops with [`Error::NonFinite`](crate::Error::NonFinite).
+/// loss is NaN and training stops with [`Error::NonFinite`].
 /// Prefer [`BinaryCrossEntropyWithLogits`], which needs no clamp.
 ///
 /// ```

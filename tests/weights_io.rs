@@ -158,7 +158,7 @@ fn wrong_dtype_is_an_error() {
     let e = expect_err(&io::to_bytes(&net32(0), &[]).unwrap());
     assert_eq!(
         e.to_string(),
-        r#"w.safetensors: tensor "0.weight" has dtype F32 but the network expects F64"#
+        r#"w.safetensors: tensor "0.weight" has dtype F32 but the network expects F64 (io::Options::new().convert() converts it)"#
     );
     assert!(matches!(
         e,
