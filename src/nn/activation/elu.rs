@@ -8,7 +8,7 @@ use crate::{Error, Scalar};
 ///
 /// Derivative, read from the input: `f'(x) = 1` for `x > 0` and `α e^x` for
 /// `x ≤ 0`. Not `y + α` from the output, which cancels where `y` nears `-α`
-/// (all digits lost in f32 from `x = -17`): `e^x` is computed, so the
+/// (all digits lost in f32 below `x = -17.3`): `e^x` is computed, so the
 /// derivative keeps its relative accuracy down to where it underflows.
 /// `e^x - 1` comes from [`math::expm1`](crate::math::expm1), accurate near 0.
 /// `f(-∞) = -α`, `f'(-∞) = 0`; NaN gives NaN both ways. With `α ≠ 1` the
