@@ -2,7 +2,8 @@
 //! layers: the gradient checker passes on a network around each (f64 and
 //! f32) and fails when a backward bug is planted in it; they compose with
 //! `input().then(..)`, `Net::new`, tuples and blocks; they are named in
-//! summaries and weight files and survive a save and load.
+//! summaries and weight files and survive a save and load; `Training::fit`
+//! trains through each (its dispatched loop, with the fused kernels).
 
 use stackgrad::gradcheck::GradCheck;
 use stackgrad::init::Init;
@@ -230,4 +231,56 @@ fn networks_with_activations_save_and_load() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The training loop (whose epoch runs in the dispatched copy, with each
+/// activation's `f_fused`/`df_fused` where the CPU has FMA) learns the
+/// quadrant XOR through each activation: at least 230 of 256 points right
+/// after 60 epochs (251 to 254 measured, from 120 to 177 before), the same
+/// weights for the same seed.
+#[test]
+fn fit_trains_through_each_activation() {
+    use stackgrad::batch::Dataset;
+    use stackgrad::loss::SoftmaxCrossEntropy;
+    use stackgrad::optim::Adam;
+    use stackgrad::train::Training;
+
+    let x: Vec<[f32; 2]> = (0..256)
+        .map(|i| {
+            let (a, b) = ((i as f32 * 0.61).sin(), (i as f32 * 1.37).cos());
+            [2.0 * a, 2.0 * b]
+        })
+        .collect();
+    let y: Vec<usize> = x.iter().map(|p| usize::from(p[0] * p[1] > 0.0)).collect();
+    macro_rules! check {
+        ($a:expr) => {{
+            let fit = || {
+                let mut rng = StdRng::seed_from_u64(5);
+                let mut net = Net::new((
+                    Dense::<f32, 2, 64>::init(Init::XavierUniform, &mut rng),
+                    $a,
+                    Dense::<f32, 64, 2>::init(Init::XavierUniform, &mut rng),
+                ));
+                let mut t = Training::new(SoftmaxCrossEntropy::mean(), Adam::new(2e-2))
+                    .batch::<32>()
+                    .epochs(60)
+                    .seed(1);
+                let data = Dataset::new(&x, &y).unwrap();
+                let before = t.evaluate(&net, data).unwrap();
+                t.fit(&mut net, data, |_, _| {}).unwrap();
+                let after = t.evaluate(&net, data).unwrap();
+                (net, before.correct.unwrap(), after.correct.unwrap())
+            };
+            let (net, before, after) = fit();
+            println!("{:?}: {before} -> {after} of 256", $a);
+            assert!(after >= 230, "{:?}: {before} -> {after} of 256", $a);
+            assert_eq!(fit().0, net);
+        }};
+    }
+    check!(LeakyRelu::new(0.2).unwrap());
+    check!(Elu::default());
+    check!(Gelu);
+    check!(GeluTanh);
+    check!(Silu);
+    check!(Softplus::default());
 }
