@@ -19,8 +19,9 @@ use crate::{Error, Scalar};
 /// (about 32 operations each).
 ///
 /// `α` is a field of the value (an `f64`), part of the network built in
-/// code like [`Dropout`](crate::nn::Dropout)'s `p`; a weight file holds no
-/// tensor for it.
+/// code like [`Dropout`](crate::nn::Dropout)'s `p`; a weight file
+/// ([`io`](crate::io)) neither stores nor checks it: load into a network
+/// built with the same `α`.
 ///
 /// ```
 /// use stackgrad::nn::{Activation, Elu, Layer, Net, Dense};

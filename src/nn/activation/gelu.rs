@@ -53,9 +53,11 @@ fn cdf_and_gauss<T: Scalar>(x: T, fused: bool) -> (T, T) {
 /// loops vectorize. Limits: `f(-∞) = 0`, `f(∞) = ∞`, `f'(±∞) = 0, 1`
 /// (PyTorch gives NaN at `-∞`); NaN gives NaN both ways.
 ///
-/// Cost: about 130 operations per element forward (three rational functions
-/// and two exponentials) and 170 backward, vectorized; the most expensive
-/// activation here. [`GeluTanh`] is about three times cheaper.
+/// Cost: about 130 operations per element forward (three rational functions,
+/// all evaluated, and two exponentials) and 170 backward, vectorized; the
+/// most expensive activation here, about five times a [`Tanh`](crate::nn::Tanh)
+/// and five times [`GeluTanh`] (`cargo bench -p stackgrad-bench --bench
+/// activations`: forward on 32 x 64 f32, 9.5 µs against 1.9 and 1.7 µs).
 ///
 /// ```
 /// use stackgrad::nn::{image_input, Activation, Conv2d, Gelu, Layer};

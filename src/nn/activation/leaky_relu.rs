@@ -17,7 +17,9 @@ use crate::{Error, Scalar};
 ///
 /// The slope is a field of the value (an `f64`, converted to the element
 /// type once per loop): it belongs to the network built in code, like
-/// [`Dropout`](crate::nn::Dropout)'s `p`; a weight file holds no tensor for it.
+/// [`Dropout`](crate::nn::Dropout)'s `p`; a weight file ([`io`](crate::io))
+/// neither stores nor checks it: load into a network built with the same
+/// slope.
 ///
 /// ```
 /// use stackgrad::nn::{input, Activation, Dense, Layer, LeakyRelu};

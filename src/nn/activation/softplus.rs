@@ -24,7 +24,8 @@ use crate::{Error, Scalar};
 ///
 /// `β` and the threshold are fields of the value (`f64`s), part of the
 /// network built in code like [`Dropout`](crate::nn::Dropout)'s `p`; a
-/// weight file holds no tensor for them.
+/// weight file ([`io`](crate::io)) neither stores nor checks them: load
+/// into a network built with the same settings.
 ///
 /// ```
 /// use stackgrad::nn::{Activation, Layer, Net, Softplus, Dense};
