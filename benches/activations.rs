@@ -6,7 +6,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use stackgrad::nn::{Layer, Relu, Sigmoid, Softmax, Tanh};
+use stackgrad::nn::{
+    Elu, Gelu, GeluTanh, Layer, LeakyRelu, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
+};
 use stackgrad::{Matrix, Scalar, math};
 
 fn input<T: Scalar, const R: usize, const C: usize>() -> Matrix<T, R, C> {
@@ -37,6 +39,13 @@ fn layers(c: &mut Criterion) {
     layer!(g, f32, Sigmoid, "sigmoid", 5, 25);
     layer!(g, f32, Tanh, "tanh", 32, 64);
     layer!(g, f32, Relu, "relu", 32, 64);
+    layer!(g, f32, LeakyRelu::default(), "leaky_relu", 32, 64);
+    layer!(g, f32, Elu::default(), "elu", 32, 64);
+    layer!(g, f32, Gelu, "gelu", 32, 64);
+    layer!(g, f64, Gelu, "gelu", 32, 64);
+    layer!(g, f32, GeluTanh, "gelu_tanh", 32, 64);
+    layer!(g, f32, Silu, "silu", 32, 64);
+    layer!(g, f32, Softplus::default(), "softplus", 32, 64);
     layer!(g, f64, Softmax, "softmax", 5, 4);
     layer!(g, f32, Softmax, "softmax", 32, 10);
     g.finish();
@@ -65,6 +74,10 @@ fn kernels(c: &mut Criterion) {
         / (1.0 + (-x).exp()));
     kernel!(g, f64, "sigmoid", math::sigmoid, |x: f64| 1.0
         / (1.0 + (-x).exp()));
+    kernel!(g, f64, "erf", math::erf, libm::erf);
+    kernel!(g, f64, "expm1", math::expm1, f64::exp_m1);
+    kernel!(g, f64, "softplus", math::softplus, |x: f64| x.max(0.0)
+        + (-x.abs()).exp().ln_1p());
     g.finish();
 }
 

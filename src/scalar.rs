@@ -58,6 +58,14 @@ pub(crate) mod sealed {
         /// `fused_exp` when `fused`), in fewer operations: the softmax's
         /// `e^(z - max z)` and the sigmoid's `e^-|x|`.
         fn exp_nonpos(self, fused: bool) -> Self;
+        /// `e^x - 1` (`crate::math::expm1`), with fused multiply-adds in
+        /// the reduction when `fused`.
+        fn expm1_kernel(self, fused: bool) -> Self;
+        /// `crate::math::exp`, or `fused_exp` when `fused`.
+        fn exp_kernel(self, fused: bool) -> Self;
+        /// The high half of the significand (Veltkamp's split), for an exact
+        /// square `hi * hi`; `|self|` must be below about `2^100`.
+        fn split_hi(self) -> Self;
     }
 }
 

@@ -5,6 +5,11 @@
 //! - NaN propagates: a NaN input element makes the rows it feeds NaN (dense),
 //!   stays NaN through every activation, and makes the loss NaN.
 //! - Sigmoid maps ±∞ to 1 and 0; its output is always in `[0, 1]` or NaN.
+//! - LeakyReLU, ELU, GELU (both forms), SiLU and Softplus give NaN exactly
+//!   where their input is NaN, a finite value for every finite input, their
+//!   limits at ±∞ (`-∞`, `-α`, 0, 0, 0, 0 at `-∞`; `+∞` at `+∞`), and a
+//!   backward that is NaN exactly where the upstream gradient or the input
+//!   is NaN and finite elsewhere (for finite upstream gradients).
 //! - Softmax rows either sum to 1 or are NaN (a row holding NaN or +∞); `-∞`
 //!   entries get probability 0.
 //! - Cross-entropy from logits stays finite for every finite logit, 1e30 included.
@@ -16,7 +21,10 @@ use stackgrad::loss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
     MeanSquaredError, SoftmaxCrossEntropy, accuracy,
 };
-use stackgrad::nn::{Dense, Identity, Layer, Params, Relu, Sigmoid, Softmax, Tanh, softmax_rows};
+use stackgrad::nn::{
+    Activation, Dense, Elu, Gelu, GeluTanh, Identity, Layer, LeakyRelu, Params, Relu, Sigmoid,
+    Silu, Softmax, Softplus, Tanh, softmax_rows,
+};
 use stackgrad::rand::{RngExt, SeedableRng, rngs::StdRng};
 use stackgrad::{Elements, Error, Matrix, Scalar};
 
@@ -79,6 +87,15 @@ fn run_everything<T: Scalar>(seed: u64) {
         for (a, b) in r.as_slice().iter().zip(y.as_slice()) {
             assert!(a.is_nan() == b.is_nan() && (a.is_nan() || *a >= T::zero()));
         }
+        let dy: Matrix<T, 3, 5> = hostile_matrix(&mut rng);
+        let minf = T::neg_infinity();
+        let slope = LeakyRelu::new(0.3).unwrap();
+        activation_rules(slope, &y, &dy, minf);
+        activation_rules(Elu::new(1.5).unwrap(), &y, &dy, T::from_f64(-1.5));
+        activation_rules(Gelu, &y, &dy, T::zero());
+        activation_rules(GeluTanh, &y, &dy, T::zero());
+        activation_rules(Silu, &y, &dy, T::zero());
+        activation_rules(Softplus::default(), &y, &dy, T::zero());
         assert_eq!(
             Identity
                 .infer(&y)
@@ -167,6 +184,38 @@ fn run_everything<T: Scalar>(seed: u64) {
         let acc = accuracy(&y, &labels);
         assert!((T::zero()..=T::one()).contains(&acc));
         let _ = softmax_rows(&x);
+    }
+}
+
+/// The rules of the smooth and leaky activations on hostile `x` and `dy`
+/// (see the module docs); `at_minus_inf` is `f(-∞)`.
+fn activation_rules<T: Scalar, A>(a: A, x: &Matrix<T, 3, 5>, dy: &Matrix<T, 3, 5>, at_minus_inf: T)
+where
+    A: Activation + Layer<Matrix<T, 3, 5>, Output = Matrix<T, 3, 5>, Cache = ()>,
+{
+    let (y, ()) = a.forward(x);
+    let mut g = a;
+    let dx = a.backward(x, &y, &(), dy, &mut g);
+    for k in 0..15 {
+        let (x, y, d, dx) = (
+            x.as_slice()[k],
+            y.as_slice()[k],
+            dy.as_slice()[k],
+            dx.as_slice()[k],
+        );
+        assert_eq!(y.is_nan(), x.is_nan(), "{a:?}({x}) = {y}");
+        if x.is_finite() {
+            assert!(y.is_finite(), "{a:?}({x}) = {y}");
+        } else if x == T::infinity() {
+            assert_eq!(y, x, "{a:?}({x})");
+        } else if x == T::neg_infinity() {
+            assert_eq!(y, at_minus_inf, "{a:?}({x})");
+        }
+        if d.is_nan() || x.is_nan() {
+            assert!(dx.is_nan(), "{a:?}: x = {x}, dy = {d}, dx = {dx}");
+        } else if d.is_finite() {
+            assert!(dx.is_finite(), "{a:?}: x = {x}, dy = {d}, dx = {dx}");
+        }
     }
 }
 
@@ -334,6 +383,15 @@ fn a_nan_upstream_gradient_propagates_through_every_backward() {
     assert!(dx_has_nan(BatchNorm1d::<f64, 3>::new(), m), "BatchNorm1d");
     assert!(dx_has_nan(LayerNorm::<f64, 3>::new(), m), "LayerNorm");
     assert!(dx_has_nan(Dropout::new(0.0).unwrap(), m), "Dropout");
+    assert!(dx_has_nan(Relu, m), "Relu");
+    assert!(dx_has_nan(Sigmoid, m), "Sigmoid");
+    assert!(dx_has_nan(Tanh, m), "Tanh");
+    assert!(dx_has_nan(LeakyRelu::default(), m), "LeakyRelu");
+    assert!(dx_has_nan(Elu::default(), m), "Elu");
+    assert!(dx_has_nan(Gelu, m), "Gelu");
+    assert!(dx_has_nan(GeluTanh, img), "GeluTanh");
+    assert!(dx_has_nan(Silu, img), "Silu");
+    assert!(dx_has_nan(Softplus::default(), m), "Softplus");
     assert!(
         dx_has_nan(Residual::new(Dense::new(w, [0.0; 3])), m),
         "Residual"

@@ -15,7 +15,10 @@ use stackgrad::gradcheck::GradCheck;
 use stackgrad::loss::{
     BinaryCrossEntropy, HalfSquaredError, Labels, Loss, Reduction, SoftmaxCrossEntropy,
 };
-use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
+use stackgrad::nn::{
+    Dense, Elu, Gelu, GeluTanh, LeakyRelu, Net, Params, Recast, Relu, Sigmoid, Silu, Softmax,
+    Softplus, Tanh, input,
+};
 use stackgrad::optim::{Adam, Momentum, Optimizer, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use stackgrad::train::{Training, Workspace};
@@ -68,6 +71,29 @@ fn forward_and_backward_allocate_nothing() {
         std::hint::black_box((deep.infer(&x), dx, &g));
     });
     assert_eq!(n, 0, "relu/tanh/softmax network allocated {n} times");
+
+    // The smooth and leaky activations, small (inline) and on a batch of
+    // 32 x 64 (through the run-time dispatch).
+    let smooth = Net::new((
+        Dense::<f32, 8, 64>::he_normal(&mut rng),
+        LeakyRelu::new(0.1).unwrap(),
+        Elu::default(),
+        Gelu,
+        GeluTanh,
+        Silu,
+        Softplus::default(),
+    ));
+    let x = Matrix::<f32, 32, 8>::from_fn(|b, j| ((b * 3 + j) % 9) as f32 * 0.4 - 1.6);
+    let mut g = smooth.zeros_like();
+    let ((), n) = allocations(|| {
+        let (y, cache) = smooth.forward(&x);
+        let dx = smooth.backward(&x, &y, &cache, &y, &mut g);
+        std::hint::black_box((smooth.infer(&x), dx, &g));
+    });
+    assert_eq!(
+        n, 0,
+        "leaky/elu/gelu/silu/softplus network allocated {n} times"
+    );
 
     // The register-tiled kernels (issue 6) at the digits MLP's shapes: full
     // tiles, edge rows and columns, the narrow-output and transposed paths.

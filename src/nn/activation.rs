@@ -1,17 +1,22 @@
 //! Element-wise activations, each function beside its derivative.
 //!
-//! | layer | `f(x)` | `f'` in terms of the output `y = f(x)` |
-//! |---|---|---|
-//! | [`Identity`] | `x` | `1` |
-//! | [`Sigmoid`] | `1 / (1 + e^-x)` | `y (1 - y)` |
-//! | [`Tanh`] | `tanh x` | `1 - y²` |
-//! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, `0` if `y ≤ 0` (the subgradient 0 at `x = 0`), NaN if `y` is NaN |
+//! The table of formulas, derivatives and costs is in [`nn`](super)'s docs.
 //!
-//! Every derivative is written in terms of the output, so an activation layer
-//! caches nothing: backward reads the output the network keeps. The layers
-//! apply to any [`Elements`] tensor (matrices and image batches).
+//! An activation layer caches nothing: backward reads the input and the
+//! output the network keeps, and each derivative uses whichever of the two
+//! gives it accurately (a sigmoid's `y (1 - y)`; an ELU's `α e^x` from `x`,
+//! not `y + α`, which cancels). The layers apply to any [`Elements`] tensor
+//! (matrices and image batches), through loops that vectorize (every
+//! function is branch-free) and run in the AVX2/AVX-512 copy of the run-time
+//! dispatch when the work pays for it.
 //!
-//! Backward is `dx = dy ⊙ f'(y)`, a product also where `f'` is 0: a NaN in
+//! Every one is finite and accurate in f32 and f64 for every finite input
+//! (tested up to `|x| = 1e4`, and beyond where overflow could arise) and
+//! takes its limit at `±∞` (`GELU(-∞) = SiLU(-∞) = 0`, where the textbook
+//! formulas give `∞ · 0 = NaN`). NaN propagates: `f(NaN)` and `f'(NaN)` are
+//! NaN (but the identity's slope, 1).
+//!
+//! Backward is `dx = dy ⊙ f'`, a product also where `f'` is 0: a NaN in
 //! `dy` (or in `y`) gives NaN in `dx` at that element, never 0 (IEEE
 //! `NaN · 0 = NaN`), so a NaN reaches the parameter gradients and the
 //! training loop's finiteness check instead of vanishing at a ReLU.
@@ -21,21 +26,52 @@ use core::fmt::Debug;
 use super::{Connect, Layer, Pattern};
 use crate::{Elements, Scalar};
 
-/// An element-wise function `f` with its derivative `df`, expressed through the
-/// output `y = f(x)`.
+mod elu;
+mod gelu;
+mod leaky_relu;
+mod silu;
+mod softplus;
+
+pub use elu::Elu;
+pub use gelu::{Gelu, GeluTanh};
+pub use leaky_relu::LeakyRelu;
+pub use silu::Silu;
+pub use softplus::Softplus;
+
+/// An element-wise function `f` with its derivative `df`.
+///
+/// `df` receives both the input `x` and the output `y = f(x)` (backward has
+/// both at hand) and reads whichever gives the derivative accurately and
+/// cheaply: a sigmoid's `y (1 - y)`, a GELU's `Φ(x) + x φ(x)`. Settings (a
+/// leaky ReLU's slope) are fields of the value, so `f` and `df` take `&self`.
+///
+/// ```
+/// use stackgrad::nn::{Activation, Elu, Sigmoid};
+/// assert_eq!(Sigmoid.f(0.0f64), 0.5);
+/// assert_eq!(Sigmoid.df(0.0, 0.5f64), 0.25);
+/// let elu = Elu::new(2.0)?;
+/// assert_eq!(elu.df(0.0f64, elu.f(0.0)), 2.0); // α e^x at x ≤ 0
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 pub trait Activation: Copy + Default + Debug {
     /// `f(x)`.
-    fn f<T: Scalar>(x: T) -> T;
+    fn f<T: Scalar>(&self, x: T) -> T;
     /// `f(x)` as evaluated where the CPU has fused multiply-add and the layer
     /// runs inside the run-time SIMD dispatch: the same function within the
     /// same error bound, free to round differently (sigmoid and tanh use
     /// [`FastMath`](crate::math::FastMath)'s `fused_` kernels). Default: `f`.
     #[inline(always)]
-    fn f_fused<T: Scalar>(x: T) -> T {
-        Self::f(x)
+    fn f_fused<T: Scalar>(&self, x: T) -> T {
+        self.f(x)
     }
-    /// `f'(x)` where `y = f(x)`.
-    fn df<T: Scalar>(y: T) -> T;
+    /// `f'(x)`, given the input `x` and the output `y = f(x)`.
+    fn df<T: Scalar>(&self, x: T, y: T) -> T;
+    /// `f'(x)` as evaluated inside the run-time SIMD dispatch with fused
+    /// multiply-adds (see [`f_fused`](Activation::f_fused)). Default: `df`.
+    #[inline(always)]
+    fn df_fused<T: Scalar>(&self, x: T, y: T) -> T {
+        self.df(x, y)
+    }
     /// Whether `f` is piecewise linear (ReLU): its layer then writes the slope
     /// `df` of every element into the [`Pattern`] used to detect kinks.
     const PIECEWISE_LINEAR: bool = false;
@@ -44,6 +80,8 @@ pub trait Activation: Copy + Default + Debug {
     /// element count pays for the call (a transcendental pays from a handful of
     /// elements, a select only on large tensors).
     const COST: usize = 1;
+    /// The same for `df`, which decides the dispatch of backward.
+    const DF_COST: usize = 1;
 }
 
 /// Numerically stable logistic function `σ(x) = 1 / (1 + e^-x)`.
@@ -74,11 +112,11 @@ pub struct Identity;
 
 impl Activation for Identity {
     #[inline(always)]
-    fn f<T: Scalar>(x: T) -> T {
+    fn f<T: Scalar>(&self, x: T) -> T {
         x
     }
     #[inline(always)]
-    fn df<T: Scalar>(_y: T) -> T {
+    fn df<T: Scalar>(&self, _x: T, _y: T) -> T {
         T::one()
     }
 }
@@ -100,15 +138,15 @@ pub struct Sigmoid;
 impl Activation for Sigmoid {
     const COST: usize = crate::math::EXP_COST;
     #[inline(always)]
-    fn f<T: Scalar>(x: T) -> T {
+    fn f<T: Scalar>(&self, x: T) -> T {
         sigmoid(x)
     }
     #[inline(always)]
-    fn f_fused<T: Scalar>(x: T) -> T {
+    fn f_fused<T: Scalar>(&self, x: T) -> T {
         x.fused_sigmoid()
     }
     #[inline(always)]
-    fn df<T: Scalar>(y: T) -> T {
+    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
         y * (T::one() - y)
     }
 }
@@ -117,8 +155,8 @@ impl Activation for Sigmoid {
 ///
 /// ```
 /// use stackgrad::nn::{Activation, Tanh};
-/// assert_eq!(Tanh::f(1e4f32), 1.0);
-/// assert_eq!(Tanh::df(0.0f64), 1.0);
+/// assert_eq!(Tanh.f(1e4f32), 1.0);
+/// assert_eq!(Tanh.df(0.0, 0.0f64), 1.0);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tanh;
@@ -126,15 +164,15 @@ pub struct Tanh;
 impl Activation for Tanh {
     const COST: usize = crate::math::EXP_COST;
     #[inline(always)]
-    fn f<T: Scalar>(x: T) -> T {
+    fn f<T: Scalar>(&self, x: T) -> T {
         crate::math::tanh(x)
     }
     #[inline(always)]
-    fn f_fused<T: Scalar>(x: T) -> T {
+    fn f_fused<T: Scalar>(&self, x: T) -> T {
         x.fused_tanh()
     }
     #[inline(always)]
-    fn df<T: Scalar>(y: T) -> T {
+    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
         T::one() - y * y
     }
 }
@@ -148,9 +186,9 @@ impl Activation for Tanh {
 /// ```
 /// use stackgrad::nn::{Activation, Layer, Relu};
 /// use stackgrad::Matrix;
-/// assert_eq!(Relu::f(-2.0f32), 0.0);
-/// assert_eq!(Relu::f(3.0f32), 3.0);
-/// assert!(Relu::f(f64::NAN).is_nan() && Relu::df(f64::NAN).is_nan());
+/// assert_eq!(Relu.f(-2.0f32), 0.0);
+/// assert_eq!(Relu.f(3.0f32), 3.0);
+/// assert!(Relu.f(f64::NAN).is_nan() && Relu.df(f64::NAN, f64::NAN).is_nan());
 ///
 /// let x = Matrix::from_array([[-2.0f64, 3.0, f64::NAN]]);
 /// let (y, cache) = Relu.forward(&x);
@@ -165,11 +203,11 @@ pub struct Relu;
 impl Activation for Relu {
     const PIECEWISE_LINEAR: bool = true;
     #[inline(always)]
-    fn f<T: Scalar>(x: T) -> T {
+    fn f<T: Scalar>(&self, x: T) -> T {
         if x < T::zero() { T::zero() } else { x }
     }
     #[inline(always)]
-    fn df<T: Scalar>(y: T) -> T {
+    fn df<T: Scalar>(&self, _x: T, y: T) -> T {
         // Two selects (blends in the vectorized backward loop), no branch.
         let slope = if y > T::zero() { T::one() } else { T::zero() };
         if y.is_nan() { y } else { slope }
@@ -182,22 +220,22 @@ macro_rules! activation_layers {
             /// `y = f(x)` element by element, in the dispatched copy with
             /// fused multiply-adds where the work is worth it.
             #[inline(always)]
-            fn apply<X: Elements>(x: &X, y: &mut X) {
+            fn apply<X: Elements>(&self, x: &X, y: &mut X) {
+                // Moved into the kernel by value: its settings are then
+                // locals of the dispatched copy, hoisted out of the loop.
+                // (Behind a reference, which the compiler cannot tell
+                // apart from `y`, they were read per element and the loop
+                // stayed scalar: a leaky ReLU ran 4x slower than a ReLU.)
+                let act = *self;
                 crate::simd::run_if_fused(
                     X::LEN * <$act as Activation>::COST,
                     #[inline(always)]
-                    |fused| {
+                    move |fused| {
                         crate::simd::map_lanes(
                             x.elems(),
                             y.elems_mut(),
                             #[inline(always)]
-                            |v| {
-                                if fused {
-                                    <$act as Activation>::f_fused(v)
-                                } else {
-                                    <$act as Activation>::f(v)
-                                }
-                            },
+                            move |v| if fused { act.f_fused(v) } else { act.f(v) },
                         );
                     },
                 );
@@ -206,7 +244,7 @@ macro_rules! activation_layers {
 
         impl<X: Elements> Layer<X> for $act {
             type Output = X;
-            /// Nothing: backward reads the output `y = f(x)`.
+            /// Nothing: backward reads the input `x` and the output `y = f(x)`.
             type Cache = ();
 
             #[inline(always)]
@@ -217,18 +255,18 @@ macro_rules! activation_layers {
             // f writes the output from x in one pass.
             #[inline(always)]
             fn forward_into(&self, x: &X, y: &mut X, (): &mut ()) {
-                Self::apply(x, y);
+                self.apply(x, y);
             }
 
             #[inline(always)]
             fn infer(&self, x: &X) -> X {
                 // A value to overwrite (`Elements` has no constructor).
                 let mut y = *x;
-                Self::apply(x, &mut y);
+                self.apply(x, &mut y);
                 y
             }
 
-            // dx = dy ⊙ f'(x), with f'(x) computed from the output.
+            // dx = dy ⊙ f'(x), with f'(x) computed from x or y.
             #[inline(always)]
             fn backward(&self, x: &X, y: &X, (): &(), dy: &X, grads: &mut Self) -> X {
                 // A value to overwrite (`Elements` has no constructor).
@@ -242,7 +280,7 @@ macro_rules! activation_layers {
             #[allow(clippy::too_many_arguments)]
             fn backward_into(
                 &self,
-                _: &X,
+                x: &X,
                 y: &X,
                 (): &(),
                 (): &mut (),
@@ -250,13 +288,16 @@ macro_rules! activation_layers {
                 dx: &mut X,
                 _: &mut Self,
             ) {
-                crate::simd::run_if(
-                    X::LEN,
+                // By value, as in `apply`.
+                let act = *self;
+                crate::simd::run_if_fused(
+                    X::LEN * <$act as Activation>::DF_COST,
                     #[inline(always)]
-                    || {
-                        let pairs = dy.elems().iter().zip(y.elems());
-                        for (d, (&g, &y)) in dx.elems_mut().iter_mut().zip(pairs) {
-                            *d = g * <$act as Activation>::df(y);
+                    move |fused| {
+                        let points = x.elems().iter().zip(y.elems());
+                        let grads = dx.elems_mut().iter_mut().zip(dy.elems());
+                        for ((d, &g), (&x, &y)) in grads.zip(points) {
+                            *d = g * if fused { act.df_fused(x, y) } else { act.df(x, y) };
                         }
                     },
                 );
@@ -264,10 +305,10 @@ macro_rules! activation_layers {
 
             // A piecewise-linear activation records the slope (the piece) of each element.
             #[inline]
-            fn pattern(&self, _: &X, y: &X, (): &(), pattern: &mut Pattern) {
+            fn pattern(&self, x: &X, y: &X, (): &(), pattern: &mut Pattern) {
                 if <$act as Activation>::PIECEWISE_LINEAR {
-                    for &y in y.elems() {
-                        pattern.write(<$act as Activation>::df(y).as_f64().to_bits());
+                    for (&x, &y) in x.elems().iter().zip(y.elems()) {
+                        pattern.write(self.df(x, y).as_f64().to_bits());
                     }
                 }
             }
@@ -285,7 +326,24 @@ macro_rules! activation_layers {
     )*};
 }
 
-activation_layers!(Identity, Sigmoid, Tanh, Relu);
+activation_layers!(
+    Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus
+);
+
+/// `(σ(x), σ(-x))` from one exponential `e^-|x|`, each with its relative
+/// accuracy (neither is formed as `1 - σ`), for the derivatives of the
+/// sigmoid-weighted activations. NaN gives NaN in both.
+#[inline(always)]
+fn sigmoid_pair<T: Scalar>(x: T, fused: bool) -> (T, T) {
+    let e = (-x.abs()).exp_nonpos(fused);
+    let big = T::one() / (T::one() + e);
+    let small = e * big;
+    if x < T::zero() {
+        (small, big)
+    } else {
+        (big, small)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -298,8 +356,8 @@ mod tests {
         fn check<A: Activation>(a: A) {
             for &x in &[-3.0f64, -0.7, -0.1, 0.2, 0.9, 2.5] {
                 let h = 1e-6;
-                let num = (A::f(x + h) - A::f(x - h)) / (2.0 * h);
-                let ana = A::df(A::f(x));
+                let num = (a.f(x + h) - a.f(x - h)) / (2.0 * h);
+                let ana = a.df(x, a.f(x));
                 assert!((num - ana).abs() < 1e-8, "{a:?} at {x}: {ana} vs {num}");
             }
         }
@@ -307,6 +365,71 @@ mod tests {
         check(Sigmoid);
         check(Tanh);
         check(Relu);
+        check(LeakyRelu::new(0.2).unwrap());
+        check(Elu::new(1.5).unwrap());
+        check(Gelu);
+        check(GeluTanh);
+        check(Silu);
+        check(Softplus::default());
+        check(Softplus::new(3.0, 5.0).unwrap());
+    }
+
+    /// A tensor large enough for the run-time dispatch (fused multiply-adds
+    /// where the CPU has them) gives, element by element, the scalar `f` and
+    /// `df` within a few ulps, forward and backward, in both precisions.
+    #[test]
+    fn dispatched_loops_match_the_scalar_functions() {
+        fn check<A, T: Scalar>(a: A)
+        where
+            A: Activation
+                + Layer<crate::Matrix<T, 32, 128>, Output = crate::Matrix<T, 32, 128>, Cache = ()>,
+        {
+            // Every 1/32 from -64 to 64, then the ends.
+            let mut x = crate::Matrix::<T, 32, 128>::from_fn(|b, j| {
+                T::from_f64((b * 128 + j) as f64 / 32.0 - 64.0)
+            });
+            let specials = [-1e4, 1e4, -1e-8, 1e-8, f64::INFINITY, f64::NEG_INFINITY];
+            for (k, v) in specials.into_iter().enumerate() {
+                x.as_mut_slice()[k] = T::from_f64(v);
+            }
+            let (y, ()) = a.forward(&x);
+            let dy = crate::Matrix::splat(T::one());
+            let mut grads = a;
+            let dx = a.backward(&x, &y, &(), &dy, &mut grads);
+            let close = |got: T, want: T| {
+                got == want || (got - want).abs() <= T::from_f64(8.0) * T::EPSILON * want.abs()
+            };
+            for k in 0..32 * 128 {
+                let (xk, yk) = (x.as_slice()[k], y.as_slice()[k]);
+                assert!(close(yk, a.f(xk)), "{a:?} f({xk}): {yk} vs {}", a.f(xk));
+                assert!(close(a.f_fused(xk), a.f(xk)), "{a:?} f_fused({xk})");
+                let d = a.df(xk, yk);
+                assert!(
+                    close(dx.as_slice()[k], d),
+                    "{a:?} df({xk}): {} vs {d}",
+                    dx.as_slice()[k]
+                );
+                assert!(close(a.df_fused(xk, yk), d), "{a:?} df_fused({xk})");
+            }
+        }
+        const { assert!(32 * 128 >= crate::simd::MIN_WORK) };
+        fn both<A>(a: A)
+        where
+            A: Activation
+                + Layer<crate::Matrix<f32, 32, 128>, Output = crate::Matrix<f32, 32, 128>, Cache = ()>
+                + Layer<crate::Matrix<f64, 32, 128>, Output = crate::Matrix<f64, 32, 128>, Cache = ()>,
+        {
+            check::<A, f32>(a);
+            check::<A, f64>(a);
+        }
+        both(Sigmoid);
+        both(Tanh);
+        both(LeakyRelu::default());
+        both(Elu::default());
+        both(Gelu);
+        both(GeluTanh);
+        both(Silu);
+        both(Softplus::default());
     }
 
     /// A NaN upstream gradient stays NaN through every activation's
@@ -346,10 +469,22 @@ mod tests {
         check::<_, 3, 5>(Tanh, true);
         check::<_, 3, 5>(Relu, true);
         const { assert!(32 * 128 >= crate::simd::MIN_WORK) };
+        check::<_, 3, 5>(LeakyRelu::default(), true);
+        check::<_, 3, 5>(Elu::default(), true);
+        check::<_, 3, 5>(Gelu, true);
+        check::<_, 3, 5>(GeluTanh, true);
+        check::<_, 3, 5>(Silu, true);
+        check::<_, 3, 5>(Softplus::default(), true);
         check::<_, 32, 128>(Sigmoid, true);
         check::<_, 32, 128>(Relu, true);
-        assert!(Relu::df(f64::NAN).is_nan() && Relu::df(-0.0f64) == 0.0);
-        assert_eq!(Relu::df(f32::INFINITY), 1.0);
+        check::<_, 32, 128>(LeakyRelu::default(), true);
+        check::<_, 32, 128>(Elu::default(), true);
+        check::<_, 32, 128>(Gelu, true);
+        check::<_, 32, 128>(GeluTanh, true);
+        check::<_, 32, 128>(Silu, true);
+        check::<_, 32, 128>(Softplus::default(), true);
+        assert!(Relu.df(f64::NAN, f64::NAN).is_nan() && Relu.df(-0.0, -0.0f64) == 0.0);
+        assert_eq!(Relu.df(f32::INFINITY, f32::INFINITY), 1.0);
     }
 
     #[test]

@@ -25,7 +25,10 @@ use core::ops::{Add, Mul};
 use generic_array::{ArrayLength, GenericArray};
 use typenum::{Const, Prod, Sum, ToUInt, U, U0, Unsigned};
 
-use super::{Dense, Identity, Linear, Net, Params, Relu, Sigmoid, Softmax, Tanh};
+use super::{
+    Dense, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Linear, Net, Params, Relu, Sigmoid, Silu,
+    Softmax, Softplus, Tanh,
+};
 use crate::Scalar;
 
 /// All parameters of a network `N` over `T` as one array, `N::PARAMS` long.
@@ -108,7 +111,9 @@ macro_rules! no_flat_params {
         }
     )*};
 }
-no_flat_params!(Identity, Sigmoid, Tanh, Relu, Softmax);
+no_flat_params!(
+    Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus, Softmax
+);
 
 impl<T: Scalar, L: FlatParams<T>> FlatParams<T> for Net<L> {
     type Len = L::Len;

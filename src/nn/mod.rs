@@ -39,7 +39,9 @@
 //! |---|---|---|---|
 //! | [`Dense<T, I, O>`](Dense) | `B x I` | `B x O` | `weight: I x O`, `bias: O` |
 //! | [`Linear<T, I, O>`](Linear) (no bias) | `B x I` | `B x O` | `weight: I x O` |
-//! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | `B x N` | `B x N` | none |
+//! | [`Identity`], [`Sigmoid`], [`Tanh`], [`Relu`] | any | the same | none |
+//! | [`LeakyRelu`], [`Elu`], [`Softplus`] (settings as values) | any | the same | none |
+//! | [`Gelu`], [`GeluTanh`], [`Silu`] | any | the same | none |
 //! | [`Softmax`] | `B x N` | `B x N` (rows sum to 1) | none |
 //! | [`Conv2d<T, C, F, K, S, P>`](Conv2d) | `B x C x H x W` | `B x F x OH x OW`, `OH = (H + 2P - K)/S + 1` | `weight: F x C x K x K`, `bias: F` |
 //! | [`MaxPool2d<K, S>`](MaxPool2d), [`AvgPool2d<K, S>`](AvgPool2d) | `B x C x H x W` | `B x C x OH x OW`, `OH = (H - K)/S + 1` | none |
@@ -53,6 +55,31 @@
 //! | [`Custom<L>`](Custom) | `L`'s | `L`'s | none |
 //! | `(L0, L1, ..)`, [`Net`] | `L0`'s input | last layer's output | all layers' |
 //! | `Box<L>` (with `std`) | `L`'s | `L`'s | `L`'s, on the heap |
+//!
+//! # Activations
+//!
+//! Each activation is a layer with its derivative beside it ([`Activation`]);
+//! each type's page has its accuracy, limits and an example.
+//!
+//! | layer | `f(x)` | `f'`, from the input `x` or the output `y` | cost per element |
+//! |---|---|---|---|
+//! | [`Identity`] | `x` | `1` | none |
+//! | [`Sigmoid`] | `1 / (1 + e^-x)` | `y (1 - y)` | one `exp` |
+//! | [`Tanh`] | `tanh x` | `1 - y²` | one `exp` |
+//! | [`Relu`] | `max(0, x)` | `1` if `y > 0`, `0` if `y ≤ 0` (the subgradient 0 at `x = 0`), NaN if `y` is NaN | a select |
+//! | [`LeakyRelu`] | `x` if `x > 0`, else `slope · x` (slope 0.01) | `1` if `x > 0`, else `slope` | a select |
+//! | [`Elu`] | `x` if `x > 0`, else `α (e^x - 1)` (`α` = 1) | `1` if `x > 0`, else `α e^x` | one `exp` each way |
+//! | [`Gelu`] | `x Φ(x) = x (1 + erf(x/√2)) / 2` | `Φ(x) + x φ(x)` | `erf` and `exp`: about 130 / 170 operations |
+//! | [`GeluTanh`] | `x σ(2u)`, `u = √(2/π) (x + 0.044715 x³)` | `σ(2u) + 2 x u' σ(2u) σ(-2u)` | one `exp` each way |
+//! | [`Silu`] | `x σ(x)` | `σ(x) (1 + x σ(-x))` | one `exp` each way |
+//! | [`Softplus`] | `ln(1 + e^{βx}) / β`, `x` where `βx > 20` | `σ(βx)`, `1` where `βx > 20` | `exp` and `log1p` / one `exp` |
+//!
+//! All are branch-free, so their loops vectorize; all are finite and
+//! accurate in f32 and f64 for every finite input and take their limits at
+//! `±∞`; NaN propagates through `f` and `f'`. Settings are values checked
+//! when made (`LeakyRelu::new(slope)`, `Elu::new(alpha)`,
+//! `Softplus::new(beta, threshold)`, each an [`Error::InvalidSetting`](crate::Error::InvalidSetting)
+//! when out of range); `Default` gives PyTorch's defaults.
 //!
 //! Training and evaluation: see [`mode`]; layers of one's own: [`Custom`]
 //! and [`params!`](crate::params).
@@ -88,7 +115,10 @@ mod pool;
 mod softmax;
 mod summary;
 
-pub use activation::{Activation, Identity, Relu, Sigmoid, Tanh, sigmoid};
+pub use activation::{
+    Activation, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh,
+    sigmoid,
+};
 pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
 pub use conv2d::Conv2d;
 pub use custom::{Custom, Field};

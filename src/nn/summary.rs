@@ -9,9 +9,9 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use super::{
-    AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Conv2d, Custom, Dense, Dropout, Flatten, Identity,
-    Layer, LayerNorm, Linear, MAX_NAME_DEPTH, MaxPool2d, Net, Params, Projected, Relu, Residual,
-    Sigmoid, Softmax, Tanh, Unflatten,
+    AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Conv2d, Custom, Dense, Dropout, Elu, Flatten,
+    Gelu, GeluTanh, Identity, Layer, LayerNorm, LeakyRelu, Linear, MAX_NAME_DEPTH, MaxPool2d, Net,
+    Params, Projected, Relu, Residual, Sigmoid, Silu, Softmax, Softplus, Tanh, Unflatten,
 };
 use crate::{Elements, Scalar};
 
@@ -229,6 +229,12 @@ leaves! {
     [] Sigmoid;
     [] Tanh;
     [] Relu;
+    [] LeakyRelu;
+    [] Elu;
+    [] Gelu;
+    [] GeluTanh;
+    [] Silu;
+    [] Softplus;
     [] Softmax;
     [] Dropout;
     [const N: usize] BatchNorm1d<T, N>;
