@@ -33,10 +33,12 @@ pub enum Error {
     },
     /// A batch size of zero.
     ZeroBatchSize,
-    /// A layer's setting is outside the range where it means something (a
-    /// dropout probability of 1.5, a negative eps).
+    /// A setting of a layer or of training is outside the range where it
+    /// means something (a dropout probability of 1.5, a negative eps, a
+    /// learning rate of NaN, Adam's `beta2 = 1`).
     InvalidSetting {
-        /// The layer (`"Dropout"`, `"BatchNorm1d"`).
+        /// The layer or part of training (`"Dropout"`, `"BatchNorm1d"`,
+        /// `"Adam"`, `"CosineAnnealing"`).
         layer: &'static str,
         /// The setting (`"p"`, `"eps"`, `"momentum"`).
         setting: &'static str,

@@ -16,7 +16,7 @@ use stackgrad::loss::{
     BinaryCrossEntropy, HalfSquaredError, Labels, Loss, Reduction, SoftmaxCrossEntropy,
 };
 use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
-use stackgrad::optim::{Adam, Momentum, Optimizer, Sgd};
+use stackgrad::optim::{Adam, Momentum, Optimizer, RmsProp, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use stackgrad::train::{Training, Workspace};
 
@@ -116,6 +116,12 @@ fn optimizer_steps_do_not_allocate() {
     let mut sgd = Sgd::new(0.01f32);
     let mut momentum = Momentum::new(0.01f32, 0.9);
     let mut adam = Adam::new(0.01f32);
+    let mut nesterov = Sgd::new(0.01f32)
+        .weight_decay(1e-4)
+        .momentum(0.9)
+        .nesterov();
+    let mut adamw = Adam::new(0.01f32).decoupled_weight_decay(0.01);
+    let mut rmsprop = RmsProp::new(0.01f32).momentum(0.9).centered();
     for step in 0..3 {
         // The first step of momentum and Adam creates their state (on the stack).
         let (_, n) = allocations(|| sgd.step(&mut net, &g));
@@ -124,6 +130,12 @@ fn optimizer_steps_do_not_allocate() {
         assert_eq!(n, 0, "momentum step {step}");
         let (_, n) = allocations(|| adam.step(&mut net, &g));
         assert_eq!(n, 0, "Adam step {step}");
+        let (_, n) = allocations(|| nesterov.step(&mut net, &g));
+        assert_eq!(n, 0, "Nesterov step {step}");
+        let (_, n) = allocations(|| adamw.step(&mut net, &g));
+        assert_eq!(n, 0, "AdamW step {step}");
+        let (_, n) = allocations(|| rmsprop.step(&mut net, &g));
+        assert_eq!(n, 0, "RMSprop step {step}");
     }
     assert_eq!(adam.steps(), 3);
 }
