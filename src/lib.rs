@@ -220,6 +220,7 @@ mod matrix;
 pub mod nn;
 pub mod optim;
 mod scalar;
+pub mod schedule;
 pub mod shape;
 mod simd;
 mod tensor;

@@ -121,6 +121,9 @@
 
 use stackgrad::nn::{Dense, Params, Sigmoid};
 use stackgrad::optim::{Adam, Momentum, Optimizer, RmsProp, Sgd};
+use stackgrad::schedule::{
+    CosineAnnealing, Exponential, Lambda, LinearWarmup, Schedule, StepDecay,
+};
 
 /// The output of `scripts/reference/optim.py`, verbatim.
 #[allow(clippy::excessive_precision, clippy::unreadable_literal)]
@@ -242,6 +245,73 @@ mod reference {
         0.3953364436313436,
         -0.6074999453140681,
         -0.2048013856582926,
+    ];
+    // Schedules: the learning rate of epochs 1, 2, ... (base 0.1).
+    pub const STEP: [f64; 12] = [
+        0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125, 0.0125, 0.0125,
+    ];
+    pub const EXPONENTIAL: [f64; 12] = [
+        0.1,
+        0.09000000000000001,
+        0.08100000000000002,
+        0.07290000000000002,
+        0.06561000000000002,
+        0.05904900000000002,
+        0.05314410000000002,
+        0.04782969000000002,
+        0.043046721000000024,
+        0.03874204890000002,
+        0.03486784401000002,
+        0.03138105960900001,
+    ];
+    pub const COSINE: [f64; 25] = [
+        0.1,
+        0.09757729755661011,
+        0.0905463412215599,
+        0.07959536998847742,
+        0.0657963412215599,
+        0.0505,
+        0.03520365877844011,
+        0.02140463001152259,
+        0.010453658778440109,
+        0.0034227024433899004,
+        0.001,
+        0.0034227024433899004,
+        0.01045365877844014,
+        0.02140463001152267,
+        0.035203658778440255,
+        0.05050000000000022,
+        0.06579634122156018,
+        0.07959536998847777,
+        0.09054634122156031,
+        0.09757729755661054,
+        0.10000000000000045,
+        0.09757729755661054,
+        0.09054634122156033,
+        0.07959536998847778,
+        0.0657963412215602,
+    ];
+    pub const WARMUP: [f64; 10] = [
+        0.010000000000000002,
+        0.028000000000000004,
+        0.046000000000000006,
+        0.064,
+        0.082,
+        0.1,
+        0.1,
+        0.1,
+        0.1,
+        0.1,
+    ];
+    pub const LAMBDA: [f64; 8] = [
+        0.1,
+        0.05,
+        0.03333333333333333,
+        0.025,
+        0.020000000000000004,
+        0.016666666666666666,
+        0.014285714285714285,
+        0.0125,
     ];
 }
 
@@ -399,5 +469,55 @@ fn the_references_tell_the_variants_apart() {
                 .fold(0.0, f64::max);
             assert!(gap > 1e-5, "{i}: {gap}");
         }
+    }
+}
+
+/// The rates of epochs 1, 2, ... from base 0.1, bit for bit.
+#[track_caller]
+fn rates(what: &str, mut s: impl Schedule, want: &[f64]) {
+    s.check().unwrap();
+    let got: Vec<f64> = s.rates(0.1).take(want.len()).collect();
+    for (e, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(
+            g.to_bits(),
+            w.to_bits(),
+            "{what}, epoch {}: {g:e} vs PyTorch {w:e}",
+            e + 1
+        );
+    }
+}
+
+#[test]
+fn schedules_match_pytorch_exactly() {
+    rates("StepLR", StepDecay::new(3, 0.5).unwrap(), &reference::STEP);
+    rates(
+        "ExponentialLR",
+        Exponential::new(0.9).unwrap(),
+        &reference::EXPONENTIAL,
+    );
+    rates(
+        "CosineAnnealingLR",
+        CosineAnnealing::new(10, 0.001).unwrap(),
+        &reference::COSINE,
+    );
+    rates(
+        "LinearLR",
+        LinearWarmup::new(0.1, 1.0, 5).unwrap(),
+        &reference::WARMUP,
+    );
+    rates(
+        "LambdaLR",
+        Lambda(|e: usize| 1.0 / (1.0 + e as f64)),
+        &reference::LAMBDA,
+    );
+    // Not vacuous: each schedule changes the rate.
+    for s in [
+        &reference::STEP[..],
+        &reference::EXPONENTIAL,
+        &reference::COSINE,
+        &reference::WARMUP,
+        &reference::LAMBDA,
+    ] {
+        assert!(s.iter().any(|&r| r != s[0]));
     }
 }
