@@ -663,6 +663,153 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for RmsProp<T, P> {
     }
 }
 
+/// The global norm of all gradients, `‖g‖ = √(Σ over every tensor and
+/// element of g²)`: the norm PyTorch's `clip_grad_norm_` reports. Computed
+/// scaled by the largest magnitude, so it neither overflows nor underflows
+/// for finite gradients; NaN if any gradient is NaN, infinity if any is
+/// infinite. One pass to find the scale, one to sum.
+///
+/// ```
+/// use stackgrad::nn::{Dense, Params};
+/// use stackgrad::optim::grad_norm;
+/// let mut g = Dense::<f32, 1, 1>::zeros();
+/// g.weight[(0, 0)] = 3e30;
+/// g.bias = [4e30];
+/// assert_eq!(grad_norm(&g), 5e30);
+/// ```
+#[must_use]
+pub fn grad_norm<T: Scalar, P: Params<T>>(grads: &P) -> T {
+    let (mut scale, mut nan) = (T::zero(), false);
+    for k in 0..P::TENSORS {
+        if let Some(t) = grads.tensor(k) {
+            for &g in t.data {
+                nan |= g.is_nan();
+                scale = scale.max(g.abs());
+            }
+        }
+    }
+    if nan {
+        return T::nan();
+    }
+    if scale == T::zero() || scale.is_infinite() {
+        return scale;
+    }
+    let mut sum = T::zero();
+    for k in 0..P::TENSORS {
+        if let Some(t) = grads.tensor(k) {
+            for &g in t.data {
+                sum += (g / scale) * (g / scale);
+            }
+        }
+    }
+    scale * sum.sqrt()
+}
+
+/// Gradient clipping, applied to a batch's gradients before the optimizer
+/// step.
+///
+/// | clipping | gradients after | PyTorch |
+/// |---|---|---|
+/// | [`Clip::norm(c)`](Clip::norm) | `g · c / (‖g‖ + 10⁻⁶)` when that factor is below 1, else `g` | `clip_grad_norm_(params, c)` |
+/// | [`Clip::value(c)`](Clip::value) | each element clamped to `[-c, c]` | `clip_grad_value_(params, c)` |
+///
+/// `‖g‖` is the global norm over every tensor ([`grad_norm`]). Both cost one
+/// or two passes over the gradients and allocate nothing.
+///
+/// ```
+/// use stackgrad::nn::{Dense, Params};
+/// use stackgrad::optim::Clip;
+/// let mut g = Dense::<f64, 1, 1>::zeros();
+/// g.weight[(0, 0)] = 3.0;
+/// g.bias = [-4.0];
+/// let norm = Clip::norm(1.0)?.apply(&mut g);
+/// assert_eq!(norm, 5.0); // the norm before clipping, as clip_grad_norm_ returns
+/// assert!((g.weight[(0, 0)] - 0.6).abs() < 1e-6 && (g.bias[0] + 0.8).abs() < 1e-6);
+///
+/// let mut h = Dense::<f64, 1, 1>::zeros();
+/// h.weight[(0, 0)] = 3.0;
+/// h.bias = [-0.5];
+/// Clip::value(1.0)?.apply(&mut h);
+/// assert_eq!((h.weight[(0, 0)], h.bias), (1.0, [-0.5]));
+///
+/// let err = Clip::norm(-1.0).unwrap_err();
+/// assert_eq!(err.to_string(), "Clip: max_norm = -1 must be finite and at least 0");
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clip(ClipKind);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ClipKind {
+    Norm(f64),
+    Value(f64),
+}
+
+impl Clip {
+    /// Rescales the gradients to global norm at most `max_norm`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for a negative or non-finite `max_norm`.
+    pub fn norm(max_norm: f64) -> Result<Self, Error> {
+        require(
+            non_negative(max_norm),
+            "Clip",
+            "max_norm",
+            max_norm,
+            NON_NEGATIVE,
+        )?;
+        Ok(Self(ClipKind::Norm(max_norm)))
+    }
+
+    /// Clamps every gradient element to `[-limit, limit]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for a negative or non-finite `limit`.
+    pub fn value(limit: f64) -> Result<Self, Error> {
+        require(non_negative(limit), "Clip", "limit", limit, NON_NEGATIVE)?;
+        Ok(Self(ClipKind::Value(limit)))
+    }
+
+    /// Clips `grads` in place and returns their global norm before clipping
+    /// ([`grad_norm`]). A NaN or infinite norm leaves norm clipping's
+    /// gradients unchanged (training stops on such gradients before it
+    /// clips); value clipping keeps NaN elements NaN.
+    pub fn apply<T: Scalar, P: Params<T>>(&self, grads: &mut P) -> T {
+        let norm = grad_norm(grads);
+        let factor = match self.0 {
+            ClipKind::Norm(max) => {
+                let c = T::from_f64(max) / (norm + T::from_f64(1e-6));
+                if c.is_nan() || c >= T::one() {
+                    return norm;
+                }
+                Some(c)
+            }
+            ClipKind::Value(_) => None,
+        };
+        for k in 0..P::TENSORS {
+            if let Some(t) = grads.tensor_mut(k) {
+                for g in t.data {
+                    *g = match (factor, self.0) {
+                        (Some(c), _) => *g * c,
+                        (None, ClipKind::Value(limit)) => {
+                            let limit = T::from_f64(limit);
+                            if *g > limit {
+                                limit
+                            } else if *g < -limit {
+                                -limit
+                            } else {
+                                *g
+                            }
+                        }
+                        (None, ClipKind::Norm(_)) => *g,
+                    };
+                }
+            }
+        }
+        norm
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,6 +1004,31 @@ mod tests {
         opt.step(&mut a, &g);
         assert_eq!(a, before);
         assert_eq!(opt.steps(), 2);
+    }
+
+    #[test]
+    fn grad_norm_of_non_finite_and_zero_gradients() {
+        let mut g = grads(0.0);
+        assert_eq!(grad_norm(&g), 0.0);
+        let before = g;
+        assert_eq!(Clip::norm(1.0).unwrap().apply(&mut g), 0.0);
+        assert_eq!(g, before);
+        g.2.bias[1] = f64::INFINITY;
+        assert_eq!(grad_norm(&g), f64::INFINITY);
+        g.0.bias[0] = f64::NAN;
+        assert!(grad_norm(&g).is_nan());
+        // Norm clipping leaves gradients with a NaN norm as they are.
+        let before = flat(&g);
+        assert!(Clip::norm(1.0).unwrap().apply(&mut g).is_nan());
+        assert_eq!(format!("{:?}", flat(&g)), format!("{before:?}"));
+        // Value clipping clamps the infinity and keeps the NaN.
+        Clip::value(2.0).unwrap().apply(&mut g);
+        assert_eq!(g.2.bias[1], 2.0);
+        assert!(g.0.bias[0].is_nan());
+        assert_eq!(
+            Clip::value(f64::NAN).unwrap_err().to_string(),
+            "Clip: limit = NaN must be finite and at least 0"
+        );
     }
 
     #[test]

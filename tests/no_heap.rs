@@ -16,7 +16,7 @@ use stackgrad::loss::{
     BinaryCrossEntropy, HalfSquaredError, Labels, Loss, Reduction, SoftmaxCrossEntropy,
 };
 use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
-use stackgrad::optim::{Adam, Momentum, Optimizer, RmsProp, Sgd};
+use stackgrad::optim::{Adam, Clip, Momentum, Optimizer, RmsProp, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use stackgrad::train::{Training, Workspace};
 
@@ -136,6 +136,11 @@ fn optimizer_steps_do_not_allocate() {
         assert_eq!(n, 0, "AdamW step {step}");
         let (_, n) = allocations(|| rmsprop.step(&mut net, &g));
         assert_eq!(n, 0, "RMSprop step {step}");
+        let mut clipped = g;
+        let (_, n) = allocations(|| Clip::norm(0.1).unwrap().apply(&mut clipped));
+        assert_eq!(n, 0, "clipping by norm {step}");
+        let (_, n) = allocations(|| Clip::value(0.1).unwrap().apply(&mut clipped));
+        assert_eq!(n, 0, "clipping by value {step}");
     }
     assert_eq!(adam.steps(), 3);
 }

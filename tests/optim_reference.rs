@@ -120,7 +120,7 @@
 //! ```
 
 use stackgrad::nn::{Dense, Params, Sigmoid};
-use stackgrad::optim::{Adam, Momentum, Optimizer, RmsProp, Sgd};
+use stackgrad::optim::{Adam, Clip, Momentum, Optimizer, RmsProp, Sgd};
 use stackgrad::schedule::{
     CosineAnnealing, Exponential, Lambda, LinearWarmup, Schedule, StepDecay,
 };
@@ -312,6 +312,61 @@ mod reference {
         0.016666666666666666,
         0.014285714285714285,
         0.0125,
+    ];
+    // Clipping: the gradients at THETA0, clipped; the norm before clipping.
+    pub const CLIP_NORM: [f64; 12] = [
+        2.215880186291669,
+        0.13538632028464362,
+        -0.18051509371285818,
+        0.14666851364169725,
+        0.013538632028464361,
+        -0.16923290035580454,
+        0.024820825385518,
+        0.1917972870699118,
+        -0.027077264056928722,
+        0.05866740545667891,
+        -0.322670730011734,
+        0.05528274744956282,
+    ];
+    pub const CLIP_NORM_UNDER: [f64; 12] = [
+        2.215880186291669,
+        0.6,
+        -0.8,
+        0.65,
+        0.06,
+        -0.7500000000000001,
+        0.11000000000000001,
+        0.8500000000000001,
+        -0.12,
+        0.26,
+        -1.4300000000000002,
+        0.24500000000000002,
+    ];
+    pub const CLIP_VALUE: [f64; 11] = [
+        0.3,
+        -0.3,
+        0.3,
+        0.06,
+        -0.3,
+        0.11000000000000001,
+        0.3,
+        -0.12,
+        0.26,
+        -0.3,
+        0.24500000000000002,
+    ];
+    pub const SGD_CLIPPED: [f64; 11] = [
+        0.3178131066237808,
+        -0.9494465038680857,
+        0.11464033607597375,
+        0.7802657374752247,
+        -0.17927148966483689,
+        1.0646921640746516,
+        -0.027373695573295383,
+        -0.06287823438120238,
+        0.6150032508083538,
+        -0.47116575110656533,
+        -0.024856709967528482,
     ];
 }
 
@@ -520,4 +575,37 @@ fn schedules_match_pytorch_exactly() {
     ] {
         assert!(s.iter().any(|&r| r != s[0]));
     }
+}
+
+#[test]
+fn clipping_matches_pytorch() {
+    let g0 = grads(&from_flat(&THETA0));
+    // By norm: the norm before clipping, and the clipped gradients.
+    for (max, want) in [
+        (0.5, &reference::CLIP_NORM),
+        (100.0, &reference::CLIP_NORM_UNDER),
+    ] {
+        let mut g = g0;
+        let norm = Clip::norm(max).unwrap().apply(&mut g);
+        assert_close("norm", &[norm], &want[..1], 1e-12);
+        assert_close("clipped by norm", &flat(&g), &want[1..], 1e-12);
+    }
+    // The first clips (the gradients change), the second does not.
+    assert_ne!(&flat(&g0)[..], &reference::CLIP_NORM[1..]);
+    assert_eq!(&flat(&g0)[..], &reference::CLIP_NORM_UNDER[1..]);
+    // By value.
+    let mut g = g0;
+    Clip::value(0.3).unwrap().apply::<f64, Net>(&mut g);
+    assert_close("clipped by value", &flat(&g), &reference::CLIP_VALUE, 1e-12);
+    assert_ne!(flat(&g0), flat(&g));
+    // Five momentum steps on clipped gradients.
+    let clip = Clip::norm(0.5).unwrap();
+    let mut net = from_flat(&THETA0);
+    let mut opt = Momentum::new(0.1, 0.9);
+    for _ in 0..5 {
+        let mut g = grads(&net);
+        clip.apply(&mut g);
+        opt.step(&mut net, &g);
+    }
+    assert_close("clipped SGD", &flat(&net), &reference::SGD_CLIPPED, 1e-12);
 }
