@@ -152,7 +152,7 @@ impl StepDecay {
 
 impl Schedule for StepDecay {
     fn lr(&mut self, epoch: usize, _base: f64, current: f64) -> f64 {
-        if epoch == 0 || epoch % self.step_size.max(1) != 0 {
+        if epoch == 0 || !epoch.is_multiple_of(self.step_size.max(1)) {
             current
         } else {
             current * self.gamma

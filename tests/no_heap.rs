@@ -18,6 +18,7 @@ use stackgrad::loss::{
 use stackgrad::nn::{Dense, Net, Params, Recast, Relu, Sigmoid, Softmax, Tanh, input};
 use stackgrad::optim::{Adam, Clip, Momentum, Optimizer, RmsProp, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::schedule::{CosineAnnealing, Schedule};
 use stackgrad::train::{Training, Workspace};
 
 #[test]
@@ -163,6 +164,31 @@ fn a_training_epoch_does_not_allocate() {
         assert_eq!(n, 0, "epoch {epoch}");
         assert_eq!((stats.examples, stats.batches), (37, 5));
     }
+    // With clipping, a per-batch hook, the checked step, AdamW and a
+    // schedule stepped between epochs (issue 18).
+    let mut t = Training::new(
+        SoftmaxCrossEntropy::mean(),
+        Adam::new(1e-3f32).decoupled_weight_decay(0.01),
+    )
+    .batch::<8>()
+    .clip(Clip::norm(0.5).unwrap());
+    let mut schedule = CosineAnnealing::new(4, 0.0).unwrap();
+    let mut batches = 0;
+    let mut lr = 1e-3;
+    for epoch in 1..=3 {
+        let (stats, n) = allocations(|| {
+            let mut hook = |_: &stackgrad::train::BatchEnd<f32>| batches += 1;
+            let s = t
+                .epoch_with(epoch, &mut net, &mut work, data, &order, Some(&mut hook))
+                .unwrap();
+            lr = schedule.lr(epoch, 1e-3, lr);
+            t.optimizer.lr = lr as f32;
+            s
+        });
+        assert_eq!(n, 0, "clipped epoch {epoch}");
+        assert!(stats.max_grad_norm.is_some());
+    }
+    assert_eq!(batches, 15);
     // And with the notebook's sigmoid network in f64.
     let mut net = Net::new((
         Dense::<f64, 2, 25>::zeros(),
