@@ -82,10 +82,13 @@ fn run(
     let eval = Training::new(SoftmaxCrossEntropy::mean(), ()).batch::<32>();
     let mut reporting = Duration::ZERO;
     let start = Instant::now();
-    let history = training.fit(&mut net, train, |e, net| {
+    let history = training.fit(&mut net, train, |e, steer| {
         if verbose {
             let t0 = Instant::now();
-            let t = eval.evaluate(net, test).ok().and_then(|s| s.accuracy());
+            let t = eval
+                .evaluate(steer.net(), test)
+                .ok()
+                .and_then(|s| s.accuracy());
             println!(
                 "epoch {:2}  loss {:.4}  train accuracy {:.4}  test accuracy {:.4}",
                 e.epoch,

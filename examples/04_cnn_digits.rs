@@ -76,7 +76,7 @@ fn train(
         .batch::<16>()
         .epochs(epochs)
         .seed(seed)
-        .fit(&mut net, data, |e, net| on_epoch(e, net))?;
+        .fit(&mut net, data, |e, steer| on_epoch(e, steer.net()))?;
     Ok(net)
 }
 

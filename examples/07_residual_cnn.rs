@@ -96,8 +96,8 @@ fn train(
         .batch::<32>()
         .epochs(epochs)
         .seed(seed)
-        .fit(&mut net, data, |e, net| {
-            on_epoch(e.epoch, e.mean_loss(), net)
+        .fit(&mut net, data, |e, steer| {
+            on_epoch(e.epoch, e.mean_loss(), steer.net())
         })?;
     Ok(net)
 }

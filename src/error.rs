@@ -33,10 +33,12 @@ pub enum Error {
     },
     /// A batch size of zero.
     ZeroBatchSize,
-    /// A layer's setting is outside the range where it means something (a
-    /// dropout probability of 1.5, a negative eps).
+    /// A setting of a layer or of training is outside the range where it
+    /// means something (a dropout probability of 1.5, a negative eps, a
+    /// learning rate of NaN, Adam's `beta2 = 1`).
     InvalidSetting {
-        /// The layer (`"Dropout"`, `"BatchNorm1d"`).
+        /// The layer or part of training (`"Dropout"`, `"BatchNorm1d"`,
+        /// `"Adam"`, `"CosineAnnealing"`).
         layer: &'static str,
         /// The setting (`"p"`, `"eps"`, `"momentum"`).
         setting: &'static str,
@@ -55,6 +57,26 @@ pub enum Error {
         /// The first parameter whose gradient is not finite, or `None` when the
         /// loss itself is not finite.
         tensor: Option<crate::nn::ParamName>,
+    },
+    /// Training stopped because an optimizer step made a weight NaN or
+    /// infinite (a learning rate of `f32::MAX`, say); the parameters are
+    /// those from before that step (the optimizer's state includes it).
+    NonFiniteStep {
+        /// The epoch, counted from 1.
+        epoch: usize,
+        /// The batch within the epoch, counted from 1.
+        batch: usize,
+        /// The first parameter tensor the step made non-finite.
+        tensor: crate::nn::ParamName,
+    },
+    /// Early stopping or a checkpoint watches a figure that training will
+    /// not have (a validation loss without a validation set, an accuracy
+    /// without class targets).
+    Unmonitorable {
+        /// The figure (`"the validation loss"`).
+        monitor: &'static str,
+        /// Why it is missing.
+        reason: &'static str,
     },
     /// A file could not be opened or read.
     #[cfg(feature = "std")]
@@ -245,6 +267,17 @@ impl fmt::Display for Error {
                     Some(name) => write!(f, "the gradient of {name} is not finite")?,
                 }
                 write!(f, " (weights kept from before this batch)")
+            }
+            Error::NonFiniteStep {
+                epoch,
+                batch,
+                tensor,
+            } => write!(
+                f,
+                "training stopped at epoch {epoch}, batch {batch}: the optimizer step made {tensor} not finite (weights kept from before this step)"
+            ),
+            Error::Unmonitorable { monitor, reason } => {
+                write!(f, "cannot monitor {monitor}: {reason}")
             }
             #[cfg(feature = "std")]
             Error::Io { path, message } => write!(f, "cannot read {path}: {message}"),

@@ -223,7 +223,10 @@ pub mod math;
 mod matrix;
 pub mod nn;
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod progress;
 mod scalar;
+pub mod schedule;
 pub mod shape;
 mod simd;
 mod tensor;

@@ -19,8 +19,9 @@ use stackgrad::nn::{
     Dense, Elu, Gelu, GeluTanh, LeakyRelu, Net, Params, Recast, Relu, Sigmoid, Silu, Softmax,
     Softplus, Tanh, input,
 };
-use stackgrad::optim::{Adam, Momentum, Optimizer, Sgd};
+use stackgrad::optim::{Adam, Clip, Momentum, Optimizer, RmsProp, Sgd};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::schedule::{CosineAnnealing, Schedule};
 use stackgrad::train::{Training, Workspace};
 
 #[test]
@@ -142,6 +143,12 @@ fn optimizer_steps_do_not_allocate() {
     let mut sgd = Sgd::new(0.01f32);
     let mut momentum = Momentum::new(0.01f32, 0.9);
     let mut adam = Adam::new(0.01f32);
+    let mut nesterov = Sgd::new(0.01f32)
+        .weight_decay(1e-4)
+        .momentum(0.9)
+        .nesterov();
+    let mut adamw = Adam::new(0.01f32).decoupled_weight_decay(0.01);
+    let mut rmsprop = RmsProp::new(0.01f32).momentum(0.9).centered();
     for step in 0..3 {
         // The first step of momentum and Adam creates their state (on the stack).
         let (_, n) = allocations(|| sgd.step(&mut net, &g));
@@ -150,6 +157,17 @@ fn optimizer_steps_do_not_allocate() {
         assert_eq!(n, 0, "momentum step {step}");
         let (_, n) = allocations(|| adam.step(&mut net, &g));
         assert_eq!(n, 0, "Adam step {step}");
+        let (_, n) = allocations(|| nesterov.step(&mut net, &g));
+        assert_eq!(n, 0, "Nesterov step {step}");
+        let (_, n) = allocations(|| adamw.step(&mut net, &g));
+        assert_eq!(n, 0, "AdamW step {step}");
+        let (_, n) = allocations(|| rmsprop.step(&mut net, &g));
+        assert_eq!(n, 0, "RMSprop step {step}");
+        let mut clipped = g;
+        let (_, n) = allocations(|| Clip::norm(0.1).unwrap().apply(&mut clipped));
+        assert_eq!(n, 0, "clipping by norm {step}");
+        let (_, n) = allocations(|| Clip::value(0.1).unwrap().apply(&mut clipped));
+        assert_eq!(n, 0, "clipping by value {step}");
     }
     assert_eq!(adam.steps(), 3);
 }
@@ -172,6 +190,31 @@ fn a_training_epoch_does_not_allocate() {
         assert_eq!(n, 0, "epoch {epoch}");
         assert_eq!((stats.examples, stats.batches), (37, 5));
     }
+    // With clipping, a per-batch hook, the checked step, AdamW and a
+    // schedule stepped between epochs (issue 18).
+    let mut t = Training::new(
+        SoftmaxCrossEntropy::mean(),
+        Adam::new(1e-3f32).decoupled_weight_decay(0.01),
+    )
+    .batch::<8>()
+    .clip(Clip::norm(0.5).unwrap());
+    let mut schedule = CosineAnnealing::new(4, 0.0).unwrap();
+    let mut batches = 0;
+    let mut lr = 1e-3;
+    for epoch in 1..=3 {
+        let (stats, n) = allocations(|| {
+            let mut hook = |_: &stackgrad::train::BatchEnd<f32>| batches += 1;
+            let s = t
+                .epoch_with(epoch, &mut net, &mut work, data, &order, Some(&mut hook))
+                .unwrap();
+            lr = schedule.lr(epoch, 1e-3, lr);
+            t.optimizer.lr = lr as f32;
+            s
+        });
+        assert_eq!(n, 0, "clipped epoch {epoch}");
+        assert!(stats.max_grad_norm.is_some());
+    }
+    assert_eq!(batches, 15);
     // And with the notebook's sigmoid network in f64.
     let mut net = Net::new((
         Dense::<f64, 2, 25>::zeros(),
