@@ -21,7 +21,7 @@
 //! ```
 
 use crate::nn::{log_softmax_rows, sigmoid, softmax_rows, softmax_rows_and_shift_into};
-use crate::shape::{Check, LabelShapeMatches, TargetShapeMatches};
+use crate::shape::{LabelShape, Shapes, TargetShape};
 use crate::{Error, Matrix, Scalar};
 
 /// A loss over predictions `Pred` and targets `Target`.
@@ -117,7 +117,7 @@ macro_rules! elementwise_loss {
         impl<$($gen)* T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
             Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for $ty
         where
-            Check: TargetShapeMatches<B2, O2, B, O>,
+            Shapes: TargetShape<Self, B2, O2, B, O>,
         {
             type Value = T;
             fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
@@ -125,7 +125,7 @@ macro_rules! elementwise_loss {
             }
             #[inline(always)]
             fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-                let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
+                let y = <Shapes as TargetShape<Self, B2, O2, B, O>>::as_pred_shape(y);
                 elementwise_loss_and_grad(self, p, y)
             }
         }
@@ -372,7 +372,7 @@ impl SoftmaxCrossEntropy {
 impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
     Loss<Matrix<T, B, C>, Matrix<T, B2, C2>> for SoftmaxCrossEntropy
 where
-    Check: TargetShapeMatches<B2, C2, B, C>,
+    Shapes: TargetShape<Self, B2, C2, B, C>,
 {
     type Value = T;
     fn loss(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> T {
@@ -380,7 +380,7 @@ where
     }
     #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> (T, Matrix<T, B, C>) {
-        let y = <Check as TargetShapeMatches<B2, C2, B, C>>::as_pred_shape(y);
+        let y = <Shapes as TargetShape<Self, B2, C2, B, C>>::as_pred_shape(y);
         self.with_dense_targets(z, y)
     }
 }
@@ -388,7 +388,7 @@ where
 impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
     Loss<Matrix<T, B, C>, Labels<B2, C2>> for SoftmaxCrossEntropy
 where
-    Check: LabelShapeMatches<B2, C2, B, C>,
+    Shapes: LabelShape<Self, B2, C2, B, C>,
 {
     type Value = T;
     fn loss(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> T {
@@ -396,7 +396,7 @@ where
     }
     #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
-        let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
+        let classes = <Shapes as LabelShape<Self, B2, C2, B, C>>::as_batch(&y.classes);
         let k = self.reduction.factor::<T>(B);
         let (rows, grad) = SoftmaxCrossEntropy::label_rows(z, classes);
         let mut loss = T::zero();
