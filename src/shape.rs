@@ -1,24 +1,52 @@
 //! Shape checks that read in plain numbers.
 //!
-//! This module is the only place where shape rules are written as traits. Each
-//! rule is a trait whose const parameters are the numbers being compared, with a
-//! `#[diagnostic::on_unimplemented]` message that prints them, implemented for the
-//! marker type [`Check`] only where the numbers agree. A mismatch then reads
+//! This module is the only place where shape rules are written as traits.
+//! Each rule is a trait whose const parameters are the numbers being
+//! compared (and whose first parameter is the layer it is about), with a
+//! `#[diagnostic::on_unimplemented]` message that prints them, implemented
+//! for the marker type [`Shapes`] only where the numbers agree. A mismatch
+//! then reads
 //!
 //! ```text
-//! error[E0277]: layer expects 24 inputs but the previous layer produces 25
+//! error[E0277]: layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25
 //! ```
 //!
-//! instead of a type mismatch between two `Matrix` types. The unknown side of a
-//! rule must sit in the `Self` position of the bound (here, always `Check`), or
-//! rustc reports E0271 and drops the text. See `docs/DESIGN.md`, section 3, in the repository.
+//! instead of a type mismatch between two `Matrix` types.
 //!
-//! The checks are zero-cost: every method here is an identity that the compiler
-//! removes. Users never write these bounds; they appear only in error messages.
+//! A network is checked one layer at a time through
+//! [`Connect<S, At<P>>`](crate::nn::Connect): each layer maps the shape `S`
+//! it receives ([`Rows`], [`Image`], [`Channels`] or [`Unknown`]) to the shape
+//! it produces, as the layer at position `P`. That needs no input, so
+//! [`Net::new`](crate::nn::Net::new) checks its tuple; the builder checks each
+//! layer from the input it starts with; `Net`'s `forward`, `infer` and
+//! `backward` check from the input they are given ([`Feeds`](crate::nn::Feeds)),
+//! the losses their targets ([`TargetShape`], [`LabelShape`]) and training its
+//! data ([`DataWidth`], [`DataScalar`]).
+//!
+//! | what is checked | sentence (numbers from the types) |
+//! |---|---|
+//! | consecutive layers | layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25 |
+//! | convolution channels | layer 3 (Conv2d<..>) expects 8 input channels but receives 16 |
+//! | convolution / pooling size | layer 0 (Conv2d<..>): a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of 3 x 3 |
+//! | images into a rows layer | layer 2 (Dense<f32, 256, 10>) takes rows of values but receives 4 x 8 x 8 images (put a `Flatten` before it) |
+//! | rows into an images layer | layer 2 (Conv2d<..>) takes images but receives rows of 64 values (put an `Unflatten<C, H, W>` before it) |
+//! | scalar types | layer 2 (Dense<f64, 8, 2>) computes in f64 but receives f32 values |
+//! | loss targets | the loss expects targets of shape 4 x 3 but got 4 x 1 |
+//! | training data | the network takes rows of 64 values but the data set has rows of 49 |
+//!
+//! Rules that rustc must not decide while it is still inferring a layer's
+//! type (a network whose type is an alias, built from `Dense::he_normal(..)`)
+//! are asked of `Then<T, Shapes>` ([`Inferred`]), which waits for the
+//! layer's scalar type `T`. The checks are zero-cost: every method here is an
+//! identity that the compiler removes. Users never write these bounds; they
+//! appear only in error messages.
 
 use crate::Matrix;
 
-/// The marker type every shape rule is implemented for (see the module docs).
+/// The marker type the compile-time arithmetic below is implemented for;
+/// it never appears in an error (the rules that wrap it are
+/// `do_not_recommend`).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Check;
 
