@@ -428,6 +428,9 @@ pub trait Checkable<X, Y, L>: Params<Self::Elem> + Sized {
 
 type Recast64<A> = <A as Recast<f64>>::Output;
 
+/// `N`, proven to take `X`.
+type Net<N, X> = <X as Feeds<N>>::Net;
+
 impl<N, X, Y, L, T> Checkable<X, Y, L> for N
 where
     T: Scalar,
@@ -437,12 +440,15 @@ where
     // width is one error in plain numbers) before anything is inferred from
     // the network: `Feeds::Net` is `N` itself.
     X: Feeds<N>,
-    N: Params<T> + Recast<f64, Output: Layer<Recast64<X>> + Params<f64>>,
+    N: Params<T>,
+    // The f64 copy is made from the network proven to take `X`, so a wrong
+    // input is one error (above), not a second one about the copy.
+    Net<N, X>: Recast<f64, Output: Layer<Recast64<X>> + Params<f64>>,
     L: Loss<<X as Feeds<N>>::Output, Y, Value = T>
-        + Loss<<Recast64<N> as Layer<Recast64<X>>>::Output, Recast64<Y>, Value = f64>,
+        + Loss<<Recast64<Net<N, X>> as Layer<Recast64<X>>>::Output, Recast64<Y>, Value = f64>,
 {
     type Elem = T;
-    type Reference = Recast64<N>;
+    type Reference = Recast64<Net<N, X>>;
     type X64 = Recast64<X>;
     type Y64 = Recast64<Y>;
 
@@ -455,7 +461,7 @@ where
     }
 
     fn reference(&self, x: &X, y: &Y) -> (Self::Reference, Self::X64, Self::Y64) {
-        (self.recast(), x.recast(), y.recast())
+        (X::net(self).recast(), x.recast(), y.recast())
     }
 
     fn reference_backprop(

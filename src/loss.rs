@@ -114,22 +114,47 @@ fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, cons
 /// message, so each type gets its own impl; users wrap theirs in [`PerElement`].)
 macro_rules! elementwise_loss {
     ($([$($gen:tt)*] $ty:ty),*) => {$(
-        impl<$($gen)* T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-            Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for $ty
+        impl<$($gen)* T: Scalar, const B: usize, const O: usize, Y>
+            Loss<Matrix<T, B, O>, Y> for $ty
         where
-            Shapes: TargetShape<Self, B2, O2, B, O>,
+            Y: Targets<Self, T, B, O>,
         {
             type Value = T;
-            fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+            fn loss(&self, p: &Matrix<T, B, O>, y: &Y) -> T {
                 self.loss_and_grad(p, y).0
             }
             #[inline(always)]
-            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-                let y = <Shapes as TargetShape<Self, B2, O2, B, O>>::as_pred_shape(y);
-                elementwise_loss_and_grad(self, p, y)
+            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Y) -> (T, Matrix<T, B, O>) {
+                elementwise_loss_and_grad(self, p, y.as_pred_shape())
             }
         }
     )*};
+}
+
+/// Targets `Self` for predictions `Matrix<T, B, O>` of the loss `L`: a
+/// `Matrix<T, B, O>`, or a compile error naming both shapes ("the loss
+/// expects targets of shape 4 x 3 but got 4 x 1"). The element-wise losses
+/// take their targets through it; being generic in the targets' type, they
+/// read the targets' shape from the argument, not from the predictions.
+#[diagnostic::on_unimplemented(
+    message = "the loss expects targets of shape {B} x {O} (a `Matrix<{T}, {B}, {O}>`) but got `{Self}`",
+    label = "targets of the wrong type",
+    note = "targets have one row per example and one column per output, in the predictions' scalar type"
+)]
+pub trait Targets<L, T, const B: usize, const O: usize> {
+    /// Identity: the targets with the predictions' shape.
+    fn as_pred_shape(&self) -> &Matrix<T, B, O>;
+}
+
+impl<L, T, const B: usize, const O: usize, const B2: usize, const O2: usize> Targets<L, T, B, O>
+    for Matrix<T, B2, O2>
+where
+    Shapes: TargetShape<L, B2, O2, B, O>,
+{
+    #[inline(always)]
+    fn as_pred_shape(&self) -> &Matrix<T, B, O> {
+        <Shapes as TargetShape<L, B2, O2, B, O>>::as_pred_shape(self)
+    }
 }
 
 elementwise_loss!(

@@ -73,6 +73,31 @@ pub const MAX_COMPUTED_SIZE: usize = 16384;
 #[derive(Debug, Clone, Copy)]
 pub struct Dim<const N: usize>;
 
+/// A size computed at compile time ([`Dim<N>`]) as the shapes it makes:
+/// `Rows<T, N>`, and images with `N` as a side or as the channels. The
+/// shape checks build their output shapes through it, so that a computed
+/// size is a number as soon as rustc normalizes the shape (an impl's
+/// const parameter fixed by an `Out = Dim<N>` bound would be decided later,
+/// and could be guessed from the next layer first).
+#[doc(hidden)]
+pub trait Side {
+    /// `Rows<T, N>`.
+    type Rows<T>;
+    /// `Image<T, C, N, W>` for the side `W` (a `Dim` too).
+    type Image<T, const C: usize, W: Side>;
+    /// `Image<T, C, H, N>`.
+    type ImageH<T, const C: usize, const H: usize>;
+    /// `Image<T, N, H, W>`.
+    type ImageC<T, const H: usize, const W: usize>;
+}
+
+impl<const N: usize> Side for Dim<N> {
+    type Rows<T> = Rows<T, N>;
+    type Image<T, const C: usize, W: Side> = W::ImageH<T, C, N>;
+    type ImageH<T, const C: usize, const H: usize> = Image<T, C, H, N>;
+    type ImageC<T, const H: usize, const W: usize> = Image<T, N, H, W>;
+}
+
 /// Maps a typenum unsigned integer back to [`Dim<N>`] (generated table, 0..=16384).
 #[diagnostic::on_unimplemented(
     message = "a computed size is larger than 16384, the largest size stackgrad's shape arithmetic maps back to a const generic",
@@ -400,66 +425,69 @@ impl<L, const P: usize, T: crate::Scalar> SameScalar<L, P, Unknown, T> for Shape
     type Same<X> = X;
 }
 
-/// Layer `P` (`L`) takes rows and receives `C x H x W` images. Never
-/// implemented: the layer needs a [`Flatten`](crate::nn::Flatten) before it.
+/// The position of no layer: the never-met rules below hold only there, so
+/// that rustc quotes that one line when they fail instead of every impl
+/// that led to them.
+#[doc(hidden)]
+pub const NO_LAYER: usize = usize::MAX;
+
+/// Layer `P` (`L`) takes rows and receives `C x H x W` images: never holds
+/// for a layer; the layer needs a [`Flatten`](crate::nn::Flatten) before it.
 #[diagnostic::on_unimplemented(
     message = "layer {P} ({L}) takes rows of values but receives {C} x {H} x {W} images",
     label = "layer {P} needs a `Flatten` before it",
     note = "put a `Flatten` before this layer: it turns each {C} x {H} x {W} image into a row of C·H·W values"
 )]
 pub trait TakesRows<L, const P: usize, const C: usize, const H: usize, const W: usize> {
-    /// Never defined.
+    /// `X` (only where the rule holds).
     type Same<X>;
+}
+impl<L> TakesRows<L, NO_LAYER, 0, 0, 0> for Shapes {
+    type Same<X> = X;
 }
 
 /// Layer `P` (`L`) takes rows and receives images of `C` channels (of
-/// sides not known yet). Never implemented.
+/// sides not known yet): never holds for a layer.
 #[diagnostic::on_unimplemented(
     message = "layer {P} ({L}) takes rows of values but receives images of {C} channels",
     label = "layer {P} needs a `Flatten` before it",
     note = "put a `Flatten` before this layer: it turns each image into a row of channels·height·width values"
 )]
 pub trait TakesRowsNotMaps<L, const P: usize, const C: usize> {
-    /// Never defined.
+    /// `X` (only where the rule holds).
     type Same<X>;
 }
+impl<L> TakesRowsNotMaps<L, NO_LAYER, 0> for Shapes {
+    type Same<X> = X;
+}
 
-/// Layer `P` (`L`) takes images and receives rows of `N` values. Never
-/// implemented: the rows need an [`Unflatten`](crate::nn::Unflatten).
+/// Layer `P` (`L`) takes images and receives rows of `N` values: never
+/// holds for a layer; the rows need an [`Unflatten`](crate::nn::Unflatten).
 #[diagnostic::on_unimplemented(
     message = "layer {P} ({L}) takes images but receives rows of {N} values",
     label = "layer {P} needs an `Unflatten<C, H, W>` before it",
     note = "put an `Unflatten<C, H, W>` with C·H·W = {N} before this layer: it turns each row into a C x H x W image"
 )]
 pub trait TakesImages<L, const P: usize, const N: usize> {
-    /// Never defined.
+    /// `X` (only where the rule holds).
     type Same<X>;
+}
+impl<L> TakesImages<L, NO_LAYER, 0> for Shapes {
+    type Same<X> = X;
 }
 
 /// A `Flatten` at position `P` receives rows of `N` values, which are flat
-/// already. Never implemented.
+/// already: never holds for a layer.
 #[diagnostic::on_unimplemented(
     message = "layer {P} ({L}) receives rows of {N} values, which are flat already",
     label = "nothing to flatten",
     note = "remove this `Flatten`: it turns images into rows, and the layer before it produces rows"
 )]
 pub trait FlatAlready<L, const P: usize, const N: usize> {
-    /// Never defined.
+    /// `X` (only where the rule holds).
     type Same<X>;
 }
-
-/// Layer `P` (`L`, an `Unflatten<C, H, W>`) reshapes rows of `EXPECTED = C·H·W`
-/// values and receives rows of `GOT`.
-#[diagnostic::on_unimplemented(
-    message = "layer {P} ({L}) reshapes rows of {EXPECTED} values but receives rows of {GOT}",
-    label = "layer {P} takes rows of {EXPECTED} values, not {GOT}",
-    note = "an `Unflatten<C, H, W>` takes rows of C·H·W values; layers are numbered from 0"
-)]
-pub trait Reshapes<L, const P: usize, const GOT: usize, const EXPECTED: usize> {
-    /// `X` when the sizes agree.
-    type Same<X>;
-}
-impl<L, const P: usize, const N: usize> Reshapes<L, P, N, N> for Shapes {
+impl<L> FlatAlready<L, NO_LAYER, 0> for Shapes {
     type Same<X> = X;
 }
 
@@ -493,13 +521,17 @@ impl<
     const K: usize,
     const S: usize,
     const PAD: usize,
-    const OH: usize,
-    const OW: usize,
 > ConvSides<L, P, H, W, K, S, PAD> for Shapes
 where
-    Check: ConvOut<H, K, S, PAD, Out = Dim<OH>> + ConvOut<W, K, S, PAD, Out = Dim<OW>>,
+    Check: ConvOut<H, K, S, PAD> + ConvOut<W, K, S, PAD>,
+    <Check as ConvOut<H, K, S, PAD>>::Out: Side,
+    <Check as ConvOut<W, K, S, PAD>>::Out: Side,
 {
-    type Out<T, const F: usize> = Image<T, F, OH, OW>;
+    type Out<T, const F: usize> = <<Check as ConvOut<H, K, S, PAD>>::Out as Side>::Image<
+        T,
+        F,
+        <Check as ConvOut<W, K, S, PAD>>::Out,
+    >;
 }
 
 /// A `K x K` pooling window with stride `S` at position `P` (`L`) on
@@ -523,20 +555,15 @@ pub trait PoolSides<
     type Out<T, const C: usize>;
 }
 #[diagnostic::do_not_recommend]
-impl<
-    L,
-    const P: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-    const S: usize,
-    const OH: usize,
-    const OW: usize,
-> PoolSides<L, P, H, W, K, S> for Shapes
+impl<L, const P: usize, const H: usize, const W: usize, const K: usize, const S: usize>
+    PoolSides<L, P, H, W, K, S> for Shapes
 where
-    Check: PoolOut<H, K, S, Out = Dim<OH>> + PoolOut<W, K, S, Out = Dim<OW>>,
+    Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
+    <Check as PoolOut<H, K, S>>::Out: Side,
+    <Check as PoolOut<W, K, S>>::Out: Side,
 {
-    type Out<T, const C: usize> = Image<T, C, OH, OW>;
+    type Out<T, const C: usize> =
+        <<Check as PoolOut<H, K, S>>::Out as Side>::Image<T, C, <Check as PoolOut<W, K, S>>::Out>;
 }
 
 /// `C x H x W` images flattened at position `P` (`L`): rows of
@@ -551,37 +578,39 @@ pub trait Flattens<L, const P: usize, const C: usize, const H: usize, const W: u
     type Out<T>;
 }
 #[diagnostic::do_not_recommend]
-impl<L, const P: usize, const C: usize, const H: usize, const W: usize, const N: usize>
-    Flattens<L, P, C, H, W> for Shapes
+impl<L, const P: usize, const C: usize, const H: usize, const W: usize> Flattens<L, P, C, H, W>
+    for Shapes
 where
-    Check: FlatSize<C, H, W, Out = Dim<N>>,
+    Check: FlatSize<C, H, W>,
+    <Check as FlatSize<C, H, W>>::Out: Side,
 {
-    type Out<T> = Rows<T, N>;
+    type Out<T> = <<Check as FlatSize<C, H, W>>::Out as Side>::Rows<T>;
 }
 
 /// The size `C·H·W` of the images an `Unflatten<C, H, W>` at position `P`
-/// (`L`) makes, computed at compile time (up to 16384).
+/// (`L`) makes is within the compile-time shape arithmetic (up to 16384).
 #[diagnostic::on_unimplemented(
     message = "layer {P} ({L}) cannot make {C} x {H} x {W} images: stackgrad's shape arithmetic supports sizes C·H·W up to 16384 and sides up to 1024",
     label = "{C} x {H} x {W} is too large",
     note = "use smaller images or fewer channels"
 )]
-pub trait UnflatSize<L, const P: usize, const C: usize, const H: usize, const W: usize> {
-    /// `Dim<C·H·W>`.
-    type Out;
-}
+pub trait UnflatSize<L, const P: usize, const C: usize, const H: usize, const W: usize> {}
 #[diagnostic::do_not_recommend]
 impl<L, const P: usize, const C: usize, const H: usize, const W: usize> UnflatSize<L, P, C, H, W>
     for Shapes
 where
     Check: FlatSize<C, H, W>,
 {
-    type Out = <Check as FlatSize<C, H, W>>::Out;
 }
 
-/// An `Unflatten<C, H, W>` at position `P` (`L`) receiving rows of `GOT`
-/// values: `Out<T>` is `Image<T, C, H, W>` when `GOT = C·H·W`.
-pub trait Unflattens<
+/// An `Unflatten<C, H, W>` at position `P` (`L`) receives rows of `GOT`
+/// values: it reshapes rows of `C·H·W` values.
+#[diagnostic::on_unimplemented(
+    message = "layer {P} ({L}) reshapes rows into {C} x {H} x {W} images but receives rows of {GOT} values",
+    label = "rows of {GOT} values are not {C} x {H} x {W} images",
+    note = "an `Unflatten<C, H, W>` takes rows of C·H·W values (at most 16384); layers are numbered from 0"
+)]
+pub trait Reshapes<
     L,
     const P: usize,
     const GOT: usize,
@@ -590,23 +619,23 @@ pub trait Unflattens<
     const W: usize,
 >
 {
-    /// `Image<T, C, H, W>`.
-    type Out<T>;
+    /// `X` when `GOT = C·H·W`.
+    type Same<X>;
 }
-impl<
-    L,
-    const P: usize,
-    const GOT: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const N: usize,
-> Unflattens<L, P, GOT, C, H, W> for Shapes
+#[diagnostic::do_not_recommend]
+impl<L, const P: usize, const GOT: usize, const C: usize, const H: usize, const W: usize>
+    Reshapes<L, P, GOT, C, H, W> for Shapes
 where
-    Shapes: UnflatSize<L, P, C, H, W, Out = Dim<N>> + Reshapes<L, P, GOT, N>,
+    Check: FlatSize<C, H, W>,
+    Dim<GOT>: Is<<Check as FlatSize<C, H, W>>::Out>,
 {
-    type Out<T> = <Shapes as Reshapes<L, P, GOT, N>>::Same<Image<T, C, H, W>>;
+    type Same<X> = X;
 }
+
+/// `Self` and `X` are the same type.
+#[doc(hidden)]
+pub trait Is<X> {}
+impl<X> Is<X> for X {}
 
 /// An upstream gradient `Self` for a network whose output is `Out`: the same
 /// type (shape), or an error naming both.
@@ -657,16 +686,19 @@ impl<L, const H: usize, const W: usize> BranchSides<L, H, W, H, W> for Shapes {
     type Same<X> = X;
 }
 
-/// A block's two paths produce different kinds of values (rows and images).
-/// Never implemented.
+/// A block's two paths produce different kinds of values (rows and images):
+/// never holds for a block.
 #[diagnostic::on_unimplemented(
     message = "the two paths of `{L}` produce {A} and {B}",
     label = "one path produces rows, the other images",
     note = "both paths of a `Residual`, `Projected` or `Concat` block must produce rows, or both images"
 )]
 pub trait PathKinds<L, A, B> {
-    /// Never defined.
+    /// `X` (only where the rule holds).
     type Same<X>;
+}
+impl PathKinds<(), (), ()> for Shapes {
+    type Same<X> = X;
 }
 
 /// The output shapes `Self` and `Other` of a residual block's two paths (the
@@ -766,12 +798,13 @@ where
 )]
 pub trait ConcatWidth<L, const A: usize, const B: usize> {
     /// `Dim<A + B>`.
-    type Out;
+    type Out: Side;
 }
 #[diagnostic::do_not_recommend]
 impl<L, const A: usize, const B: usize> ConcatWidth<L, A, B> for Shapes
 where
     Check: SumSize<A, B>,
+    <Check as SumSize<A, B>>::Out: Side,
 {
     type Out = <Check as SumSize<A, B>>::Out;
 }
@@ -796,11 +829,11 @@ pub trait Join<L, Other> {
     /// The block's output shape.
     type Out;
 }
-impl<L, T, U, const N1: usize, const N2: usize, const N: usize> Join<L, Rows<U, N2>> for Rows<T, N1>
+impl<L, T, U, const N1: usize, const N2: usize> Join<L, Rows<U, N2>> for Rows<T, N1>
 where
-    Shapes: ConcatWidth<L, N1, N2, Out = Dim<N>>,
+    Shapes: ConcatWidth<L, N1, N2>,
 {
-    type Out = Rows<T, N>;
+    type Out = <<Shapes as ConcatWidth<L, N1, N2>>::Out as Side>::Rows<T>;
 }
 impl<
     L,
@@ -808,16 +841,17 @@ impl<
     U,
     const C1: usize,
     const C2: usize,
-    const C: usize,
     const H1: usize,
     const W1: usize,
     const H: usize,
     const W: usize,
 > Join<L, Image<U, C2, H, W>> for Image<T, C1, H1, W1>
 where
-    Shapes: ConcatWidth<L, C1, C2, Out = Dim<C>> + ConcatSides<L, H1, W1, H, W>,
+    Shapes: ConcatWidth<L, C1, C2> + ConcatSides<L, H1, W1, H, W>,
 {
-    type Out = <Shapes as ConcatSides<L, H1, W1, H, W>>::Same<Image<T, C, H, W>>;
+    type Out = <Shapes as ConcatSides<L, H1, W1, H, W>>::Same<
+        <<Shapes as ConcatWidth<L, C1, C2>>::Out as Side>::ImageC<T, H, W>,
+    >;
 }
 impl<L, S> Join<L, S> for Unknown {
     type Out = Unknown;

@@ -18,7 +18,9 @@ fn shape_errors_read_in_plain_numbers() {
 
 /// Names from the compile-time shape arithmetic (typenum's integers and bits,
 /// and the bridge in `src/shape.rs`) that no error a user meets may show.
-const INTERNALS: [&str; 8] = ["UInt", "UTerm", "B0", "B1", "ToDim", "Check", "FlatSize", "Dim<"];
+const INTERNALS: [&str; 8] = [
+    "UInt", "UTerm", "B0", "B1", "ToDim", "Check", "FlatSize", "Dim<",
+];
 
 /// The internal names `text` shows, as whole words (`GradCheck` and
 /// `Checked` are not `Check`; `Dim<` is matched as written).
@@ -29,7 +31,10 @@ fn internals(text: &str) -> Vec<&'static str> {
         .filter(|name| {
             text.match_indices(name).any(|(i, _)| {
                 let before = text[..i].chars().next_back().is_none_or(|c| !word(c));
-                let after = text[i + name.len()..].chars().next().is_none_or(|c| !word(c));
+                let after = text[i + name.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !word(c));
                 before && (after || name.ends_with('<'))
             })
         })
@@ -70,9 +75,18 @@ fn pinned_errors_are_one_plain_sentence() {
 /// The checks above can fail: they catch each internal name and a second error.
 #[test]
 fn the_checks_catch_what_they_look_for() {
-    assert_eq!(internals("the trait `SizeMatches<25, 24>` is not implemented for `Check`"), ["Check"]);
-    assert_eq!(internals("UInt<UInt<UTerm, B1>, B0> as ToDim"), ["UInt", "UTerm", "B0", "B1", "ToDim"]);
-    assert_eq!(internals("<Check as FlatSize<1, 28, 28>>::Out == Dim<748>"), ["Check", "FlatSize", "Dim<"]);
+    assert_eq!(
+        internals("the trait `SizeMatches<25, 24>` is not implemented for `Check`"),
+        ["Check"]
+    );
+    assert_eq!(
+        internals("UInt<UInt<UTerm, B1>, B0> as ToDim"),
+        ["UInt", "UTerm", "B0", "B1", "ToDim"]
+    );
+    assert_eq!(
+        internals("<Check as FlatSize<1, 28, 28>>::Out == Dim<748>"),
+        ["Check", "FlatSize", "Dim<"]
+    );
     assert!(internals("GradCheck::new().check(..); Checked; Dimensions; NB1").is_empty());
     assert_eq!(headlines("error[E0277]: a\n  |\nerror[E0308]: b\n"), 2);
     assert_eq!(headlines("error: a\nnote: b\n"), 1);

@@ -3,8 +3,8 @@
 
 use super::{Connect, Layer};
 use crate::shape::{
-    At, Channels, Check, Dim, FlatAlready, FlatSize, Flattens, Image, Rows, Shapes, TakesRows,
-    TakesRowsNotMaps, UnflatSize, Unflattens, Unknown,
+    At, Channels, Check, Dim, FlatAlready, FlatSize, Flattens, Image, Reshapes, Rows, Shapes,
+    TakesRows, TakesRowsNotMaps, UnflatSize, Unknown,
 };
 use crate::{Images, Matrix, Scalar};
 
@@ -155,9 +155,9 @@ where
 impl<U, const P: usize, const N: usize, const C: usize, const H: usize, const W: usize>
     Connect<Rows<U, N>, At<P>> for Unflatten<C, H, W>
 where
-    Shapes: Unflattens<Self, P, N, C, H, W>,
+    Shapes: Reshapes<Self, P, N, C, H, W>,
 {
-    type Out = <Shapes as Unflattens<Self, P, N, C, H, W>>::Out<U>;
+    type Out = <Shapes as Reshapes<Self, P, N, C, H, W>>::Same<Image<U, C, H, W>>;
 }
 
 impl<const P: usize, const C: usize, const H: usize, const W: usize> Connect<Unknown, At<P>>

@@ -234,7 +234,7 @@ pub trait Layer<In>: Sized {
     /// let net = input::<2>().then(Dense::<f64, 2, 3>::zeros()).then(Relu).build();
     /// let x = Matrix::from_array([[1.0, -1.0]]);
     /// let (y, cache) = net.forward(&x);
-    /// let (mut y2, mut reused) = net.forward(&Matrix::zeros());
+    /// let (mut y2, mut reused) = net.forward(&Matrix::<f64, 1, 2>::zeros());
     /// net.forward_into(&x, &mut y2, &mut reused);
     /// assert_eq!((y2, reused), (y, cache));
     /// ```

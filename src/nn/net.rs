@@ -446,13 +446,15 @@ macro_rules! tuple_push {
     };
 }
 
-/// A layer that would not fit in a tuple of 32. Never implemented.
+/// A layer that would not fit in a tuple of 32 (implemented for `()` only,
+/// which is no layer).
 #[diagnostic::on_unimplemented(
     message = "a network holds at most 32 layers in one tuple; `{Self}` would be the 33rd",
     label = "one layer too many for one tuple",
     note = "group layers into a nested network, which is one layer: `.then(Net::new((a, b, c)))`, or a block (`Residual`, `Projected`, `Concat`)"
 )]
 pub trait AfterLayer32 {}
+impl AfterLayer32 for () {}
 
 macro_rules! tuple_push_full {
     ([$($L:ident),*], $n:tt) => {
@@ -679,7 +681,7 @@ macro_rules! tuple_network {
 
         // Layer 0 gets the tuple's input shape, each next layer the shape
         // the one before produces; each is told its position for the messages.
-        impl<S, Ctx, $($L),+> Connect<S, Ctx> for ($($L,)+)
+        impl<$($L,)+ S, Ctx> Connect<S, Ctx> for ($($L,)+)
         where
             $First: Connect<S, At<0>>,
             $($Cur: Connect<$Prev::Out, At<$ci>>,)*

@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .then(Relu).then(Relu).then(Relu).then(Relu)
         .then(Relu).then(Relu).then(Relu).then(Net::new((Relu, Dense::<f32, 4, 2>::zeros())))
         .build();
-    let _: Matrix<f32, 1, 2> = deep.infer(&Matrix::zeros());
+    let _: Matrix<f32, 1, 2> = deep.infer(&Matrix::<f32, 1, 4>::zeros());
 
     // Forward and backward of a network wrapped with Net::new.
     let net = Net::new((Dense::<f64, 2, 25>::zeros(), Tanh, Dense::<f64, 25, 4>::zeros()));
