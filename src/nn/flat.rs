@@ -26,10 +26,11 @@ use generic_array::{ArrayLength, GenericArray};
 use typenum::{Const, Prod, Sum, ToUInt, U, U0, Unsigned};
 
 use super::{
-    Dense, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Linear, Net, Params, Relu, Sigmoid, Silu,
-    Softmax, Softplus, Tanh,
+    Connect, Dense, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Linear, Net, Params, Relu, Sigmoid,
+    Silu, Softmax, Softplus, Tanh,
 };
 use crate::Scalar;
+use crate::shape::{At, Unknown};
 
 /// All parameters of a network `N` over `T` as one array, `N::PARAMS` long.
 pub type Flat<T, N> = GenericArray<T, <N as FlatParams<T>>::Len>;
@@ -115,7 +116,7 @@ no_flat_params!(
     Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus, Softmax
 );
 
-impl<T: Scalar, L: FlatParams<T>> FlatParams<T> for Net<L> {
+impl<T: Scalar, L: FlatParams<T> + Connect<Unknown, At<0>>> FlatParams<T> for Net<L> {
     type Len = L::Len;
 }
 

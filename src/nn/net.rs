@@ -296,7 +296,10 @@ impl<S, A, L: Connect<S, A>> Connect<S, A> for Net<L> {
     type Out = L::Out;
 }
 
-impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
+// A network whose layers do not fit has no parameters to save, load or
+// train: the same check as `Net::new`, for a `Net` made some other way
+// (`Default`, the struct literal, a type alias handed to `io::load`).
+impl<T: Scalar, L: Params<T> + Connect<Unknown, At<0>>> Params<T> for Net<L> {
     const TENSORS: usize = L::TENSORS;
     const PARAMS: usize = L::PARAMS;
     const BUFFERS: usize = L::BUFFERS;
