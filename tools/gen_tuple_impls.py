@@ -23,6 +23,10 @@ def names(n):
     return [f"L{i}" for i in range(n)]
 
 
+def shape_in(i):
+    return "S" if i == 0 else f"O{i - 1}"
+
+
 def network(n):
     L = names(n)
     out = lambda i: "[*y]" if i == n - 1 else f"[cache.1.{i}]"
@@ -39,7 +43,8 @@ def network(n):
         f"pairs [{', '.join(f'({L[i]}, {i})' for i in range(n))}], "
         f"last ({L[-1]}, {n - 1}, {inp(n - 1)}, [*y]), io [{', '.join(io)}], rev [{', '.join(rev)}], "
         f"mid [{', '.join(mid)}], first_io ([*x], {out(0)}), down [{', '.join(down)}], "
-        f"first_grad {fg}, places (x, y, cache, scratch, dy, dx));"
+        f"first_grad {fg}, places (x, y, cache, scratch, dy, dx), "
+        f"shapes [{', '.join(f'({L[i]}, {shape_in(i)}, {i}, O{i})' for i in range(n))}], out O{n - 1});"
     )
 
 

@@ -45,8 +45,8 @@ use crate::{Images, Scalar};
 /// layer (see `tests/ui/`):
 ///
 /// ```text
-/// error[E0277]: convolution expects 8 input channels but the previous layer produces 4
-/// error[E0277]: a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of size 3
+/// error[E0277]: layer 2 (Conv2d<f32, 8, 4, 3, 2, 1>) expects 8 input channels but receives 4
+/// error[E0277]: layer 0 (Conv2d<f32, 1, 1, 5>): a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of 3 x 3
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Conv2d<

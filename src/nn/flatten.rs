@@ -14,7 +14,7 @@ use crate::{Images, Matrix, Scalar};
 /// dense layer's input size is checked against it:
 ///
 /// ```text
-/// error[E0277]: layer expects 255 inputs but the previous layer produces 256
+/// error[E0277]: layer 2 (Dense<f32, 255, 10>) expects 255 inputs but receives 256
 /// ```
 ///
 /// Backward reshapes the gradient back. No parameters.

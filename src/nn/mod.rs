@@ -26,14 +26,20 @@
 //! # use stackgrad::nn::Params;
 //! ```
 //!
-//! A layer that does not fit is a compile error at that layer, once:
+//! A layer that does not fit is a compile error at that layer, once, with
+//! its position (from 0, as in parameter names) and type:
 //!
 //! ```text
-//! error[E0277]: layer expects 24 inputs but the previous layer produces 25
+//! error[E0277]: layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25
 //!   |
 //!   |         .then(Dense::<f64, 24, 4>::zeros())
-//!   |          ^^^^ this layer takes 24 inputs, but receives 25
+//!   |          ^^^^ layer 2 takes rows of 24 values, not 25
 //! ```
+//!
+//! The same holds for a tuple wrapped with [`Net::new`] (checked where it is
+//! built), a network whose type is an alias, a nested network, and the
+//! input of `forward`, `infer` and `backward`; see [`Connect`] and
+//! [`crate::shape`] for how.
 //!
 //! | layer | input | output | parameters |
 //! |---|---|---|---|

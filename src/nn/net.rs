@@ -533,7 +533,8 @@ macro_rules! tuple_network {
         first_io ($($first_io:tt)*),
         down [$(($pi2:tt, [$($pin:tt)+], [$($pout:tt)+], [$($pdy:tt)+], [$($pdx:tt)+])),*],
         first_grad ([$($fgin:tt)+], [$($fgout:tt)+], [$($fgdy:tt)+]),
-        places ($x:ident, $y:ident, $cache:ident, $scratch:ident, $dy:ident, $dx:ident)
+        places ($x:ident, $y:ident, $cache:ident, $scratch:ident, $dy:ident, $dx:ident),
+        shapes [$(($SL:ident, $SIn:ident, $si:tt, $SOut:ident)),+], out $SLast:ident
     ) => {
         impl<In, $($L),+> Layer<In> for ($($L,)+)
         where
@@ -683,13 +684,14 @@ macro_rules! tuple_network {
         }
 
         // Layer 0 gets the tuple's input shape, each next layer the shape
-        // the one before produces; each is told its position for the messages.
-        impl<$($L,)+ S, Ctx> Connect<S, Ctx> for ($($L,)+)
+        // the one before produces (named, so that a layer that does not fit
+        // is blamed on its own bound, and rustc points at it); each is told
+        // its position for the messages.
+        impl<$($L,)+ $($SOut,)+ S, Ctx> Connect<S, Ctx> for ($($L,)+)
         where
-            $First: Connect<S, At<0>>,
-            $($Cur: Connect<$Prev::Out, At<$ci>>,)*
+            $($SL: Connect<$SIn, At<$si>, Out = $SOut>,)+
         {
-            type Out = $Last::Out;
+            type Out = $SLast;
         }
 
         impl<In, T: Scalar, $($L: Params<T>),+> Summarize<In, T> for ($($L,)+)
