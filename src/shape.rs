@@ -124,10 +124,6 @@ pub mod dim_table;
 pub trait ConvOut<const N: usize, const K: usize, const S: usize, const P: usize> {
     /// `Dim<(N + 2P - K) / S + 1>`.
     type Out;
-    /// `X` itself when the convolution fits; unnameable otherwise (one error, no follow-ons).
-    type Same<X>;
-    /// Identity.
-    fn same<X>(x: X) -> Self::Same<X>;
 }
 
 #[diagnostic::do_not_recommend]
@@ -146,11 +142,6 @@ where
     Sum<Quot<Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>, U<S>>, U1>: ToDim,
 {
     type Out = <Sum<Quot<Diff<Sum<U<N>, Prod<U<P>, U2>>, U<K>>, U<S>>, U1> as ToDim>::Dim;
-    type Same<X> = X;
-    #[inline(always)]
-    fn same<X>(x: X) -> X {
-        x
-    }
 }
 
 /// The output size `(N - K) / S + 1` of a `K x K` pooling window with stride `S`
@@ -163,10 +154,6 @@ where
 pub trait PoolOut<const N: usize, const K: usize, const S: usize> {
     /// `Dim<(N - K) / S + 1>`.
     type Out;
-    /// `X` itself when the window fits; unnameable otherwise.
-    type Same<X>;
-    /// Identity.
-    fn same<X>(x: X) -> Self::Same<X>;
 }
 
 #[diagnostic::do_not_recommend]
@@ -175,11 +162,6 @@ where
     Check: ConvOut<N, K, S, 0>,
 {
     type Out = <Check as ConvOut<N, K, S, 0>>::Out;
-    type Same<X> = X;
-    #[inline(always)]
-    fn same<X>(x: X) -> X {
-        x
-    }
 }
 
 /// The flattened size `C * H * W` of a `C x H x W` image, computed at compile time.
@@ -191,10 +173,6 @@ where
 pub trait FlatSize<const C: usize, const H: usize, const W: usize> {
     /// `Dim<C * H * W>`.
     type Out;
-    /// `X` itself when the size is supported; unnameable otherwise.
-    type Same<X>;
-    /// Identity.
-    fn same<X>(x: X) -> Self::Same<X>;
 }
 
 #[diagnostic::do_not_recommend]
@@ -208,11 +186,6 @@ where
     Prod<Prod<U<C>, U<H>>, U<W>>: ToDim,
 {
     type Out = <Prod<Prod<U<C>, U<H>>, U<W>> as ToDim>::Dim;
-    type Same<X> = X;
-    #[inline(always)]
-    fn same<X>(x: X) -> X {
-        x
-    }
 }
 
 /// The width `A + B` of two outputs side by side, computed at compile time.

@@ -61,7 +61,9 @@
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
 
-use crate::batch::{Batch, Batches, DataFor, Dataset};
+#[cfg(feature = "std")]
+use crate::batch::DataFor;
+use crate::batch::{Batch, Batches, Dataset};
 use crate::loss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, HalfSquaredError, Labels, Loss,
     MeanSquaredError, Reduction, SoftmaxCrossEntropy,
