@@ -55,6 +55,16 @@ pub struct Dataset<'a, T, const N: usize, Y> {
 /// [`evaluate`](crate::train::Training::evaluate) take their data through it,
 /// so the numbers come from the network and the data, each where it is
 /// written. Cost: none (an identity).
+///
+/// ```
+/// use stackgrad::batch::{DataFor, Dataset};
+/// let x = [[1.0f32, 2.0], [3.0, 4.0]];
+/// let y = [0usize, 1];
+/// // A data set of rows of 2 values is data for a network taking rows of 2.
+/// let data: Dataset<'_, f32, 2, usize> = Dataset::new(&x, &y)?.dataset();
+/// assert_eq!(data.len(), 2);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a data set",
     label = "not a data set",

@@ -136,6 +136,16 @@ macro_rules! elementwise_loss {
 /// expects targets of shape 4 x 3 but got 4 x 1"). The element-wise losses
 /// take their targets through it; being generic in the targets' type, they
 /// read the targets' shape from the argument, not from the predictions.
+/// Cost: none (an identity).
+///
+/// ```
+/// use stackgrad::loss::{Loss, MeanSquaredError};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64, 2.0]]);
+/// // The targets' shape is read from them: a 1 x 2 `Matrix` fits.
+/// let (l, _) = MeanSquaredError.loss_and_grad(&p, &Matrix::from_array([[1.0, 0.0]]));
+/// assert_eq!(l, 2.0);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "the loss expects targets of shape {B} x {O} (a `Matrix<{T}, {B}, {O}>`) but got `{Self}`",
     label = "targets of the wrong type",
