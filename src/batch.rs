@@ -36,6 +36,7 @@
 
 use rand::{Rng, RngExt};
 
+use crate::shape::{DataScalar, DataWidth, Shapes};
 use crate::{Error, Matrix, Scalar};
 
 /// Inputs (`N` features per row) and targets of a data set, borrowed; row `i`
@@ -44,6 +45,48 @@ use crate::{Error, Matrix, Scalar};
 pub struct Dataset<'a, T, const N: usize, Y> {
     x: &'a [[T; N]],
     y: &'a [Y],
+}
+
+/// A data set that a network taking rows of `N` values of `T` trains on or
+/// is evaluated on: a [`Dataset`] whose rows have `N` values of `T`, or a
+/// compile error naming both widths ("the network takes rows of 64 values
+/// but the data set has rows of 49") or both scalar types.
+/// [`Training::fit`](crate::train::Training::fit) and
+/// [`evaluate`](crate::train::Training::evaluate) take their data through it,
+/// so the numbers come from the network and the data, each where it is
+/// written. Cost: none (an identity).
+///
+/// ```
+/// use stackgrad::batch::{DataFor, Dataset};
+/// let x = [[1.0f32, 2.0], [3.0, 4.0]];
+/// let y = [0usize, 1];
+/// // A data set of rows of 2 values is data for a network taking rows of 2.
+/// let data: Dataset<'_, f32, 2, usize> = Dataset::new(&x, &y)?.dataset();
+/// assert_eq!(data.len(), 2);
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a data set",
+    label = "not a data set",
+    note = "make one with `Dataset::new(&inputs, &targets)?`"
+)]
+pub trait DataFor<'a, T, const N: usize, Y>: Copy {
+    /// The data set, with the network's row type.
+    fn dataset(self) -> Dataset<'a, T, N, Y>;
+}
+
+impl<'a, U, T, const M: usize, const N: usize, Y> DataFor<'a, T, N, Y> for Dataset<'a, U, M, Y>
+where
+    Shapes: DataWidth<Self, M, N> + DataScalar<Self, U, T>,
+{
+    #[inline(always)]
+    fn dataset(self) -> Dataset<'a, T, N, Y> {
+        let x = <Shapes as DataWidth<Self, M, N>>::as_rows(self.x);
+        Dataset {
+            x: <Shapes as DataScalar<Self, U, T>>::as_rows(x),
+            y: self.y,
+        }
+    }
 }
 
 impl<T, const N: usize, Y> Clone for Dataset<'_, T, N, Y> {

@@ -73,7 +73,7 @@
 use core::fmt;
 
 use crate::loss::{Labels, Loss};
-use crate::nn::{Layer, ParamName, Params, Pattern, Recast, Shape};
+use crate::nn::{Feeds, Layer, ParamName, Params, Pattern, Recast, Shape};
 use crate::{Elements, Error, Matrix, Scalar};
 
 /// How many tensors (parameter tensors plus the input) a [`Report`] holds.
@@ -385,8 +385,8 @@ fn numerical_vjp_with<T: Scalar, const R: usize, const C: usize, const P: usize,
 /// inputs `X` and targets `Y`: backprop in the network's own float type, and
 /// f64 copies of the network, input and target for the numerical reference.
 ///
-/// Implemented for every combination that fits (a [`Layer<X>`] with
-/// [`Params`] and [`Recast<f64>`], an input that is [`Elements`], a target with
+/// Implemented for every combination that fits (a network that
+/// [takes](Feeds) `X`, with [`Params`] and [`Recast<f64>`], an input that is [`Elements`], a target with
 /// [`Recast<f64>`] such as a `Matrix` or [`Labels`], a loss defined in both
 /// float types); users never implement it, and a generic function that calls
 /// the checker needs only `N: Checkable<X, Y, L>`.
@@ -428,29 +428,40 @@ pub trait Checkable<X, Y, L>: Params<Self::Elem> + Sized {
 
 type Recast64<A> = <A as Recast<f64>>::Output;
 
+/// `N`, proven to take `X`.
+type Net<N, X> = <X as Feeds<N>>::Net;
+
 impl<N, X, Y, L, T> Checkable<X, Y, L> for N
 where
     T: Scalar,
     X: Elements<Elem = T> + Recast<f64, Output: Elements<Elem = f64>>,
     Y: Recast<f64>,
-    N: Layer<X> + Params<T> + Recast<f64, Output: Layer<Recast64<X>> + Params<f64>>,
-    L: Loss<<N as Layer<X>>::Output, Y, Value = T>
-        + Loss<<Recast64<N> as Layer<Recast64<X>>>::Output, Recast64<Y>, Value = f64>,
+    // The input is checked against the network through `Feeds` (a wrong
+    // width is one error in plain numbers) before anything is inferred from
+    // the network: `Feeds::Net` is `N` itself.
+    X: Feeds<N>,
+    N: Params<T>,
+    // The f64 copy is made from the network proven to take `X`, so a wrong
+    // input is one error (above), not a second one about the copy.
+    Net<N, X>: Recast<f64, Output: Layer<Recast64<X>> + Params<f64>>,
+    L: Loss<<X as Feeds<N>>::Output, Y, Value = T>
+        + Loss<<Recast64<Net<N, X>> as Layer<Recast64<X>>>::Output, Recast64<Y>, Value = f64>,
 {
     type Elem = T;
-    type Reference = Recast64<N>;
+    type Reference = Recast64<Net<N, X>>;
     type X64 = Recast64<X>;
     type Y64 = Recast64<Y>;
 
     fn backprop(&self, loss: &L, x: &X, y: &Y, grads: &mut Self) -> (f64, X) {
-        let (out, cache) = self.forward(x);
+        let net = X::net(self);
+        let (out, cache) = net.forward(x);
         let (value, dout) = loss.loss_and_grad(&out, y);
-        let dx = self.backward(x, &out, &cache, &dout, grads);
+        let dx = net.backward(x, &out, &cache, &dout, X::net_mut(grads));
         (value.as_f64(), dx)
     }
 
     fn reference(&self, x: &X, y: &Y) -> (Self::Reference, Self::X64, Self::Y64) {
-        (self.recast(), x.recast(), y.recast())
+        (X::net(self).recast(), x.recast(), y.recast())
     }
 
     fn reference_backprop(
@@ -1097,6 +1108,10 @@ mod tests {
             g.0.weight = Matrix::zeros();
             d.matmul_t(&self.0.weight)
         }
+    }
+
+    impl<S, A> crate::nn::Connect<S, A> for Forgetful {
+        type Out = crate::shape::Rows<f64, 1>;
     }
 
     impl Params<f64> for Forgetful {

@@ -2,8 +2,8 @@
 //! living on the stack.
 //!
 //! Every shape is a const generic, so composing layers that do not fit is a
-//! compile error that names the numbers ("layer expects 24 inputs but the
-//! previous layer produces 25"); forward and backward passes use typed caches
+//! compile error that names the numbers ("layer 2 (Dense<f64, 24, 4>) expects
+//! 24 inputs but receives 25"); forward and backward passes use typed caches
 //! and never touch the heap; gradients have the parameters' own types, so one
 //! visitor drives optimizers, the gradient checker and weight files.
 //!

@@ -32,7 +32,7 @@
 //! ```
 
 use crate::nn::{log_softmax_rows, sigmoid, softmax_rows, softmax_rows_and_shift_into};
-use crate::shape::{Check, LabelShapeMatches, TargetShapeMatches};
+use crate::shape::{LabelShape, Shapes, TargetShape};
 use crate::{Error, Matrix, Scalar};
 
 /// A loss over predictions `Pred` and targets `Target`.
@@ -187,22 +187,57 @@ fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, cons
 /// message, so each type gets its own impl; users wrap theirs in [`PerElement`].)
 macro_rules! elementwise_loss {
     ($([$($gen:tt)*] $ty:ty),*) => {$(
-        impl<$($gen)* T: Scalar, const B: usize, const O: usize, const B2: usize, const O2: usize>
-            Loss<Matrix<T, B, O>, Matrix<T, B2, O2>> for $ty
+        impl<$($gen)* T: Scalar, const B: usize, const O: usize, Y>
+            Loss<Matrix<T, B, O>, Y> for $ty
         where
-            Check: TargetShapeMatches<B2, O2, B, O>,
+            Y: Targets<Self, T, B, O>,
         {
             type Value = T;
-            fn loss(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> T {
+            fn loss(&self, p: &Matrix<T, B, O>, y: &Y) -> T {
                 self.loss_and_grad(p, y).0
             }
             #[inline(always)]
-            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Matrix<T, B2, O2>) -> (T, Matrix<T, B, O>) {
-                let y = <Check as TargetShapeMatches<B2, O2, B, O>>::as_pred_shape(y);
-                elementwise_loss_and_grad(self, p, y)
+            fn loss_and_grad(&self, p: &Matrix<T, B, O>, y: &Y) -> (T, Matrix<T, B, O>) {
+                elementwise_loss_and_grad(self, p, y.as_pred_shape())
             }
         }
     )*};
+}
+
+/// Targets `Self` for predictions `Matrix<T, B, O>` of the loss `L`: a
+/// `Matrix<T, B, O>`, or a compile error naming both shapes ("the loss
+/// expects targets of shape 4 x 3 but got 4 x 1"). The element-wise losses
+/// take their targets through it; being generic in the targets' type, they
+/// read the targets' shape from the argument, not from the predictions.
+/// Cost: none (an identity).
+///
+/// ```
+/// use stackgrad::loss::{Loss, MeanSquaredError};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64, 2.0]]);
+/// // The targets' shape is read from them: a 1 x 2 `Matrix` fits.
+/// let (l, _) = MeanSquaredError.loss_and_grad(&p, &Matrix::from_array([[1.0, 0.0]]));
+/// assert_eq!(l, 2.0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the loss expects targets of shape {B} x {O} (a `Matrix<{T}, {B}, {O}>`) but got `{Self}`",
+    label = "targets of the wrong type",
+    note = "targets have one row per example and one column per output, in the predictions' scalar type"
+)]
+pub trait Targets<L, T, const B: usize, const O: usize> {
+    /// Identity: the targets with the predictions' shape.
+    fn as_pred_shape(&self) -> &Matrix<T, B, O>;
+}
+
+impl<L, T, const B: usize, const O: usize, const B2: usize, const O2: usize> Targets<L, T, B, O>
+    for Matrix<T, B2, O2>
+where
+    Shapes: TargetShape<L, B2, O2, B, O>,
+{
+    #[inline(always)]
+    fn as_pred_shape(&self) -> &Matrix<T, B, O> {
+        <Shapes as TargetShape<L, B2, O2, B, O>>::as_pred_shape(self)
+    }
 }
 
 elementwise_loss!(
@@ -513,7 +548,7 @@ impl SoftmaxCrossEntropy {
 impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
     Loss<Matrix<T, B, C>, Matrix<T, B2, C2>> for SoftmaxCrossEntropy
 where
-    Check: TargetShapeMatches<B2, C2, B, C>,
+    Shapes: TargetShape<Self, B2, C2, B, C>,
 {
     type Value = T;
     fn loss(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> T {
@@ -521,7 +556,7 @@ where
     }
     #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Matrix<T, B2, C2>) -> (T, Matrix<T, B, C>) {
-        let y = <Check as TargetShapeMatches<B2, C2, B, C>>::as_pred_shape(y);
+        let y = <Shapes as TargetShape<Self, B2, C2, B, C>>::as_pred_shape(y);
         self.with_dense_targets(z, y)
     }
 }
@@ -529,7 +564,7 @@ where
 impl<T: Scalar, const B: usize, const C: usize, const B2: usize, const C2: usize>
     Loss<Matrix<T, B, C>, Labels<B2, C2>> for SoftmaxCrossEntropy
 where
-    Check: LabelShapeMatches<B2, C2, B, C>,
+    Shapes: LabelShape<Self, B2, C2, B, C>,
 {
     type Value = T;
     fn loss(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> T {
@@ -537,7 +572,7 @@ where
     }
     #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
-        let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
+        let classes = <Shapes as LabelShape<Self, B2, C2, B, C>>::as_batch(&y.classes);
         let k = self.reduction.factor::<T>(B, 1);
         let (rows, grad) = SoftmaxCrossEntropy::label_rows(z, classes);
         let mut loss = T::zero();

@@ -62,6 +62,8 @@
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
 
+#[cfg(feature = "std")]
+use crate::batch::DataFor;
 use crate::batch::{Batch, Batches, Dataset};
 use crate::loss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ElementwiseLoss, HalfSquaredError, Labels,
@@ -239,6 +241,11 @@ impl<L: ElementwiseLoss + Reduced> Reduced for Reduce<L> {
 /// One example's target in a data set, for a network with `C` outputs: a
 /// class index (`usize`) or a row of `C` values (`[T; C]`: regression or
 /// one-hot targets).
+#[diagnostic::on_unimplemented(
+    message = "the network has {C} outputs but the data set's targets are `{Self}`",
+    label = "targets of the wrong shape",
+    note = "a target is a class index (`usize`) or a row of {C} values (`[f32; {C}]` or `[f64; {C}]`), one per output"
+)]
 pub trait Target<const C: usize>: Copy {
     /// What the loss takes for a batch of one.
     type One;
@@ -1276,14 +1283,16 @@ impl<Lo, O, const B: usize, S> Training<Lo, O, B, S> {
     /// weights from before the offending step; [`Error::Io`] when a
     /// checkpoint cannot be written.
     #[cfg(feature = "std")]
-    pub fn fit<T, P, Y, R, const N: usize, const C: usize>(
+    pub fn fit<'a, T, P, Y, R, D, const N: usize, const C: usize>(
         &mut self,
         net: &mut P,
-        data: Dataset<'_, T, N, Y>,
+        data: D,
         on_epoch: impl FnMut(&EpochStats<T>, &mut Steer<'_, P, O>) -> R + Send,
     ) -> Result<std::vec::Vec<EpochStats<T>>, Error>
     where
-        T: Scalar,
+        D: DataFor<'a, T, N, Y>,
+        T: Scalar + 'a,
+        Y: 'a,
         P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T> + Send,
         Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced + Send,
         O: Optimizer<T, P> + Send,
@@ -1303,16 +1312,18 @@ impl<Lo, O, const B: usize, S> Training<Lo, O, B, S> {
     /// As [`fit`](Training::fit); [`Error::LabelOutOfRange`] also for the
     /// validation set.
     #[cfg(feature = "std")]
-    pub fn fit_with<T, P, Y, R, const N: usize, const C: usize>(
+    pub fn fit_with<'a, T, P, Y, R, D, const N: usize, const C: usize>(
         &mut self,
         net: &mut P,
-        data: Dataset<'_, T, N, Y>,
-        validation: Option<Dataset<'_, T, N, Y>>,
+        data: D,
+        validation: Option<D>,
         on_epoch: impl FnMut(&EpochStats<T>, &mut Steer<'_, P, O>) -> R + Send,
         on_batch: impl FnMut(&BatchEnd<T>) + Send,
     ) -> Result<std::vec::Vec<EpochStats<T>>, Error>
     where
-        T: Scalar,
+        D: DataFor<'a, T, N, Y>,
+        T: Scalar + 'a,
+        Y: 'a,
         P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Params<T> + Send,
         Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced + Send,
         O: Optimizer<T, P> + Send,
@@ -1320,6 +1331,7 @@ impl<Lo, O, const B: usize, S> Training<Lo, O, B, S> {
         Y: Target<C> + Sync,
         R: Flow,
     {
+        let (data, validation) = (data.dataset(), validation.map(DataFor::dataset));
         let bytes = fit_stack_bytes::<P, Matrix<T, B, N>>();
         on_worker(bytes, || {
             self.fit_here(net, data, validation, on_epoch, on_batch)
@@ -1470,17 +1482,20 @@ impl<Lo, O, const B: usize, S> Training<Lo, O, B, S> {
     /// # Errors
     /// [`Error::LabelOutOfRange`], [`Error::ZeroBatchSize`].
     #[cfg(feature = "std")]
-    pub fn evaluate<T, P, Y, const N: usize, const C: usize>(
+    pub fn evaluate<'a, T, P, Y, D, const N: usize, const C: usize>(
         &self,
         net: &P,
-        data: Dataset<'_, T, N, Y>,
+        data: D,
     ) -> Result<EpochStats<T>, Error>
     where
-        T: Scalar,
+        D: DataFor<'a, T, N, Y>,
+        T: Scalar + 'a,
+        Y: 'a,
         P: Layer<Matrix<T, B, N>, Output = Matrix<T, B, C>> + Sync,
         Lo: Loss<Matrix<T, 1, C>, Y::One, Value = T> + Reduced + Sync,
         Y: Target<C> + Sync,
     {
+        let data = data.dataset();
         let bytes = fit_stack_bytes::<P, Matrix<T, B, N>>();
         let loss = &self.loss;
         on_worker(bytes, || {

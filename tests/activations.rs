@@ -9,10 +9,11 @@ use stackgrad::gradcheck::GradCheck;
 use stackgrad::init::Init;
 use stackgrad::loss::HalfSquaredError;
 use stackgrad::nn::{
-    Activation, Concat, Custom, Dense, Elu, Gelu, GeluTanh, Layer, LeakyRelu, Net, Params,
+    Activation, Concat, Connect, Custom, Dense, Elu, Gelu, GeluTanh, Layer, LeakyRelu, Net, Params,
     Residual, Silu, Softplus, image_input, input,
 };
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::shape::{At, Unknown};
 use stackgrad::{Error, Images, Matrix, Scalar};
 
 /// Calls `$check(activation)` for each new activation, with settings off
@@ -37,7 +38,10 @@ fn rows<T: Scalar, const B: usize, const N: usize>(seed: usize) -> Matrix<T, B, 
     Matrix::from_fn(|r, c| T::from_f64(3.0 * (((seed + r * 17 + c * 5) as f64) * 0.73).sin()))
 }
 
-fn net<T: Scalar, A: Copy>(a: A) -> Net<(Dense<T, 3, 6>, A, Dense<T, 6, 2>)> {
+fn net<T: Scalar, A: Copy>(a: A) -> Net<(Dense<T, 3, 6>, A, Dense<T, 6, 2>)>
+where
+    (Dense<T, 3, 6>, A, Dense<T, 6, 2>): Connect<Unknown, At<0>>,
+{
     let mut rng = StdRng::seed_from_u64(3);
     let init = Init::Uniform { limit: 1.0 };
     Net::new((Dense::init(init, &mut rng), a, Dense::init(init, &mut rng)))

@@ -72,13 +72,8 @@ fn flip<T: Scalar, P: Params<T>>(p: &mut P) {
     }
 }
 
-impl<X: stackgrad::Elements, L: Layer<X> + Params<X::Elem>> stackgrad::nn::Connect<X>
-    for Planted<L>
-{
-    type Checked = Self;
-    fn connect(self) -> Self {
-        self
-    }
+impl<S, A, L: stackgrad::nn::Connect<S, A>> stackgrad::nn::Connect<S, A> for Planted<L> {
+    type Out = L::Out;
 }
 
 impl<T: Scalar, L: Params<T>> Params<T> for Planted<L> {

@@ -88,6 +88,13 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 }
 
+/// It takes rows of `I` values and gives rows of `O`, at batch `B` only.
+impl<S, A, T, const B: usize, const I: usize, const O: usize> stackgrad::nn::Connect<S, A>
+    for Mutant<T, B, I, O>
+{
+    type Out = stackgrad::shape::Rows<T, O>;
+}
+
 impl<T: Scalar, const B: usize, const I: usize, const O: usize> Params<T> for Mutant<T, B, I, O> {
     const TENSORS: usize = 2;
     const PARAMS: usize = I * O + O;

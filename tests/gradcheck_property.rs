@@ -79,6 +79,10 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Act {
     }
 }
 
+impl<S, A> stackgrad::nn::Connect<S, A> for Act {
+    type Out = S;
+}
+
 impl<T: Scalar> Params<T> for Act {
     const TENSORS: usize = 0;
     const PARAMS: usize = 0;

@@ -21,7 +21,7 @@ fn mnist_sized_net_fits_a_2_mib_stack_in_debug() {
                 .build();
             let mut grads = net.zeros_like();
             let x: Box<Matrix<f32, 8, 784>> = Box::new(Matrix::splat(0.5));
-            let (logits, cache) = net.forward(&x);
+            let (logits, cache) = net.forward(&*x);
             let y = Labels::<8, 10>::new([0, 1, 2, 3, 4, 5, 6, 7]).unwrap();
             let (loss, d) = SoftmaxCrossEntropy::mean().loss_and_grad(&logits, &y);
             net.backward(&*x, &logits, &cache, &d, &mut grads);

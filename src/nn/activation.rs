@@ -23,7 +23,7 @@
 
 use core::fmt::Debug;
 
-use super::{Connect, Layer, Pattern};
+use super::{Layer, Pattern};
 use crate::{Elements, Scalar};
 
 mod elu;
@@ -314,13 +314,7 @@ macro_rules! activation_layers {
             }
         }
 
-        impl<X: Elements> Connect<X> for $act {
-            type Checked = Self;
-            #[inline(always)]
-            fn connect(self) -> Self {
-                self
-            }
-        }
+        same_shape_connect!($act);
 
         super::no_params!($act);
     )*};

@@ -15,7 +15,7 @@
 //! the output; the cache holds each branch's output and cache.
 
 use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
-use crate::shape::{BranchMatches, Check, Dim, SumSize};
+use crate::shape::{Check, Dim, Join, Merge, SumSize};
 use crate::{Elements, Images, Matrix, Scalar};
 
 /// A residual block `y = x + f(x)`: the branch `f` must return its input's
@@ -399,87 +399,31 @@ where
 
 // ----- Shape checks where a block is built --------------------------------
 
-/// The output `Self` of a residual branch has the shape of its input `X`.
-pub trait SameShape<X> {
-    /// `L` when the shapes agree; unnameable otherwise.
-    type Same<L>;
-    /// Identity.
-    fn same<L>(l: L) -> Self::Same<L>;
-}
+// Each path is checked as the block's own position; then the paths' output
+// shapes must agree (`Merge`) or are joined (`Join`), see `crate::shape`.
 
-impl<T: Scalar, const B: usize, const M: usize, const N: usize> SameShape<Matrix<T, B, N>>
-    for Matrix<T, B, M>
+impl<S, A, F> Connect<S, A> for Residual<F>
 where
-    Check: BranchMatches<M, N>,
+    F: Connect<S, A, Out: Merge<Self, S>>,
 {
-    type Same<L> = <Check as BranchMatches<M, N>>::Same<L>;
-    #[inline(always)]
-    fn same<L>(l: L) -> Self::Same<L> {
-        <Check as BranchMatches<M, N>>::same(l)
-    }
+    type Out = <F::Out as Merge<Self, S>>::Out;
 }
 
-impl<T: Scalar, const B: usize, const C: usize, const H: usize, const W: usize, const D: usize>
-    SameShape<Images<T, B, C, H, W>> for Images<T, B, D, H, W>
+impl<S, A, F, G> Connect<S, A> for Projected<F, G>
 where
-    Check: BranchMatches<D, C>,
+    F: Connect<S, A, Out: Merge<Self, G::Out>>,
+    G: Connect<S, A>,
 {
-    type Same<L> = <Check as BranchMatches<D, C>>::Same<L>;
-    #[inline(always)]
-    fn same<L>(l: L) -> Self::Same<L> {
-        <Check as BranchMatches<D, C>>::same(l)
-    }
+    type Out = <F::Out as Merge<Self, G::Out>>::Out;
 }
 
-impl<X, F> Connect<X> for Residual<F>
+impl<S, A, F, G> Connect<S, A> for Concat<F, G>
 where
-    F: Connect<X>,
-    <F::Checked as Layer<X>>::Output: SameShape<X>,
-    <<F::Checked as Layer<X>>::Output as SameShape<X>>::Same<Residual<F::Checked>>: Layer<X>,
+    F: Connect<S, A, Out: Join<Self, G::Out>>,
+    G: Connect<S, A>,
 {
-    type Checked = <<F::Checked as Layer<X>>::Output as SameShape<X>>::Same<Residual<F::Checked>>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <<F::Checked as Layer<X>>::Output as SameShape<X>>::same(Residual::new(
-            self.branch.connect(),
-        ))
-    }
+    type Out = <F::Out as Join<Self, G::Out>>::Out;
 }
-
-impl<X, F, G> Connect<X> for Projected<F, G>
-where
-    F: Connect<X>,
-    G: Connect<X>,
-    <F::Checked as Layer<X>>::Output: SameShape<<G::Checked as Layer<X>>::Output>,
-    <<F::Checked as Layer<X>>::Output as SameShape<<G::Checked as Layer<X>>::Output>>::Same<
-        Projected<F::Checked, G::Checked>,
-    >: Layer<X>,
-{
-    type Checked = <<F::Checked as Layer<X>>::Output as SameShape<
-        <G::Checked as Layer<X>>::Output,
-    >>::Same<Projected<F::Checked, G::Checked>>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <<F::Checked as Layer<X>>::Output as SameShape<<G::Checked as Layer<X>>::Output>>::same(
-            Projected::new(self.branch.connect(), self.skip.connect()),
-        )
-    }
-}
-
-impl<X, F, G> Connect<X> for Concat<F, G>
-where
-    F: Connect<X>,
-    G: Connect<X>,
-    Concat<F::Checked, G::Checked>: Layer<X>,
-{
-    type Checked = Concat<F::Checked, G::Checked>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        Concat::new(self.first.connect(), self.second.connect())
-    }
-}
-
-// ----- Parameters ---------------------------------------------------------
 
 macro_rules! two_path_params {
     ($Name:ident, $a:ident, $b:ident) => {

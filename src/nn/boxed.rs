@@ -7,9 +7,9 @@
 //! (and its gradients, which have the same type) on the heap, while forward and
 //! backward stay the same calls; the small layers stay inline.
 //!
-//! Each sized layer implements [`Connect`](super::Connect) for its box itself
-//! (as `Dense` does), so that a boxed layer that does not fit reads exactly like
-//! an inline one: "layer expects 784 inputs but the previous layer produces 783".
+//! A boxed layer is checked as the layer inside it, so one that does not fit
+//! reads exactly like an inline one: "layer 0 (Dense<f32, 784, 128>) expects
+//! 784 inputs but receives 783".
 //!
 //! ```
 //! use stackgrad::nn::{input, Dense, Net, Params, Relu};
@@ -30,7 +30,7 @@
 extern crate alloc;
 use alloc::boxed::Box;
 
-use super::{Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::Scalar;
 
 impl<In, L: Layer<In>> Layer<In> for Box<L> {
@@ -108,6 +108,10 @@ impl<In, L: Layer<In>> Layer<In> for Box<L> {
     fn pattern(&self, x: &In, y: &L::Output, cache: &L::Cache, pattern: &mut Pattern) {
         (**self).pattern(x, y, cache, pattern);
     }
+}
+
+impl<S, A, L: Connect<S, A>> Connect<S, A> for Box<L> {
+    type Out = L::Out;
 }
 
 impl<T: Scalar, L: Params<T>> Params<T> for Box<L> {

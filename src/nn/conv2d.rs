@@ -14,7 +14,10 @@ use rand::Rng;
 
 use super::{Connect, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 use crate::init::Init;
-use crate::shape::{ChannelsMatch, Check, ConvOut, Dim};
+use crate::shape::{
+    At, Channels, Check, ConvOut, ConvSides, Dim, Image, InChannels, Rows, SameScalar, Shapes,
+    TakesImages, Then, Unknown,
+};
 use crate::{Images, Scalar};
 
 /// A 2-D convolution layer: `C` input channels, `F` output channels (filters),
@@ -42,8 +45,8 @@ use crate::{Images, Scalar};
 /// layer (see `tests/ui/`):
 ///
 /// ```text
-/// error[E0277]: convolution expects 8 input channels but the previous layer produces 4
-/// error[E0277]: a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of size 3
+/// error[E0277]: layer 2 (Conv2d<f32, 8, 4, 3, 2, 1>) expects 8 input channels but receives 4
+/// error[E0277]: layer 0 (Conv2d<f32, 1, 1, 5>): a 5x5 convolution with stride 1 and padding 0 cannot be applied to an input of 3 x 3
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Conv2d<
@@ -506,23 +509,10 @@ where
     }
 }
 
-/// `Checked` for a convolution: `Self` once the channels and both sides fit.
-type ConvChecked<
-    L,
-    const CI: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-> = <Check as ConvOut<W, K, S, P>>::Same<
-    <Check as ConvOut<H, K, S, P>>::Same<<Check as ChannelsMatch<CI, C>>::Same<L>>,
->;
-
 impl<
     T: Scalar,
-    const N: usize,
+    U,
+    const AT: usize,
     const CI: usize,
     const H: usize,
     const W: usize,
@@ -531,45 +521,66 @@ impl<
     const K: usize,
     const S: usize,
     const P: usize,
-> Connect<Images<T, N, CI, H, W>> for Conv2d<T, C, F, K, S, P>
+> Connect<Image<U, CI, H, W>, At<AT>> for Conv2d<T, C, F, K, S, P>
 where
-    Check: ChannelsMatch<CI, C> + ConvOut<H, K, S, P> + ConvOut<W, K, S, P>,
-    ConvChecked<Self, CI, C, H, W, K, S, P>: Layer<Images<T, N, CI, H, W>>,
+    Then<T, Shapes>: SameScalar<Self, AT, U, T>
+        + InChannels<Self, AT, CI, C>
+        + ConvSides<Self, AT, H, W, K, S, P>,
 {
-    type Checked = ConvChecked<Self, CI, C, H, W, K, S, P>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as ConvOut<W, K, S, P>>::same(<Check as ConvOut<H, K, S, P>>::same(
-            <Check as ChannelsMatch<CI, C>>::same(self),
-        ))
-    }
+    type Out = <Then<T, Shapes> as SameScalar<Self, AT, U, T>>::Same<
+        <Then<T, Shapes> as InChannels<Self, AT, CI, C>>::Same<
+            <Then<T, Shapes> as ConvSides<Self, AT, H, W, K, S, P>>::Out<T, F>,
+        >,
+    >;
 }
 
-/// A boxed convolution is checked like an inline one, without leaving the heap.
-#[cfg(feature = "std")]
 impl<
     T: Scalar,
-    const N: usize,
+    U,
+    const AT: usize,
     const CI: usize,
-    const H: usize,
-    const W: usize,
     const C: usize,
     const F: usize,
     const K: usize,
     const S: usize,
     const P: usize,
-> Connect<Images<T, N, CI, H, W>> for std::boxed::Box<Conv2d<T, C, F, K, S, P>>
+> Connect<Channels<U, CI>, At<AT>> for Conv2d<T, C, F, K, S, P>
 where
-    Check: ChannelsMatch<CI, C> + ConvOut<H, K, S, P> + ConvOut<W, K, S, P>,
-    ConvChecked<Self, CI, C, H, W, K, S, P>: Layer<Images<T, N, CI, H, W>>,
+    Then<T, Shapes>: SameScalar<Self, AT, U, T> + InChannels<Self, AT, CI, C>,
 {
-    type Checked = ConvChecked<Self, CI, C, H, W, K, S, P>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as ConvOut<W, K, S, P>>::same(<Check as ConvOut<H, K, S, P>>::same(
-            <Check as ChannelsMatch<CI, C>>::same(self),
-        ))
-    }
+    type Out = <Then<T, Shapes> as SameScalar<Self, AT, U, T>>::Same<
+        <Then<T, Shapes> as InChannels<Self, AT, CI, C>>::Same<Channels<T, F>>,
+    >;
+}
+
+impl<
+    T: Scalar,
+    const AT: usize,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> Connect<Unknown, At<AT>> for Conv2d<T, C, F, K, S, P>
+{
+    type Out = Channels<T, F>;
+}
+
+impl<
+    T: Scalar,
+    U,
+    const AT: usize,
+    const N: usize,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+> Connect<Rows<U, N>, At<AT>> for Conv2d<T, C, F, K, S, P>
+where
+    Then<T, Shapes>: TakesImages<Self, AT, N>,
+{
+    type Out = <Then<T, Shapes> as TakesImages<Self, AT, N>>::Same<Unknown>;
 }
 
 impl<T: Scalar, const C: usize, const F: usize, const K: usize, const S: usize, const P: usize>

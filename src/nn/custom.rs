@@ -44,6 +44,7 @@
 //! ```
 
 use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use crate::shape::{Channels, Image, Rows, Shaped, Unknown};
 use crate::{Images, Matrix, Scalar};
 
 /// A parameter-free layer of one's own in a network: implements
@@ -104,12 +105,50 @@ impl<In, L: Layer<In>> Layer<In> for Custom<L> {
     }
 }
 
-impl<In, L: Layer<In>> Connect<In> for Custom<L> {
-    type Checked = Self;
-    #[inline(always)]
-    fn connect(self) -> Self {
-        self
-    }
+impl<S: Follow<L>, A, L> Connect<S, A> for Custom<L> {
+    type Out = S::Out;
+}
+
+/// The shape a layer `L` of one's own produces from shape `Self`, found by
+/// asking its [`Layer`] impl about a batch of one: rows `Rows<T, N>` are a
+/// `Matrix<T, 1, N>`, images an `Images<T, 1, C, H, W>`. Where the scalar
+/// type or the sides are not known yet, the output is
+/// [`Unknown`](crate::shape::Unknown) (the layer is still checked when the
+/// network is used). What [`Custom`] and [`params!`](crate::params) use for
+/// [`Connect`].
+pub trait Follow<L> {
+    /// The output's shape.
+    type Out;
+}
+
+impl<L, T: Scalar, const N: usize> Follow<L> for Rows<T, N>
+where
+    L: Layer<Matrix<T, 1, N>, Output: Shaped>,
+{
+    type Out = <L::Output as Shaped>::Shape;
+}
+
+impl<L, T: Scalar, const C: usize, const H: usize, const W: usize> Follow<L> for Image<T, C, H, W>
+where
+    L: Layer<Images<T, 1, C, H, W>, Output: Shaped>,
+{
+    type Out = <L::Output as Shaped>::Shape;
+}
+
+impl<L, const N: usize> Follow<L> for Rows<Unknown, N> {
+    type Out = Unknown;
+}
+
+impl<L, const C: usize, const H: usize, const W: usize> Follow<L> for Image<Unknown, C, H, W> {
+    type Out = Unknown;
+}
+
+impl<L, T, const C: usize> Follow<L> for Channels<T, C> {
+    type Out = Unknown;
+}
+
+impl<L> Follow<L> for Unknown {
+    type Out = Unknown;
 }
 
 /// A parameter-free layer has no tensors.
@@ -298,14 +337,11 @@ macro_rules! params {
             }
         }
 
-        impl<X, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Connect<X> for $Name<$T $(, $a)*>
+        impl<S, A, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Connect<S, A> for $Name<$T $(, $a)*>
         where
-            Self: $crate::nn::Layer<X>,
+            S: $crate::nn::Follow<Self>,
         {
-            type Checked = Self;
-            fn connect(self) -> Self {
-                self
-            }
+            type Out = <S as $crate::nn::Follow<Self>>::Out;
         }
 
         impl<In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Summarize<In, $T>

@@ -2,9 +2,8 @@
 
 use rand::Rng;
 
-use super::{Connect, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
+use super::{Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 use crate::init::Init;
-use crate::shape::{Check, SizeMatches};
 use crate::{Matrix, Scalar};
 
 /// A fully connected layer with `I` inputs and `O` outputs:
@@ -171,33 +170,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 }
 
-impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>
-    Connect<Matrix<T, B, N>> for Dense<T, I, O>
-where
-    Check: SizeMatches<N, I>,
-    <Check as SizeMatches<N, I>>::Same<Self>: Layer<Matrix<T, B, N>>,
-{
-    type Checked = <Check as SizeMatches<N, I>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as SizeMatches<N, I>>::same(self)
-    }
-}
-
-/// A boxed dense layer is checked like an inline one, without leaving the heap.
-#[cfg(feature = "std")]
-impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>
-    Connect<Matrix<T, B, N>> for std::boxed::Box<Dense<T, I, O>>
-where
-    Check: SizeMatches<N, I>,
-    <Check as SizeMatches<N, I>>::Same<Self>: Layer<Matrix<T, B, N>>,
-{
-    type Checked = <Check as SizeMatches<N, I>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as SizeMatches<N, I>>::same(self)
-    }
-}
+rows_layer_connect!(Dense<T, I, O>, Inputs, I, O);
 
 impl<T: Scalar, const I: usize, const O: usize> Params<T> for Dense<T, I, O> {
     const TENSORS: usize = 2;

@@ -105,13 +105,7 @@ impl<X: Elements> Layer<X> for Dropout {
     }
 }
 
-impl<X: Elements> super::Connect<X> for Dropout {
-    type Checked = Self;
-    #[inline(always)]
-    fn connect(self) -> Self {
-        self
-    }
-}
+same_shape_connect!(Dropout);
 
 impl<T: Scalar> super::Params<T> for Dropout {
     const TENSORS: usize = 0;

@@ -2,7 +2,10 @@
 //! [`Unflatten`], its inverse, from rows of pixels to image batches.
 
 use super::{Connect, Layer};
-use crate::shape::{Check, Dim, FlatSize, SizeMatches};
+use crate::shape::{
+    At, Channels, Check, Dim, FlatAlready, FlatSize, Flattens, Image, Reshapes, Rows, Shapes,
+    TakesRows, TakesRowsNotMaps, UnflatSize, Unknown,
+};
 use crate::{Images, Matrix, Scalar};
 
 /// Reshapes a batch of images `N x C x H x W` into a matrix `N x (C·H·W)`, one
@@ -11,7 +14,7 @@ use crate::{Images, Matrix, Scalar};
 /// dense layer's input size is checked against it:
 ///
 /// ```text
-/// error[E0277]: layer expects 255 inputs but the previous layer produces 256
+/// error[E0277]: layer 2 (Dense<f32, 255, 10>) expects 255 inputs but receives 256
 /// ```
 ///
 /// Backward reshapes the gradient back. No parameters.
@@ -64,17 +67,27 @@ where
     }
 }
 
-impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize>
-    Connect<Images<T, N, C, H, W>> for Flatten
+impl<U, const P: usize, const C: usize, const H: usize, const W: usize>
+    Connect<Image<U, C, H, W>, At<P>> for Flatten
 where
-    Check: FlatSize<C, H, W>,
-    <Check as FlatSize<C, H, W>>::Same<Self>: Layer<Images<T, N, C, H, W>>,
+    Shapes: Flattens<Self, P, C, H, W>,
 {
-    type Checked = <Check as FlatSize<C, H, W>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as FlatSize<C, H, W>>::same(self)
-    }
+    type Out = <Shapes as Flattens<Self, P, C, H, W>>::Out<U>;
+}
+
+impl<U, const P: usize, const C: usize> Connect<Channels<U, C>, At<P>> for Flatten {
+    type Out = Unknown;
+}
+
+impl<const P: usize> Connect<Unknown, At<P>> for Flatten {
+    type Out = Unknown;
+}
+
+impl<U, const P: usize, const N: usize> Connect<Rows<U, N>, At<P>> for Flatten
+where
+    Shapes: FlatAlready<Self, P, N>,
+{
+    type Out = <Shapes as FlatAlready<Self, P, N>>::Same<Unknown>;
 }
 
 /// Reshapes a matrix `N x L` (one image per row, `L = C·H·W` values in
@@ -139,24 +152,44 @@ where
     }
 }
 
+impl<U, const P: usize, const N: usize, const C: usize, const H: usize, const W: usize>
+    Connect<Rows<U, N>, At<P>> for Unflatten<C, H, W>
+where
+    Shapes: Reshapes<Self, P, N, C, H, W>,
+{
+    type Out = <Shapes as Reshapes<Self, P, N, C, H, W>>::Same<Image<U, C, H, W>>;
+}
+
+impl<const P: usize, const C: usize, const H: usize, const W: usize> Connect<Unknown, At<P>>
+    for Unflatten<C, H, W>
+where
+    Shapes: UnflatSize<Self, P, C, H, W>,
+{
+    type Out = Image<Unknown, C, H, W>;
+}
+
 impl<
-    T: Scalar,
-    const N: usize,
-    const GOT: usize,
-    const L: usize,
+    U,
+    const P: usize,
+    const D: usize,
+    const G: usize,
+    const V: usize,
     const C: usize,
     const H: usize,
     const W: usize,
-> Connect<Matrix<T, N, GOT>> for Unflatten<C, H, W>
+> Connect<Image<U, D, G, V>, At<P>> for Unflatten<C, H, W>
 where
-    Check: FlatSize<C, H, W, Out = Dim<L>> + SizeMatches<GOT, L>,
-    <Check as SizeMatches<GOT, L>>::Same<Self>: Layer<Matrix<T, N, GOT>>,
+    Shapes: TakesRows<Self, P, D, G, V>,
 {
-    type Checked = <Check as SizeMatches<GOT, L>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as SizeMatches<GOT, L>>::same(self)
-    }
+    type Out = <Shapes as TakesRows<Self, P, D, G, V>>::Same<Unknown>;
+}
+
+impl<U, const P: usize, const D: usize, const C: usize, const H: usize, const W: usize>
+    Connect<Channels<U, D>, At<P>> for Unflatten<C, H, W>
+where
+    Shapes: TakesRowsNotMaps<Self, P, D>,
+{
+    type Out = <Shapes as TakesRowsNotMaps<Self, P, D>>::Same<Unknown>;
 }
 
 super::no_params!(Flatten);

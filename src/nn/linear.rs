@@ -1,8 +1,7 @@
 //! [`Linear<T, I, O>`]: the fully connected layer without a bias, `Y = X W`
 //! (notebook 000's layers).
 
-use super::{Connect, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
-use crate::shape::{Check, SizeMatches};
+use super::{Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
 use crate::{Matrix, Scalar};
 
 /// A fully connected layer with `I` inputs, `O` outputs and no bias:
@@ -90,18 +89,7 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
     }
 }
 
-impl<T: Scalar, const B: usize, const N: usize, const I: usize, const O: usize>
-    Connect<Matrix<T, B, N>> for Linear<T, I, O>
-where
-    Check: SizeMatches<N, I>,
-    <Check as SizeMatches<N, I>>::Same<Self>: Layer<Matrix<T, B, N>>,
-{
-    type Checked = <Check as SizeMatches<N, I>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as SizeMatches<N, I>>::same(self)
-    }
-}
+rows_layer_connect!(Linear<T, I, O>, Inputs, I, O);
 
 impl<T: Scalar, const I: usize, const O: usize> Params<T> for Linear<T, I, O> {
     const TENSORS: usize = 1;

@@ -26,14 +26,20 @@
 //! # use stackgrad::nn::Params;
 //! ```
 //!
-//! A layer that does not fit is a compile error at that layer, once:
+//! A layer that does not fit is a compile error at that layer, once, with
+//! its position (from 0, as in parameter names) and type:
 //!
 //! ```text
-//! error[E0277]: layer expects 24 inputs but the previous layer produces 25
+//! error[E0277]: layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25
 //!   |
 //!   |         .then(Dense::<f64, 24, 4>::zeros())
-//!   |          ^^^^ this layer takes 24 inputs, but receives 25
+//!   |          ^^^^ layer 2 takes rows of 24 values, not 25
 //! ```
+//!
+//! The same holds for a tuple wrapped with [`Net::new`] (checked where it is
+//! built), a network whose type is an alias, a nested network, and the
+//! input of `forward`, `infer` and `backward`; see [`Connect`] and
+//! [`crate::shape`] for how.
 //!
 //! | layer | input | output | parameters |
 //! |---|---|---|---|
@@ -93,6 +99,8 @@
 //! and the rest of the network stays inline (an MNIST-sized 784 -> 128 -> 10
 //! network runs forward and backward in debug on a 2 MiB thread this way).
 
+#[macro_use]
+mod connect;
 mod activation;
 mod block;
 #[cfg(feature = "std")]
@@ -119,16 +127,16 @@ pub use activation::{
     Activation, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh,
     sigmoid,
 };
-pub use block::{Concat, ConcatOut, Joins, Projected, Residual, SameShape};
+pub use block::{Concat, ConcatOut, Joins, Projected, Residual};
 pub use conv2d::Conv2d;
-pub use custom::{Custom, Field};
+pub use custom::{Custom, Field, Follow};
 pub use dense::Dense;
 pub use dropout::{Dropout, DropoutCache};
 pub use flat::{Flat, FlatParams};
 pub use flatten::{Flatten, Unflatten};
 pub use linear::Linear;
 pub use mode::Ctx;
-pub use net::{Builder, ImageShape, Net, Push, image_input, input};
+pub use net::{AfterLayer32, Builder, Feeds, Net, Push, image_input, input};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm, NormStats, RowStats};
 pub(crate) use params::no_params;
 pub use params::{MAX_NAME_DEPTH, ParamName, Params, Recast, Shape, Tensor, TensorKind, TensorMut};
@@ -205,6 +213,10 @@ pub const fn stack_bytes<P: Layer<In>, In>() -> usize {
 /// The input type is a trait parameter, so shape-polymorphic layers (activations)
 /// work for any size, and a layer with a fixed input size simply has no impl for
 /// other sizes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a layer for inputs of type `{In}`",
+    label = "`{In}` is not an input of this layer"
+)]
 pub trait Layer<In>: Sized {
     /// The output tensor type.
     type Output;
@@ -228,7 +240,7 @@ pub trait Layer<In>: Sized {
     /// let net = input::<2>().then(Dense::<f64, 2, 3>::zeros()).then(Relu).build();
     /// let x = Matrix::from_array([[1.0, -1.0]]);
     /// let (y, cache) = net.forward(&x);
-    /// let (mut y2, mut reused) = net.forward(&Matrix::zeros());
+    /// let (mut y2, mut reused) = net.forward(&Matrix::<f64, 1, 2>::zeros());
     /// net.forward_into(&x, &mut y2, &mut reused);
     /// assert_eq!((y2, reused), (y, cache));
     /// ```
@@ -395,18 +407,32 @@ pub trait Layer<In>: Sized {
     }
 }
 
-/// Checks, where a network is built, that a layer accepts the previous layer's
-/// output; the error names both sizes in plain numbers.
+/// What a layer does to the shape of what it receives, checked in plain
+/// numbers: `Out` is the shape of its output when it receives shape `S` (a
+/// [`Rows`](crate::shape::Rows), [`Image`](crate::shape::Image),
+/// [`Channels`](crate::shape::Channels) or [`Unknown`](crate::shape::Unknown))
+/// as the layer at position `A` ([`At<P>`](crate::shape::At)) of its tuple.
 ///
-/// [`Builder::then`] requires it. Shape-polymorphic layers implement it with
-/// `Checked = Self`; sized layers implement it through a rule in
-/// [`shape`](crate::shape) whose associated type is `Self` when the sizes agree
-/// and unnameable otherwise, so a mismatch is reported once, at the layer, with
-/// no follow-on errors further down. A user-defined layer implements it like an
-/// activation:
+/// A network is checked through it one layer at a time: by
+/// [`Builder::then`] where each layer is added, by [`Net::new`] where a tuple
+/// of layers is wrapped (from an unknown input), and by `Net`'s `forward`,
+/// `infer` and `backward` for the input they are given. A sized layer's
+/// impl compares the numbers through a rule in [`shape`](crate::shape) whose
+/// message prints them, so a mismatch is one error, in plain numbers, at the
+/// offending layer:
+///
+/// ```text
+/// error[E0277]: layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25
+/// ```
+///
+/// Cost: none at run time; it exists only in types.
+///
+/// A layer of one's own that keeps its input's shape says so in one line (one
+/// that changes it can be wrapped in [`Custom`], which follows its output
+/// for a batch of one):
 ///
 /// ```
-/// use stackgrad::nn::{Connect, Layer};
+/// use stackgrad::nn::{Connect, Dense, Layer, Net};
 /// use stackgrad::{Matrix, Scalar};
 ///
 /// #[derive(Clone, Copy)]
@@ -428,14 +454,19 @@ pub trait Layer<In>: Sized {
 ///         dy.scale(T::from_f64(2.0))
 ///     }
 /// }
-/// impl<In> Connect<In> for Double where Double: Layer<In> {
-///     type Checked = Self;
-///     fn connect(self) -> Self { self }
+/// impl<S, A> Connect<S, A> for Double {
+///     type Out = S;
 /// }
+///
+/// let net = Net::new((Dense::<f32, 2, 3>::zeros(), Double, Dense::<f32, 3, 1>::zeros()));
+/// assert_eq!(net.infer(&Matrix::<f32, 4, 2>::zeros()), Matrix::zeros());
 /// ```
-pub trait Connect<In>: Sized {
-    /// `Self`, once the connection is proven to fit.
-    type Checked: Layer<In>;
-    /// Identity.
-    fn connect(self) -> Self::Checked;
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a layer stackgrad can check",
+    label = "not a layer",
+    note = "a layer implements `Layer` for its inputs and `Connect` for their shapes (`impl<S, A> Connect<S, A> for MyLayer {{ type Out = S; }}` for one that keeps its input's shape), or is wrapped in `Custom`"
+)]
+pub trait Connect<S, A>: Sized {
+    /// The shape of the output.
+    type Out;
 }

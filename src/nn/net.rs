@@ -1,7 +1,7 @@
 //! Networks: tuples of layers, the [`Net`] wrapper, and the [`Builder`] that
 //! checks every connection where it is made.
 //!
-//! A tuple `(L0, L1, .., Lk)` of up to 12 layers is itself a layer when each
+//! A tuple `(L0, L1, .., Lk)` of up to 32 layers is itself a layer when each
 //! layer accepts the previous one's output; its forward is `Lk(..L1(L0(x)))`,
 //! its cache the tuple of the layers' caches with the outputs of all layers
 //! but the last (each layer's input for backward, kept once), its backward the
@@ -14,13 +14,14 @@ use core::marker::PhantomData;
 
 use super::summary::{Path as SummaryPath, Row, Summarize, Summary};
 use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use crate::shape::{At, Gradient, Image, Rows, Settled, Shaped, Unknown};
 use crate::{Images, Matrix, Scalar};
 
 /// A network: a tuple of layers (or any layer) behind a name that users put in
 /// struct fields and signatures, `Net<(Dense<f32, 2, 25>, Sigmoid, Dense<f32, 25, 4>)>`.
 ///
 /// Build it with [`input`] and [`Builder::then`] (each connection checked where it
-/// is made) or wrap a tuple with [`Net::new`] (checked where it is first used).
+/// is made) or wrap a tuple with [`Net::new`] (checked where it is wrapped).
 /// `forward`, `infer` and `backward` are available as inherent methods, so no
 /// trait import is needed.
 ///
@@ -38,9 +39,28 @@ pub struct Net<L> {
 }
 
 impl<L> Net<L> {
-    /// Wraps a layer or tuple of layers.
+    /// Wraps a layer or tuple of layers, checking that each layer takes what
+    /// the one before it produces (as far as that is known without an input:
+    /// the sides of images a network receives are known only from its input).
+    /// A tuple that does not fit is a compile error here, in plain numbers,
+    /// even if the network is never run:
+    ///
+    /// ```text
+    /// error[E0277]: layer 2 (Dense<f32, 24, 4>) expects 24 inputs but receives 25
+    /// ```
+    ///
+    /// Cost: none at run time.
+    ///
+    /// ```
+    /// use stackgrad::nn::{Dense, Net, Relu};
+    /// let net = Net::new((Dense::<f32, 2, 25>::zeros(), Relu, Dense::<f32, 25, 4>::zeros()));
+    /// # let _ = net;
+    /// ```
     #[must_use]
-    pub const fn new(layers: L) -> Self {
+    pub const fn new(layers: L) -> Self
+    where
+        L: Connect<Unknown, At<0>>,
+    {
         Self { layers }
     }
 
@@ -71,67 +91,136 @@ impl<L> Net<L> {
         Summary::new(&self.layers)
     }
 
-    /// See [`Layer::forward`].
+    /// See [`Layer::forward`]. The input is checked against the network: a
+    /// wrong width or image size is one error naming both ("layer 0
+    /// (Dense<f32, 4, 8>) expects 4 inputs but receives 3").
     #[inline(always)]
-    pub fn forward<In>(&self, x: &In) -> (L::Output, L::Cache)
-    where
-        L: Layer<In>,
-    {
-        self.layers.forward(x)
+    pub fn forward<In: Feeds<L>>(&self, x: &In) -> (In::Output, In::Cache) {
+        In::net(&self.layers).forward(x)
     }
 
     /// See [`Layer::forward_into`]: the output and cache written in place.
     #[inline(always)]
-    pub fn forward_into<In>(&self, x: &In, y: &mut L::Output, cache: &mut L::Cache)
-    where
-        L: Layer<In>,
-    {
-        self.layers.forward_into(x, y, cache);
+    pub fn forward_into<In: Feeds<L>>(&self, x: &In, y: &mut In::Output, cache: &mut In::Cache) {
+        In::net(&self.layers).forward_into(x, y, cache);
     }
 
     /// See [`Layer::infer`].
     #[inline(always)]
     #[must_use]
-    pub fn infer<In>(&self, x: &In) -> L::Output
-    where
-        L: Layer<In>,
-    {
-        self.layers.infer(x)
+    pub fn infer<In: Feeds<L>>(&self, x: &In) -> In::Output {
+        In::net(&self.layers).infer(x)
     }
 
     /// See [`Layer::backward`]: from the input `x`, the output `y` and the
-    /// cache of a forward pass, writes the parameter gradients into `grads`
-    /// (a network of the same type) and returns the input gradient.
+    /// cache of a forward pass and the upstream gradient `dy` (shaped like
+    /// `y`, or it is an error naming both shapes), writes the parameter
+    /// gradients into `grads` (a network of the same type) and returns the
+    /// input gradient.
     #[inline(always)]
-    pub fn backward<In>(
+    pub fn backward<In: Feeds<L>, Dy: Gradient<In::Output>>(
         &self,
         x: &In,
-        y: &L::Output,
-        cache: &L::Cache,
-        dy: &L::Output,
+        y: &In::Output,
+        cache: &In::Cache,
+        dy: &Dy,
         grads: &mut Self,
-    ) -> In
-    where
-        L: Layer<In>,
-    {
-        self.layers.backward(x, y, cache, dy, &mut grads.layers)
+    ) -> In {
+        In::net(&self.layers).backward(x, y, cache, dy.as_output(), In::net_mut(&mut grads.layers))
     }
 
     /// See [`Layer::backward_params`]: the parameter gradients only, without
     /// the first layer's input gradient (what a training step needs).
     #[inline(always)]
-    pub fn backward_params<In>(
+    pub fn backward_params<In: Feeds<L>, Dy: Gradient<In::Output>>(
         &self,
         x: &In,
-        y: &L::Output,
-        cache: &L::Cache,
-        dy: &L::Output,
+        y: &In::Output,
+        cache: &In::Cache,
+        dy: &Dy,
         grads: &mut Self,
-    ) where
-        L: Layer<In>,
-    {
-        self.layers
-            .backward_params(x, y, cache, dy, &mut grads.layers);
+    ) {
+        In::net(&self.layers).backward_params(
+            x,
+            y,
+            cache,
+            dy.as_output(),
+            In::net_mut(&mut grads.layers),
+        );
+    }
+}
+
+/// An input that network `L` takes: a batch (`Matrix` or `Images`) whose
+/// shape every layer of `L` accepts in turn, checked through [`Connect`]
+/// from the first layer (position 0) with the numbers in the message.
+/// [`Net`]'s `forward`, `infer` and `backward` require it; `Net` is `L`
+/// itself once the check holds. Cost: none at run time (identities).
+///
+/// ```
+/// use stackgrad::nn::{Dense, Feeds, Net, Relu};
+/// use stackgrad::Matrix;
+/// type Layers = (Dense<f32, 3, 4>, Relu);
+/// // A batch of rows of 3 values feeds the network, with a 2 x 4 output.
+/// fn output<In: Feeds<Layers>>(net: &Net<Layers>, x: &In) -> In::Output {
+///     net.infer(x)
+/// }
+/// let y: Matrix<f32, 2, 4> = output(&Net::new((Dense::zeros(), Relu)), &Matrix::<f32, 2, 3>::zeros());
+/// assert_eq!(y, Matrix::zeros());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the network `{L}` does not take inputs of type `{Self}`",
+    label = "a network takes a `Matrix` (rows) or `Images` batch"
+)]
+pub trait Feeds<L>: Sized {
+    /// `L`, proven to take `Self`.
+    type Net: Layer<Self, Output = Self::Output, Cache = Self::Cache>;
+    /// The network's output for this input.
+    type Output;
+    /// The network's cache for this input.
+    type Cache;
+    /// Identity.
+    fn net(layers: &L) -> &Self::Net;
+    /// Identity.
+    fn net_mut(layers: &mut L) -> &mut Self::Net;
+}
+
+/// `L` once every layer is proven to take what it receives from input `X`.
+type Proven<L, X> = <<L as Connect<<X as Shaped>::Shape, At<0>>>::Out as Settled>::Same<L>;
+
+impl<T, const B: usize, const N: usize, L> Feeds<L> for Matrix<T, B, N>
+where
+    L: Connect<Rows<T, N>, At<0>, Out: Settled>,
+    Proven<L, Self>: Layer<Self>,
+{
+    type Net = Proven<L, Self>;
+    type Output = <Proven<L, Self> as Layer<Self>>::Output;
+    type Cache = <Proven<L, Self> as Layer<Self>>::Cache;
+    #[inline(always)]
+    fn net(layers: &L) -> &Self::Net {
+        <L::Out as Settled>::same_ref(layers)
+    }
+    #[inline(always)]
+    fn net_mut(layers: &mut L) -> &mut Self::Net {
+        <L::Out as Settled>::same_mut(layers)
+    }
+}
+
+impl<T, const B: usize, const C: usize, const H: usize, const W: usize, L> Feeds<L>
+    for Images<T, B, C, H, W>
+where
+    L: Connect<Image<T, C, H, W>, At<0>, Out: Settled>,
+    Proven<L, Self>: Layer<Self>,
+{
+    type Net = Proven<L, Self>;
+    type Output = <Proven<L, Self> as Layer<Self>>::Output;
+    type Cache = <Proven<L, Self> as Layer<Self>>::Cache;
+    #[inline(always)]
+    fn net(layers: &L) -> &Self::Net {
+        <L::Out as Settled>::same_ref(layers)
+    }
+    #[inline(always)]
+    fn net_mut(layers: &mut L) -> &mut Self::Net {
+        <L::Out as Settled>::same_mut(layers)
     }
 }
 
@@ -215,15 +304,14 @@ impl<In, L: Layer<In>> Layer<In> for Net<L> {
     }
 }
 
-impl<In, L: Layer<In>> Connect<In> for Net<L> {
-    type Checked = Self;
-    #[inline(always)]
-    fn connect(self) -> Self {
-        self
-    }
+impl<S, A, L: Connect<S, A>> Connect<S, A> for Net<L> {
+    type Out = L::Out;
 }
 
-impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
+// A network whose layers do not fit has no parameters to save, load or
+// train: the same check as `Net::new`, for a `Net` made some other way
+// (`Default`, the struct literal, a type alias handed to `io::load`).
+impl<T: Scalar, L: Params<T> + Connect<Unknown, At<0>>> Params<T> for Net<L> {
     const TENSORS: usize = L::TENSORS;
     const PARAMS: usize = L::PARAMS;
     const BUFFERS: usize = L::BUFFERS;
@@ -254,27 +342,13 @@ impl<T: Scalar, L: Params<T>> Params<T> for Net<L> {
 impl<U: Scalar, L: Recast<U>> Recast<U> for Net<L> {
     type Output = Net<L::Output>;
     fn recast(&self) -> Net<L::Output> {
-        Net::new(self.layers.recast())
+        Net {
+            layers: self.layers.recast(),
+        }
     }
 }
 
-/// The shape of one example, from which a [`Builder`] starts; the builder checks
-/// each layer against a batch of one such example (the shape rules of every
-/// layer are the same for all batch sizes).
-pub trait InputShape {
-    /// A batch of one example with element type `T`.
-    type One<T: Scalar>;
-}
-
-/// Examples of `N` features: a batch is a `Matrix<T, B, N>`.
-#[derive(Debug, Clone, Copy)]
-pub struct Features<const N: usize>;
-
-impl<const N: usize> InputShape for Features<N> {
-    type One<T: Scalar> = Matrix<T, 1, N>;
-}
-
-/// Starts a network whose examples have `N` features (see [`Builder`]).
+/// Starts a network whose examples are rows of `N` features (see [`Builder`]).
 ///
 /// ```
 /// use stackgrad::nn::{input, Dense, Tanh};
@@ -282,17 +356,11 @@ impl<const N: usize> InputShape for Features<N> {
 /// # let _ = net;
 /// ```
 #[must_use]
-pub fn input<const N: usize>() -> Start<Features<N>> {
-    Start(PhantomData)
-}
-
-/// Examples that are images of `C` channels of `H x W` pixels: a batch is an
-/// `Images<T, B, C, H, W>`.
-#[derive(Debug, Clone, Copy)]
-pub struct ImageShape<const C: usize, const H: usize, const W: usize>;
-
-impl<const C: usize, const H: usize, const W: usize> InputShape for ImageShape<C, H, W> {
-    type One<T: Scalar> = Images<T, 1, C, H, W>;
+pub fn input<const N: usize>() -> Builder<Rows<Unknown, N>, ()> {
+    Builder {
+        layers: (),
+        shape: PhantomData,
+    }
 }
 
 /// Starts a network whose examples are `C x H x W` images (see [`Builder`]);
@@ -312,80 +380,104 @@ impl<const C: usize, const H: usize, const W: usize> InputShape for ImageShape<C
 /// # let _ = y;
 /// ```
 #[must_use]
-pub fn image_input<const C: usize, const H: usize, const W: usize>() -> Start<ImageShape<C, H, W>> {
-    Start(PhantomData)
-}
-
-/// A network builder before its first layer; see [`input`].
-#[derive(Debug, Clone, Copy)]
-pub struct Start<S>(PhantomData<S>);
-
-impl<S: InputShape> Start<S> {
-    /// Adds the first layer, checking that it accepts the input.
-    #[allow(clippy::type_complexity)]
-    pub fn then<T: Scalar, X>(
-        self,
-        layer: X,
-    ) -> Builder<<X::Checked as Layer<S::One<T>>>::Output, (X::Checked,)>
-    where
-        X: Connect<S::One<T>>,
-    {
-        Builder {
-            layers: (layer.connect(),),
-            out: PhantomData,
-        }
+pub fn image_input<const C: usize, const H: usize, const W: usize>()
+-> Builder<Image<Unknown, C, H, W>, ()> {
+    Builder {
+        layers: (),
+        shape: PhantomData,
     }
 }
 
-/// A network under construction whose last layer produces `Out` (for a batch of
-/// one). Each [`then`](Builder::then) checks one connection, so a layer that does
-/// not fit is one compile error, at that layer, in plain numbers.
+/// A network under construction whose last layer produces shape `S` (see
+/// [`crate::shape`]); started by [`input`] or [`image_input`]. Each
+/// [`then`](Builder::then) checks one connection, so a layer that does not
+/// fit is one compile error, at that layer, in plain numbers:
+///
+/// ```text
+/// error[E0277]: layer 2 (Dense<f64, 24, 4>) expects 24 inputs but receives 25
+///  --> src/main.rs:7:10
+///   |
+/// 7 |         .then(Dense::<f64, 24, 4>::zeros())
+///   |          ^^^^ layer 2 takes rows of 24 values, not 25
+/// ```
+///
+/// A layer whose sizes rustc infers (`Dense::he_normal(&mut rng)` in a
+/// network whose type is written elsewhere) is checked once its type is
+/// known, with the same message at the same place.
 #[derive(Debug, Clone, Copy)]
-pub struct Builder<Out, L> {
+pub struct Builder<S, L> {
     layers: L,
-    out: PhantomData<fn() -> Out>,
+    shape: PhantomData<fn() -> S>,
 }
 
-impl<Out, L> Builder<Out, L> {
-    /// Appends a layer, checking that it accepts `Out`.
+impl<S, L> Builder<S, L> {
+    /// Appends a layer, checking that it accepts `S`.
     #[allow(clippy::type_complexity)]
     pub fn then<X>(
         self,
         layer: X,
-    ) -> Builder<<X::Checked as Layer<Out>>::Output, <L as Push<X::Checked>>::Output>
+    ) -> Builder<<X as Connect<S, L::Position>>::Out, <L as Push<X>>::Output>
     where
-        X: Connect<Out>,
-        L: Push<X::Checked>,
+        L: Push<X>,
+        X: Connect<S, L::Position>,
     {
         Builder {
-            layers: self.layers.push(layer.connect()),
-            out: PhantomData,
+            layers: self.layers.push(layer),
+            shape: PhantomData,
         }
     }
 
     /// The finished network.
     #[must_use]
     pub fn build(self) -> Net<L> {
-        Net::new(self.layers)
+        Net {
+            layers: self.layers,
+        }
     }
 }
 
-/// Appends an element to a tuple: `(A, B).push(C) == (A, B, C)` (up to 12 elements).
+/// Appends an element to a tuple: `(A, B).push(C) == (A, B, C)`, up to 32
+/// elements; `Position` is the new element's position, `At<2>` here.
 pub trait Push<X> {
     /// The longer tuple.
     type Output;
+    /// The new element's position.
+    type Position;
     /// Appends `x`.
     fn push(self, x: X) -> Self::Output;
 }
 
 macro_rules! tuple_push {
-    ([$($L:ident),*], [$($i:tt),*]) => {
+    ([$($L:ident),*], [$($i:tt),*], $n:tt) => {
         impl<$($L,)* X> Push<X> for ($($L,)*) {
             type Output = ($($L,)* X,);
+            type Position = At<$n>;
             #[inline(always)]
             #[allow(clippy::unused_unit)]
             fn push(self, x: X) -> Self::Output {
                 ($(self.$i,)* x,)
+            }
+        }
+    };
+}
+
+/// A layer that would not fit in a tuple of 32 (implemented for `()` only,
+/// which is no layer).
+#[diagnostic::on_unimplemented(
+    message = "a network holds at most 32 layers in one tuple; `{Self}` would be the 33rd",
+    label = "one layer too many for one tuple",
+    note = "group layers into a nested network, which is one layer: `.then(Net::new((a, b, c)))`, or a block (`Residual`, `Projected`, `Concat`)"
+)]
+pub trait AfterLayer32 {}
+impl AfterLayer32 for () {}
+
+macro_rules! tuple_push_full {
+    ([$($L:ident),*], $n:tt) => {
+        impl<$($L,)* X: AfterLayer32> Push<X> for ($($L,)*) {
+            type Output = ($($L,)*);
+            type Position = At<$n>;
+            fn push(self, _: X) -> Self::Output {
+                self
             }
         }
     };
@@ -453,7 +545,8 @@ macro_rules! tuple_network {
         first_io ($($first_io:tt)*),
         down [$(($pi2:tt, [$($pin:tt)+], [$($pout:tt)+], [$($pdy:tt)+], [$($pdx:tt)+])),*],
         first_grad ([$($fgin:tt)+], [$($fgout:tt)+], [$($fgdy:tt)+]),
-        places ($x:ident, $y:ident, $cache:ident, $scratch:ident, $dy:ident, $dx:ident)
+        places ($x:ident, $y:ident, $cache:ident, $scratch:ident, $dy:ident, $dx:ident),
+        shapes [$(($SL:ident, $SIn:ident, $si:tt, $SOut:ident)),+], out $SLast:ident
     ) => {
         impl<In, $($L),+> Layer<In> for ($($L,)+)
         where
@@ -602,15 +695,15 @@ macro_rules! tuple_network {
             }
         }
 
-        impl<In, $($L),+> Connect<In> for ($($L,)+)
+        // Layer 0 gets the tuple's input shape, each next layer the shape
+        // the one before produces (named, so that a layer that does not fit
+        // is blamed on its own bound, and rustc points at it); each is told
+        // its position for the messages.
+        impl<$($L,)+ $($SOut,)+ S, Ctx> Connect<S, Ctx> for ($($L,)+)
         where
-            ($($L,)+): Layer<In>,
+            $($SL: Connect<$SIn, At<$si>, Out = $SOut>,)+
         {
-            type Checked = Self;
-            #[inline(always)]
-            fn connect(self) -> Self {
-                self
-            }
+            type Out = $SLast;
         }
 
         impl<In, T: Scalar, $($L: Params<T>),+> Summarize<In, T> for ($($L,)+)
@@ -696,36 +789,8 @@ macro_rules! tuple_network {
     };
 }
 
-tuple_network!([A], init [], first (A, 0), chain [], pairs [(A, 0)], last (A, 0, [*x], [*y]), io [(0, [*x], [*y])], rev [], mid [], first_io ([*x], [*y]), down [], first_grad ([*x], [*y], [*dy]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B], init [A], first (A, 0), chain [(A, B, 1)], pairs [(A, 0), (B, 1)], last (B, 1, [cache.1.0], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [*y])], rev [(0, [*x], [cache.1.0])], mid [], first_io ([*x], [cache.1.0]), down [(1, [cache.1.0], [*y], [*dy], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C], init [A, B], first (A, 0), chain [(A, B, 1), (B, C, 2)], pairs [(A, 0), (B, 1), (C, 2)], last (C, 2, [cache.1.1], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [*y])], rev [(1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(2, [cache.1.1], [*y], [*dy], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D], init [A, B, C], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3)], pairs [(A, 0), (B, 1), (C, 2), (D, 3)], last (D, 3, [cache.1.2], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [*y])], rev [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(3, [cache.1.2], [*y], [*dy], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E], init [A, B, C, D], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4)], last (E, 4, [cache.1.3], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [*y])], rev [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(4, [cache.1.3], [*y], [*dy], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F], init [A, B, C, D, E], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5)], last (F, 5, [cache.1.4], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [*y])], rev [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(5, [cache.1.4], [*y], [*dy], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G], init [A, B, C, D, E, F], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6)], last (G, 6, [cache.1.5], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [*y])], rev [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(6, [cache.1.5], [*y], [*dy], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G, H], init [A, B, C, D, E, F, G], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7)], last (H, 7, [cache.1.6], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [*y])], rev [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(7, [cache.1.6], [*y], [*dy], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G, H, I], init [A, B, C, D, E, F, G, H], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8)], last (I, 8, [cache.1.7], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [*y])], rev [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(8, [cache.1.7], [*y], [*dy], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G, H, I, J], init [A, B, C, D, E, F, G, H, I], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9)], last (J, 9, [cache.1.8], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [*y])], rev [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(9, [cache.1.8], [*y], [*dy], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K], init [A, B, C, D, E, F, G, H, I, J], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10)], last (K, 10, [cache.1.9], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [*y])], rev [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(10, [cache.1.9], [*y], [*dy], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_network!([A, B, C, D, E, F, G, H, I, J, K, L], init [A, B, C, D, E, F, G, H, I, J, K], first (A, 0), chain [(A, B, 1), (B, C, 2), (C, D, 3), (D, E, 4), (E, F, 5), (F, G, 6), (G, H, 7), (H, I, 8), (I, J, 9), (J, K, 10), (K, L, 11)], pairs [(A, 0), (B, 1), (C, 2), (D, 3), (E, 4), (F, 5), (G, 6), (H, 7), (I, 8), (J, 9), (K, 10), (L, 11)], last (L, 11, [cache.1.10], [*y]), io [(0, [*x], [cache.1.0]), (1, [cache.1.0], [cache.1.1]), (2, [cache.1.1], [cache.1.2]), (3, [cache.1.2], [cache.1.3]), (4, [cache.1.3], [cache.1.4]), (5, [cache.1.4], [cache.1.5]), (6, [cache.1.5], [cache.1.6]), (7, [cache.1.6], [cache.1.7]), (8, [cache.1.7], [cache.1.8]), (9, [cache.1.8], [cache.1.9]), (10, [cache.1.9], [cache.1.10]), (11, [cache.1.10], [*y])], rev [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1]), (0, [*x], [cache.1.0])], mid [(10, [cache.1.9], [cache.1.10]), (9, [cache.1.8], [cache.1.9]), (8, [cache.1.7], [cache.1.8]), (7, [cache.1.6], [cache.1.7]), (6, [cache.1.5], [cache.1.6]), (5, [cache.1.4], [cache.1.5]), (4, [cache.1.3], [cache.1.4]), (3, [cache.1.2], [cache.1.3]), (2, [cache.1.1], [cache.1.2]), (1, [cache.1.0], [cache.1.1])], first_io ([*x], [cache.1.0]), down [(11, [cache.1.10], [*y], [*dy], [scratch.1.10]), (10, [cache.1.9], [cache.1.10], [scratch.1.10], [scratch.1.9]), (9, [cache.1.8], [cache.1.9], [scratch.1.9], [scratch.1.8]), (8, [cache.1.7], [cache.1.8], [scratch.1.8], [scratch.1.7]), (7, [cache.1.6], [cache.1.7], [scratch.1.7], [scratch.1.6]), (6, [cache.1.5], [cache.1.6], [scratch.1.6], [scratch.1.5]), (5, [cache.1.4], [cache.1.5], [scratch.1.5], [scratch.1.4]), (4, [cache.1.3], [cache.1.4], [scratch.1.4], [scratch.1.3]), (3, [cache.1.2], [cache.1.3], [scratch.1.3], [scratch.1.2]), (2, [cache.1.1], [cache.1.2], [scratch.1.2], [scratch.1.1]), (1, [cache.1.0], [cache.1.1], [scratch.1.1], [scratch.1.0])], first_grad ([*x], [cache.1.0], [scratch.1.0]), places (x, y, cache, scratch, dy, dx));
-tuple_push!([], []);
-tuple_push!([A], [0]);
-tuple_push!([A, B], [0, 1]);
-tuple_push!([A, B, C], [0, 1, 2]);
-tuple_push!([A, B, C, D], [0, 1, 2, 3]);
-tuple_push!([A, B, C, D, E], [0, 1, 2, 3, 4]);
-tuple_push!([A, B, C, D, E, F], [0, 1, 2, 3, 4, 5]);
-tuple_push!([A, B, C, D, E, F, G], [0, 1, 2, 3, 4, 5, 6]);
-tuple_push!([A, B, C, D, E, F, G, H], [0, 1, 2, 3, 4, 5, 6, 7]);
-tuple_push!([A, B, C, D, E, F, G, H, I], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-tuple_push!(
-    [A, B, C, D, E, F, G, H, I, J],
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-);
-tuple_push!(
-    [A, B, C, D, E, F, G, H, I, J, K],
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-);
+#[rustfmt::skip]
+mod tuples;
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,9 @@
 //! unbiased batch variance `σ² m / (m - 1)`.
 
 use super::{Connect, Ctx, Layer, ParamName, Params, Recast, Shape, Tensor, TensorMut};
-use crate::shape::{Check, NormMatches};
+use crate::shape::{
+    At, Channels, Image, NormChannels, Rows, SameScalar, Shapes, TakesImages, Then, Unknown,
+};
 use crate::{Error, Images, Matrix, Scalar};
 
 /// Checks a momentum and an eps for `layer`.
@@ -805,34 +807,37 @@ impl<T: Scalar, U: Scalar, const N: usize> Recast<U> for LayerNorm<T, N> {
     }
 }
 
-macro_rules! connect_features {
-    ($Name:ident) => {
-        impl<T: Scalar, const B: usize, const M: usize, const N: usize> Connect<Matrix<T, B, M>>
-            for $Name<T, N>
-        where
-            Check: NormMatches<M, N>,
-            <Check as NormMatches<M, N>>::Same<Self>: Layer<Matrix<T, B, M>>,
-        {
-            type Checked = <Check as NormMatches<M, N>>::Same<Self>;
-            #[inline(always)]
-            fn connect(self) -> Self::Checked {
-                <Check as NormMatches<M, N>>::same(self)
-            }
-        }
-    };
-}
-connect_features!(BatchNorm1d);
-connect_features!(LayerNorm);
+rows_layer_connect!(BatchNorm1d<T, N>, NormFeatures, N, N);
+rows_layer_connect!(LayerNorm<T, N>, NormFeatures, N, N);
 
-impl<T: Scalar, const B: usize, const D: usize, const C: usize, const H: usize, const W: usize>
-    Connect<Images<T, B, D, H, W>> for BatchNorm2d<T, C>
+impl<T: Scalar, U, const P: usize, const D: usize, const H: usize, const W: usize, const C: usize>
+    Connect<Image<U, D, H, W>, At<P>> for BatchNorm2d<T, C>
 where
-    Check: NormMatches<D, C>,
-    <Check as NormMatches<D, C>>::Same<Self>: Layer<Images<T, B, D, H, W>>,
+    Then<T, Shapes>: SameScalar<Self, P, U, T> + NormChannels<Self, P, D, C>,
 {
-    type Checked = <Check as NormMatches<D, C>>::Same<Self>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as NormMatches<D, C>>::same(self)
-    }
+    type Out = <Then<T, Shapes> as NormChannels<Self, P, D, C>>::Same<
+        <Then<T, Shapes> as SameScalar<Self, P, U, T>>::Same<Image<T, C, H, W>>,
+    >;
+}
+
+impl<T: Scalar, U, const P: usize, const D: usize, const C: usize> Connect<Channels<U, D>, At<P>>
+    for BatchNorm2d<T, C>
+where
+    Then<T, Shapes>: SameScalar<Self, P, U, T> + NormChannels<Self, P, D, C>,
+{
+    type Out = <Then<T, Shapes> as NormChannels<Self, P, D, C>>::Same<
+        <Then<T, Shapes> as SameScalar<Self, P, U, T>>::Same<Channels<T, C>>,
+    >;
+}
+
+impl<T: Scalar, const P: usize, const C: usize> Connect<Unknown, At<P>> for BatchNorm2d<T, C> {
+    type Out = Channels<T, C>;
+}
+
+impl<T: Scalar, U, const P: usize, const N: usize, const C: usize> Connect<Rows<U, N>, At<P>>
+    for BatchNorm2d<T, C>
+where
+    Then<T, Shapes>: TakesImages<Self, P, N>,
+{
+    type Out = <Then<T, Shapes> as TakesImages<Self, P, N>>::Same<Unknown>;
 }

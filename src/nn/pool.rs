@@ -12,7 +12,9 @@
 //! With `S < K` windows overlap and the input gradient sums over them.
 
 use super::{Connect, Layer, Params, Pattern, Recast, Tensor, TensorMut};
-use crate::shape::{Check, Dim, PoolOut};
+use crate::shape::{
+    At, Channels, Check, Dim, Image, PoolOut, PoolSides, Rows, Shapes, TakesImages, Unknown,
+};
 use crate::{Images, Scalar};
 
 /// Max pooling over `K x K` windows with stride `S` (default `K`: windows tile
@@ -236,51 +238,38 @@ where
     }
 }
 
-/// `Checked` for a pooling layer: `Self` once the window fits both sides.
-type PoolChecked<L, const H: usize, const W: usize, const K: usize, const S: usize> =
-    <Check as PoolOut<W, K, S>>::Same<<Check as PoolOut<H, K, S>>::Same<L>>;
+/// `Connect` for a pooling layer: images keep their channels and shrink.
+macro_rules! pool_connect {
+    ($($Pool:ident),*) => {$(
+        impl<U, const AT: usize, const C: usize, const H: usize, const W: usize, const K: usize, const S: usize>
+            Connect<Image<U, C, H, W>, At<AT>> for $Pool<K, S>
+        where
+            Shapes: PoolSides<Self, AT, H, W, K, S>,
+        {
+            type Out = <Shapes as PoolSides<Self, AT, H, W, K, S>>::Out<U, C>;
+        }
 
-impl<
-    T: Scalar,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-    const S: usize,
-> Connect<Images<T, N, C, H, W>> for MaxPool2d<K, S>
-where
-    Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
-    PoolChecked<Self, H, W, K, S>: Layer<Images<T, N, C, H, W>>,
-{
-    type Checked = PoolChecked<Self, H, W, K, S>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as PoolOut<W, K, S>>::same(<Check as PoolOut<H, K, S>>::same(self))
-    }
+        impl<U, const AT: usize, const C: usize, const K: usize, const S: usize>
+            Connect<Channels<U, C>, At<AT>> for $Pool<K, S>
+        {
+            type Out = Channels<U, C>;
+        }
+
+        impl<const AT: usize, const K: usize, const S: usize> Connect<Unknown, At<AT>> for $Pool<K, S> {
+            type Out = Unknown;
+        }
+
+        impl<U, const AT: usize, const N: usize, const K: usize, const S: usize>
+            Connect<Rows<U, N>, At<AT>> for $Pool<K, S>
+        where
+            Shapes: TakesImages<Self, AT, N>,
+        {
+            type Out = <Shapes as TakesImages<Self, AT, N>>::Same<Unknown>;
+        }
+    )*};
 }
+pool_connect!(MaxPool2d, AvgPool2d);
 
-impl<
-    T: Scalar,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const K: usize,
-    const S: usize,
-> Connect<Images<T, N, C, H, W>> for AvgPool2d<K, S>
-where
-    Check: PoolOut<H, K, S> + PoolOut<W, K, S>,
-    PoolChecked<Self, H, W, K, S>: Layer<Images<T, N, C, H, W>>,
-{
-    type Checked = PoolChecked<Self, H, W, K, S>;
-    #[inline(always)]
-    fn connect(self) -> Self::Checked {
-        <Check as PoolOut<W, K, S>>::same(<Check as PoolOut<H, K, S>>::same(self))
-    }
-}
-
-/// The parameter-free parts shared by both pooling layers.
 macro_rules! pool_common {
     ($($pool:ident),*) => {$(
         impl<T: Scalar, const K: usize, const S: usize> Params<T> for $pool<K, S> {

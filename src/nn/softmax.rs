@@ -7,6 +7,7 @@
 //! stays finite where `ln(softmax)` would give `-∞`.
 
 use super::{Connect, Layer, no_params};
+use crate::shape::{At, Channels, Image, Rows, Shapes, TakesRows, TakesRowsNotMaps, Unknown};
 use crate::{Matrix, Scalar};
 
 /// Row-wise softmax of a batch of logits; every row sums to 1.
@@ -236,12 +237,27 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softm
     }
 }
 
-impl<T: Scalar, const B: usize, const N: usize> Connect<Matrix<T, B, N>> for Softmax {
-    type Checked = Self;
-    #[inline(always)]
-    fn connect(self) -> Self {
-        self
-    }
+impl<U, const P: usize, const N: usize> Connect<Rows<U, N>, At<P>> for Softmax {
+    type Out = Rows<U, N>;
+}
+
+impl<const P: usize> Connect<Unknown, At<P>> for Softmax {
+    type Out = Unknown;
+}
+
+impl<U, const P: usize, const C: usize, const H: usize, const W: usize>
+    Connect<Image<U, C, H, W>, At<P>> for Softmax
+where
+    Shapes: TakesRows<Self, P, C, H, W>,
+{
+    type Out = <Shapes as TakesRows<Self, P, C, H, W>>::Same<Unknown>;
+}
+
+impl<U, const P: usize, const C: usize> Connect<Channels<U, C>, At<P>> for Softmax
+where
+    Shapes: TakesRowsNotMaps<Self, P, C>,
+{
+    type Out = <Shapes as TakesRowsNotMaps<Self, P, C>>::Same<Unknown>;
 }
 
 no_params!(Softmax);

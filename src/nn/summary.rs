@@ -9,10 +9,12 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use super::{
-    AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Conv2d, Custom, Dense, Dropout, Elu, Flatten,
-    Gelu, GeluTanh, Identity, Layer, LayerNorm, LeakyRelu, Linear, MAX_NAME_DEPTH, MaxPool2d, Net,
-    Params, Projected, Relu, Residual, Sigmoid, Silu, Softmax, Softplus, Tanh, Unflatten,
+    AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Connect, Conv2d, Custom, Dense, Dropout, Elu,
+    Flatten, Gelu, GeluTanh, Identity, Layer, LayerNorm, LeakyRelu, Linear, MAX_NAME_DEPTH,
+    MaxPool2d, Net, Params, Projected, Relu, Residual, Sigmoid, Silu, Softmax, Softplus, Tanh,
+    Unflatten,
 };
+use crate::shape::{At, Unknown};
 use crate::{Elements, Scalar};
 
 /// One row of a [`Summary`].
@@ -243,7 +245,7 @@ leaves! {
     [L] Custom<L>;
 }
 
-impl<In, T: Scalar, L: Summarize<In, T>> Summarize<In, T> for Net<L> {
+impl<In, T: Scalar, L: Summarize<In, T> + Connect<Unknown, At<0>>> Summarize<In, T> for Net<L> {
     fn rows(&self, path: &mut Path, f: &mut dyn FnMut(&Row<'_>)) {
         self.layers.rows(path, f);
     }
