@@ -204,7 +204,7 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize> 
 }
 
 /// Implements [`Params`](crate::nn::Params), [`Recast`](crate::nn::Recast),
-/// [`Connect`](crate::nn::Connect) and [`Summarize`](crate::nn::Summarize)
+/// [`Connect`](crate::nn::Connect) and [`Walk`](crate::nn::Walk)
 /// for a layer struct whose fields are its parameter tensors: each field
 /// with its shape, in the order the tensors are named and saved. The struct
 /// must be generic over its scalar type `T` first, then any const
@@ -308,15 +308,11 @@ macro_rules! params {
             }
         }
 
-        impl<In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Summarize<In, $T>
+        impl<In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Walk<In, $T>
             for $Name<$T $(, $a)*>
         where
-            Self: $crate::nn::Layer<In>,
-            <Self as $crate::nn::Layer<In>>::Output: $crate::Elements,
+            Self: $crate::gradcheck::CheckLayer<In, $T>,
         {
-            fn rows(&self, path: &mut $crate::nn::Path, f: &mut dyn FnMut(&$crate::nn::Row<'_>)) {
-                $crate::nn::__summary_leaf::<In, $T, Self>(path, f);
-            }
         }
 
         impl<$T: $crate::Scalar, U: $crate::Scalar $(, const $c: usize)*> $crate::nn::Recast<U>
