@@ -19,7 +19,7 @@ use stackgrad::nn::{
     Tensor, TensorMut, Visitor, Walk, sigmoid,
 };
 use stackgrad::rand::{Rng, SeedableRng, rngs::StdRng};
-use stackgrad::{Elements, Images, Matrix, Scalar};
+use stackgrad::{Elements, Error, Images, Matrix, Scalar};
 
 const SEEDS: u64 = 20;
 
@@ -1299,4 +1299,273 @@ fn correct_layers_in_the_same_places_pass() {
             );
         }
     }
+}
+
+// ----- Non-determinism ------------------------------------------------------
+
+/// A dropout of one's own in training mode: a new mask at every forward
+/// pass (`fixed: None`), or always the mask of one step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TrainingDropout {
+    fixed: Option<u64>,
+}
+
+static STEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl<X: Elements> Layer<X> for TrainingDropout {
+    type Output = X;
+    type Cache = u64;
+    fn forward(&self, x: &X) -> (X, u64) {
+        let step = self
+            .fixed
+            .unwrap_or_else(|| STEP.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        (drop_half(step, x), step)
+    }
+    fn backward(&self, _: &X, _: &X, step: &u64, dy: &X, _: &mut Self) -> X {
+        drop_half(*step, dy)
+    }
+}
+
+/// `x ⊙ m · 2`, the mask `m` of `step` keeping half the elements.
+fn drop_half<X: Elements>(step: u64, x: &X) -> X {
+    let ctx = Ctx::new(1, step, 11);
+    let mut y = *x;
+    for (i, v) in y.elems_mut().iter_mut().enumerate() {
+        let keep = if ctx.draw(i) >= 0.5 { 2.0 } else { 0.0 };
+        *v = *v * X::Elem::from_f64(keep);
+    }
+    y
+}
+
+/// A dropout drawing a new mask per forward pass is an error that names it
+/// (layer by layer) before any difference is taken, and says how to check
+/// it; with a fixed mask it passes, as the library's `Dropout` (whose
+/// `forward` always uses one mask) does.
+#[test]
+fn a_random_forward_pass_is_an_error_and_a_fixed_mask_passes() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let (d0, d1) = (dense::<f64, 4, 5>(&mut rng), dense::<f64, 5, 2>(&mut rng));
+    let x = mat::<f64, B, 4>(&mut rng);
+    let y = mat::<f64, B, 2>(&mut rng);
+    let check = GradCheck::new();
+
+    let random = Net::new((d0, Custom(TrainingDropout { fixed: None }), d1));
+    let err = check.check_layers(&random, &x).unwrap_err();
+    let Error::NondeterministicForward { layer: Some(name) } = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(name.to_string(), "layer 1 (TrainingDropout)");
+    let text = err.to_string();
+    for words in [
+        "the forward pass of layer 1 (TrainingDropout) is not deterministic",
+        "dropout or another random layer in training mode",
+        "fixed mask",
+        "evaluation mode",
+    ] {
+        assert!(text.contains(words), "{text}");
+    }
+    let err = check.check(&random, &HalfSquaredError, &x, &y).unwrap_err();
+    assert_eq!(err, Error::NondeterministicForward { layer: None });
+    assert!(
+        err.to_string()
+            .starts_with("the forward pass is not deterministic")
+    );
+
+    let fixed = Net::new((d0, Custom(TrainingDropout { fixed: Some(3) }), d1));
+    let report = check.check_layers(&fixed, &x).unwrap();
+    assert!(report.passed(), "{report}");
+    assert!(
+        check
+            .check(&fixed, &HalfSquaredError, &x, &y)
+            .unwrap()
+            .passed()
+    );
+    let library = Net::new((d0, Dropout::new(0.5).unwrap(), d1));
+    assert!(check.check_layers(&library, &x).unwrap().passed());
+    assert!(
+        check
+            .check(&library, &HalfSquaredError, &x, &y)
+            .unwrap()
+            .passed()
+    );
+}
+
+// ----- The walk -------------------------------------------------------------
+
+/// Blocks are checked as a whole, then path by path, each layer named by
+/// its path; a nested network is walked inside; the summary walks the same
+/// structure.
+#[test]
+fn blocks_and_nested_networks_are_walked_and_named() {
+    use stackgrad::nn::{Concat, Projected};
+    let mut rng = StdRng::seed_from_u64(1);
+    let rng = &mut rng;
+    let net = Net::new((
+        dense::<f64, 4, 5>(rng),
+        Residual::new(Net::new((dense::<f64, 5, 5>(rng), Tanh))),
+        Projected::new(
+            Net::new((dense::<f64, 5, 3>(rng), Relu)),
+            dense::<f64, 5, 3>(rng),
+        ),
+        Concat::new(dense::<f64, 3, 2>(rng), Sigmoid),
+        Net::new((dense::<f64, 5, 2>(rng), Softmax)),
+        BadResidual(Net::new((dense::<f64, 2, 2>(rng), Tanh))),
+    ));
+    let x = mat::<f64, B, 4>(rng);
+    let report = GradCheck::new().check_layers(&net, &x).unwrap();
+    let names: Vec<String> = report.layers().iter().map(|l| l.name.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "layer 0 (Dense)",
+            "layer 1 (Residual)",
+            "layer 1.0.0 (Dense)",
+            "layer 1.0.1 (Tanh)",
+            "layer 2 (Projected)",
+            "layer 2.0.0 (Dense)",
+            "layer 2.0.1 (Relu)",
+            "layer 2.1 (Dense)",
+            "layer 3 (Concat)",
+            "layer 3.0 (Dense)",
+            "layer 3.1 (Sigmoid)",
+            "layer 4.0 (Dense)",
+            "layer 4.1 (Softmax)",
+            "layer 5 (BadResidual)",
+            "layer 5.0.0 (Dense)",
+            "layer 5.0.1 (Tanh)",
+        ]
+    );
+    let blocks: Vec<bool> = report.layers().iter().map(|l| l.block).collect();
+    assert_eq!(blocks.iter().filter(|&&b| b).count(), 4);
+    // A block's tensors are its paths' (named inside it), then its input.
+    let projected = report.layer(&[2]).unwrap();
+    let tensors: Vec<String> = report
+        .tensors(projected)
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(
+        tensors,
+        ["0.0.weight", "0.0.bias", "1.weight", "1.bias", "input"]
+    );
+    // Only the block of one's own is faulty; its layers are consistent.
+    assert_eq!(report.faulty().count(), 1);
+    assert_eq!(
+        report.first_faulty().unwrap().name.to_string(),
+        "layer 5 (BadResidual)"
+    );
+    assert_eq!(
+        report.conclusion().to_string(),
+        "the backward of layer 5 (BadResidual) is wrong: its input gradient disagrees with its \
+         forward; layers 0, 1, 1.0.0, 1.0.1, 2, 2.0.0, 2.0.1, 2.1, 3, 3.0, 3.1, 4.0, 4.1, 5.0.0, \
+         5.0.1 are consistent"
+    );
+    let summary = net.summary::<Matrix<f64, B, 4>, f64>().to_string();
+    let rows: Vec<&str> = summary
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        rows[1..17],
+        [
+            "0", "1", "1.0.0", "1.0.1", "2", "2.0.0", "2.0.1", "2.1", "3", "3.0", "3.1", "4.0",
+            "4.1", "5", "5.0.0", "5.0.1"
+        ]
+    );
+    assert!(
+        summary.lines().nth(14).unwrap().contains("BadResidual "),
+        "{summary}"
+    );
+}
+
+/// A check that compares nothing is an error, never a pass; a report that
+/// cannot hold every layer says so, and `check_layers_each` takes any size.
+#[test]
+fn vacuous_and_oversized_checks_are_errors() {
+    let dead = Matrix::<f64, 2, 3>::splat(-1.0);
+    assert_eq!(
+        GradCheck::new()
+            .check_layers(&Net::new((Relu,)), &dead)
+            .unwrap_err(),
+        Error::NothingToCheck
+    );
+    assert_eq!(
+        GradCheck::new().check_layer(&Relu, &dead).unwrap_err(),
+        Error::NothingToCheck
+    );
+    use stackgrad::nn::Identity as I;
+    let twelve = Net::new((I, I, I, I, I, I, I, I, I, I, I, I));
+    let net = Net::new((twelve, twelve, twelve));
+    let x = Matrix::<f64, 2, 3>::splat(0.5);
+    let err = GradCheck::new().check_layers(&net, &x).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooManyLayers {
+            layers: 36,
+            capacity: 32
+        }
+    );
+    let mut seen = 0;
+    GradCheck::new()
+        .check_layers_each(&net, &x, |layer, tensors| {
+            assert!(layer.passed() && tensors.len() == 1);
+            seen += 1;
+        })
+        .unwrap();
+    assert_eq!(seen, 36);
+}
+
+/// `Y = X W` whose backward forgets the weight gradient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Forgetful<T> {
+    weight: Matrix<T, 2, 2>,
+}
+stackgrad::params! { impl<T> Forgetful<T> { weight: [2, 2] } }
+
+impl<T: Scalar, const R: usize> Layer<Matrix<T, R, 2>> for Forgetful<T> {
+    type Output = Matrix<T, R, 2>;
+    type Cache = ();
+    fn forward(&self, x: &Matrix<T, R, 2>) -> (Matrix<T, R, 2>, ()) {
+        (x.matmul(&self.weight), ())
+    }
+    fn backward(
+        &self,
+        _: &Matrix<T, R, 2>,
+        _: &Matrix<T, R, 2>,
+        (): &(),
+        d: &Matrix<T, R, 2>,
+        g: &mut Self,
+    ) -> Matrix<T, R, 2> {
+        g.weight = Matrix::zeros();
+        d.matmul_t(&self.weight)
+    }
+}
+
+/// Zero both ways while the layer's output depends on the tensor (a step
+/// lost to rounding): an error naming the tensor by its path in the network.
+#[test]
+fn a_vacuous_tensor_is_named_by_its_path() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let net = Net::new((
+        dense::<f64, 3, 2>(&mut rng),
+        Forgetful {
+            weight: mat(&mut rng),
+        },
+    ));
+    let x = mat::<f64, B, 3>(&mut rng);
+    let err = GradCheck::new()
+        .step(1e-300)
+        .check_layers(&net, &x)
+        .unwrap_err();
+    let Error::VacuousGradient { tensor } = err else {
+        panic!("{err:?}");
+    };
+    assert!(tensor == "1.weight", "{tensor}");
+    // At a normal step, the forgotten gradient is a failure of layer 1.
+    let report = GradCheck::new().check_layers(&net, &x).unwrap();
+    assert_eq!(
+        report.conclusion().to_string(),
+        "the backward of layer 1 (Forgetful) is wrong: its weight gradient disagrees with its \
+         forward; layer 0 is consistent"
+    );
 }

@@ -329,14 +329,19 @@ impl fmt::Display for LayerReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "layer by layer: each layer's backward against central differences of its forward \
-             (f64), at the input it receives; {} network, upstream gradients from seed {}, \
+            "layer by layer: {} network, each layer's backward against central differences \
+             of its forward (f64) at the input it receives, random upstream gradient (seed {}), \
              fail above {:.0e}",
             self.precision, self.seed, self.tolerance
         )?;
+        let kinds = self
+            .layers()
+            .iter()
+            .map(|l| l.name.short_kind().chars().count());
+        let width = kinds.fold(4, usize::max);
         writeln!(
             f,
-            "{:7} {:13} {:12} {:13} {:>10}  {:8} {:>13} {:>13} {:>6}  verdict",
+            "{:7} {:width$} {:12} {:13} {:>10}  {:8} {:>13} {:>13} {:>6}  verdict",
             "layer", "type", "tensor", "shape", "error", "worst", "analytic", "numerical", "kinks"
         )?;
         for layer in self.layers() {
@@ -344,11 +349,11 @@ impl fmt::Display for LayerReport {
                 if k == 0 {
                     let path = LayerPath(&layer.name);
                     let kind = layer.name.short_kind();
-                    write!(f, "{} {} ", Padded(&path, 7), Padded(&kind, 13))?;
+                    write!(f, "{} {} ", Padded(&path, 7), Padded(&kind, width))?;
                 } else {
-                    write!(f, "{:22}", "")?;
+                    write!(f, "{:w$}", "", w = width + 9)?;
                 }
-                write_tensor_row(f, t, 13, 22)?;
+                write_tensor_row(f, t, 13, width + 9)?;
                 writeln!(f)?;
             }
         }

@@ -229,11 +229,16 @@ pub trait Walk<In, T: Scalar>: CheckLayer<In, T> {
     /// Whether `Self` is a single layer rather than a network or block.
     const LEAF: bool = true;
 
-    /// The type's name as reports show it: the type without module paths
-    /// (`Dense<f32, 64, 32>`); blocks give their name alone (`Residual`).
+    /// The type's name as reports show it: a single layer's type without
+    /// module paths (`Dense<f32, 64, 32>`), a block's or network's name alone
+    /// (`Residual`).
     #[must_use]
     fn kind() -> &'static str {
-        short(type_name::<Self>())
+        if Self::LEAF {
+            short(type_name::<Self>())
+        } else {
+            head(type_name::<Self>())
+        }
     }
 
     /// Visits this layer (and, for networks and blocks, their layers in
@@ -362,10 +367,6 @@ where
 {
     const LEAF: bool = false;
 
-    fn kind() -> &'static str {
-        head(type_name::<Self>())
-    }
-
     fn walk<V: Visitor<T>>(
         &self,
         path: &mut Path,
@@ -385,10 +386,6 @@ where
     G: Walk<In, T>,
 {
     const LEAF: bool = false;
-
-    fn kind() -> &'static str {
-        head(type_name::<Self>())
-    }
 
     fn walk<V: Visitor<T>>(
         &self,
@@ -410,10 +407,6 @@ where
     G: Walk<In, T>,
 {
     const LEAF: bool = false;
-
-    fn kind() -> &'static str {
-        head(type_name::<Self>())
-    }
 
     fn walk<V: Visitor<T>>(
         &self,
