@@ -25,13 +25,29 @@
 //! measurements in `docs/DESIGN.md`, section 6, in the repository: correct gradients score about `1e-9` (f64)
 //! and `1e-7` (f32 against the f64 reference); structural bugs score `0.6` or more.
 //!
-//! Coordinates where a piecewise-linear layer (ReLU, max-pooling) changes its
-//! [`Pattern`] between `θ - h`, `θ` and `θ + h` are *kinks*: counted and
+//! Coordinates where a layer with kinks (ReLU, leaky ReLU, max-pooling) changes
+//! its [`Pattern`] between `θ - h`, `θ` and `θ + h` are *kinks*: counted and
 //! reported, left out of the error. When a failing tensor's analytic gradient is
 //! a constant multiple of the numerical one, or its transpose, the report says
-//! so ([`Hint`]). A check never passes vacuously: a network without parameters,
+//! so ([`Hint`]; a whole ratio is put down to the batch only when it is the
+//! batch size). A check never passes vacuously: a network without parameters,
 //! one whose every gradient is zero both ways, or a tensor whose gradient is zero
-//! both ways although the loss depends on it, is an [`Error`].
+//! both ways although the loss depends on it, is an [`Error`]. Nor does it
+//! difference noise: the forward pass is evaluated twice first, and a result
+//! that differs (a dropout drawing a new mask per call) is
+//! [`Error::NondeterministicForward`].
+//!
+//! End to end, a wrong input gradient shows up in the tensors of the layers
+//! *below* the faulty one, and a layer without parameters has none to fail.
+//! [`GradCheck::check_layers`] checks each layer on its own, at the input it
+//! receives, and names the faulty layer (see [below](self#layer-by-layer)):
+//!
+//! | check | compares | names |
+//! |---|---|---|
+//! | [`check`](GradCheck::check) | `∂J/∂θ` of a loss, every parameter and the input | tensors |
+//! | [`check_layers`](GradCheck::check_layers) | each layer's backward against its own forward, for a random `dy` | layers, and the first faulty one |
+//! | [`check_layer`](GradCheck::check_layer) | one layer the same way | that layer |
+//! | [`check_vjp`](GradCheck::check_vjp) | a hand-written `∂/∂x Σ f(x) ⊙ dy` | the input |
 //!
 //! A relative error is only meaningful above rounding: a vanishing gradient
 //! (1e-7 next to a loss of 0.2) carries a relative error of 1e-5 from rounding
@@ -40,12 +56,32 @@
 //! central difference adds `ε |J| / h`), and a tensor whose `‖a - n‖` is below
 //! it passes as [`Verdict::BelowNoise`], shown as such in the report.
 //!
+//! # Layer by layer
+//!
+//! For each layer `L` of the network's [`Walk`](crate::nn::Walk) (tuples,
+//! nested networks, and each block both as one layer and path by path), with
+//! `x` the input it receives and `dy` a seeded standard-normal upstream
+//! gradient, `J_L = Σ L(x) ⊙ dy` is differenced in every coordinate of `x`
+//! and of `L`'s parameters, on `L`'s f64 copy, and compared with what `L`'s
+//! backward returns for `dy`. A layer is *faulty* when it fails and no layer
+//! inside it does. [`LayerReport`] lists every layer with its tensors;
+//! [`LayerReport::conclusion`] is the summary: `the backward of layer 2 (Relu)
+//! is wrong: its input gradient disagrees with its forward; layers 0, 1, 3 are
+//! consistent`. On 27 planted bugs, one per kind of layer and block, it names
+//! the faulty layer in every case, in f64 and f32, over 20 seeds
+//! (`tests/gradcheck_layers.rs` in the repository).
+//!
+//! # Cost
+//!
 //! The check itself never touches the heap: the reference copy, the numerical
 //! gradients and the [`Report`] live on the stack (a test with a counting global
 //! allocator proves it). Formatting the report may allocate. Stack use is the
 //! network's gradients plus three f64 copies of the network (reference, its
 //! backprop, the numerical gradients): check MNIST-sized networks on a thread
-//! with a stack several times the f64 network's size.
+//! with a stack several times the f64 network's size. Layer by layer, the
+//! copies are of one layer at a time, plus a forward pass to feed the next
+//! (example 04's digits CNN at batch 1 in a debug build: at most 1.25 MiB
+//! of stack layer by layer, at most 2 MiB end to end).
 //!
 //! ```
 //! use stackgrad::gradcheck::GradCheck;

@@ -1,38 +1,13 @@
 //! Layer by layer: each layer's backward against central differences of
-//! its own forward, at the input it receives in the network, so that a
-//! wrong backward is named where it is, parameters or not.
-//!
-//! The end-to-end check ([`GradCheck::check`]) compares `∂J/∂θ` for the
-//! loss `J`; a wrong input gradient in layer `k` then shows up in the
-//! tensors of the layers *below* `k` (which receive it), and a layer without
-//! parameters never shows up under its own name. Here every layer `L` of the
-//! network's [`Walk`] (tuples, nested networks, and each block both as one
-//! layer and path by path) is checked on its own: with `x` the input it
-//! receives when the network is fed the batch, and a random upstream
-//! gradient `dy` (standard normal, seeded), the scalar
-//!
-//! `J_L(θ, x) = Σ L(θ, x) ⊙ dy`
-//!
-//! has the gradients that `L`'s backward returns for `dy`: `∂J_L/∂x` (the
-//! input gradient) and `∂J_L/∂θ` for each parameter tensor. Both are compared
-//! with central differences of `J_L` in every coordinate, on the f64 copy of
-//! the layer, with the tolerance, noise, kink and hint rules of the
-//! end-to-end check. Every coordinate is compared, so a random `dy` misses
-//! nothing: a backward that is wrong for a coordinate is wrong for almost
-//! every `dy`.
-//!
-//! The verdict of a layer fails when one of its tensors does; a layer is
-//! *faulty* when it fails and no layer inside it (a block's path) fails: a
-//! block whose paths are consistent but which fails as a whole combines its
-//! paths wrongly. [`LayerReport`]'s summary names the first faulty layer in
-//! forward order.
+//! its own forward, at the input it receives in the network (see the
+//! section "Layer by layer" of the module docs of `gradcheck`).
 //!
 //! Cost: two forward passes of a layer per element of its parameters and
-//! its input, plus one forward of each layer to feed the next; a block is
-//! checked as a whole and then path by path, twice its paths' cost. No heap
-//! (a boxed layer's f64 copy is boxed); the stack holds four copies of the
-//! largest layer (its gradients, its f64 copy, the f64 gradients both ways)
-//! and a report of 64 tensors.
+//! its input, plus one forward pass of each layer and network to feed the
+//! next; a block is checked as a whole and then path by path, twice its
+//! paths' cost. No heap (a boxed layer's f64 copy is boxed); the stack holds
+//! four copies of one layer at a time (its gradients, its f64 copy, the f64
+//! gradients both ways) and a report of 64 tensors.
 
 use core::any::type_name;
 use core::fmt;
@@ -376,7 +351,8 @@ impl fmt::Display for LayerPath<'_> {
 
 impl GradCheck {
     /// Checks each layer of `net` on its own, at the input it receives when
-    /// `net` is fed `x` (see [`layers`](self)): its input gradient and each of
+    /// `net` is fed `x` (see [the module docs](crate::gradcheck#layer-by-layer)):
+    /// its input gradient and each of
     /// its parameter gradients, for a random upstream gradient, against
     /// central differences of its forward pass. The report names each layer
     /// by path and type and the first faulty one:

@@ -3,12 +3,13 @@
 //! - A layer **without parameters** needs one impl, its [`Layer`] (forward
 //!   and backward); wrap it in [`Custom`] to put it in a network, which
 //!   supplies the rest (no tensors, nothing to recast, no shape rule beyond
-//!   the layer's own input type).
+//!   the layer's own input type, and the [`Walk`](super::Walk) with which
+//!   summaries and the layer-by-layer gradient check name it).
 //! - A layer **with parameters** needs its [`Layer`] impl and one
 //!   [`params!`](crate::params) invocation listing its tensors, which
 //!   implements [`Params`] (names, shapes, zeros for gradients), [`Recast`]
-//!   (the f64 copy the gradient checker uses) and [`Connect`]; it goes into
-//!   a network as it is.
+//!   (the f64 copy the gradient checker uses), [`Connect`] and
+//!   [`Walk`](super::Walk); it goes into a network as it is.
 //!
 //! ```
 //! use stackgrad::nn::{Custom, Dense, Layer, input};
@@ -47,9 +48,10 @@ use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
 use crate::{Images, Matrix, Scalar};
 
 /// A parameter-free layer of one's own in a network: implements
-/// [`Connect`], [`Params`] (no tensors) and [`Recast`] (itself) around a
-/// type that implements only [`Layer`]. Every [`Layer`] method is the inner
-/// layer's. (A layer with parameters uses [`params!`](crate::params)
+/// [`Connect`], [`Params`] (no tensors), [`Recast`] (itself) and
+/// [`Walk`](super::Walk) (named after the inner type: `layer 2 (MyRelu)`)
+/// around a type that implements only [`Layer`]. Every [`Layer`] method is
+/// the inner layer's. (A layer with parameters uses [`params!`](crate::params)
 /// instead.)
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Custom<L>(pub L);

@@ -29,7 +29,7 @@ pub struct Row<'a> {
     pub buffers: usize,
 }
 
-/// The printable summary of a network fed `In`: see [`Net::summary`].
+/// The printable summary of a network fed `In`: see [`Net::summary`](super::Net::summary).
 pub struct Summary<'a, P, In, T> {
     net: &'a P,
     _in: PhantomData<fn(In) -> T>,

@@ -1,57 +1,5 @@
-//! [`Walk`]: a network's layers visited one by one, depth first, each with
-//! its position, its type and (when there is an input) the input it
-//! receives in the network. One walk serves every tool that looks inside a
-//! network: [`Net::summary`](super::Net::summary) prints a row per layer,
-//! and [`GradCheck::check_layers`](crate::gradcheck::GradCheck::check_layers)
-//! checks each layer's backward on its own.
-//!
-//! | visited type | what the walk does |
-//! |---|---|
-//! | a layer (dense, activation, pooling, a [`Custom`] or [`params!`](crate::params) layer, one's own) | [`Visitor::leaf`], then its forward for the next layer's input |
-//! | `(L0, L1, ..)`, [`Net`] | walks `L0` at path `.0` with the input, `L1` at `.1` with `L0`'s output, ... |
-//! | [`Residual`], [`Projected`], [`Concat`] | [`Visitor::block`] (the block as one layer), then each path (`.0`, `.1`) with the block's input |
-//! | `Box<L>` | as `L` (a boxed layer is visited as itself, so a check copies it on the heap) |
-//!
-//! A layer of one's own gets the walk from an empty impl (the provided
-//! methods treat it as a single layer); [`Custom`] and
-//! [`params!`](crate::params) write that impl:
-//!
-//! ```
-//! use stackgrad::gradcheck::CheckLayer;
-//! use stackgrad::nn::{Layer, Params, Tensor, TensorMut, Walk};
-//! use stackgrad::{Matrix, Scalar};
-//! # #[derive(Clone, Copy)]
-//! # struct Scale<T>(T);
-//! # impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Scale<T> {
-//! #     type Output = Matrix<T, B, N>;
-//! #     type Cache = ();
-//! #     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) { (x.scale(self.0), ()) }
-//! #     fn backward(&self, x: &Matrix<T, B, N>, _: &Matrix<T, B, N>, _: &(), dy: &Matrix<T, B, N>, g: &mut Self) -> Matrix<T, B, N> {
-//! #         g.0 = dy.hadamard(x).sum();
-//! #         dy.scale(self.0)
-//! #     }
-//! # }
-//! # impl<T: Scalar> Params<T> for Scale<T> {
-//! #     const TENSORS: usize = 1;
-//! #     const PARAMS: usize = 1;
-//! #     fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> { None }
-//! #     fn tensor_mut(&mut self, _: usize) -> Option<TensorMut<'_, T>> { None }
-//! #     fn zeros_like(&self) -> Self { Scale(T::zero()) }
-//! # }
-//! # impl<T: Scalar, U: Scalar> stackgrad::nn::Recast<U> for Scale<T> {
-//! #     type Output = Scale<U>;
-//! #     fn recast(&self) -> Scale<U> { Scale(U::from_f64(self.0.as_f64())) }
-//! # }
-//! // A layer with a hand-written `Layer`, `Params` and `Recast`:
-//! impl<In, T: Scalar> Walk<In, T> for Scale<T> where Self: CheckLayer<In, T> {}
-//! ```
-//!
-//! A block of one's own (several paths over one input) overrides
-//! [`walk`](Walk::walk) as [`Residual`] does: [`Visitor::block`], then
-//! each path within [`Path::within`].
-//!
-//! No heap: the walk carries a [`Path`] of fixed size, and the outputs it
-//! passes on are the layers' own values, as in a forward pass.
+//! [`Walk`]: a network's layers visited one by one, with the input each
+//! receives; see the trait.
 
 use core::any::type_name;
 
@@ -215,16 +163,90 @@ pub trait Visitor<T: Scalar> {
     ) -> Self::Value<L::Output>;
 }
 
-/// A layer or network whose layers a [`Visitor`] can reach one by one, fed
-/// `In`, with parameters of type `T` (see the [module docs](self)).
+/// A network's layers, visited one by one, depth first, each with its
+/// position, its type and (when there is an input) the input it receives in
+/// the network. One walk serves every tool that looks inside a
+/// network: [`Net::summary`](super::Net::summary) prints a row per layer,
+/// and [`GradCheck::check_layers`](crate::gradcheck::GradCheck::check_layers)
+/// checks each layer's backward on its own.
 ///
-/// The provided methods treat `Self` as a single layer, so a layer of one's
-/// own needs only `impl<In, T: Scalar> Walk<In, T> for MyLayer where Self:
-/// CheckLayer<In, T> {}`; networks and blocks override [`walk`](Walk::walk).
-/// The [`CheckLayer`] bound asks for what every layer of the library, every
-/// [`Custom`] layer generic over its float type and every
-/// [`params!`](crate::params) layer has: parameters, and an f64 copy fed the
-/// f64 copy of the input (the gradient checker's reference).
+/// | visited type | what the walk does |
+/// |---|---|
+/// | a layer (dense, activation, pooling, a [`Custom`] or [`params!`](crate::params) layer, one's own) | [`Visitor::leaf`], then its forward for the next layer's input |
+/// | `(L0, L1, ..)`, [`Net`] | walks `L0` at path `.0` with the input, `L1` at `.1` with `L0`'s output, ... |
+/// | [`Residual`], [`Projected`], [`Concat`] | [`Visitor::block`] (the block as one layer), then each path (`.0`, `.1`) with the block's input |
+/// | `Box<L>` | as `L` (a boxed layer is visited as itself, so a check copies it on the heap) |
+///
+/// A layer of one's own gets the walk from an empty impl (the provided
+/// methods treat it as a single layer); [`Custom`] and
+/// [`params!`](crate::params) write that impl:
+///
+/// ```
+/// use stackgrad::gradcheck::{CheckLayer, GradCheck};
+/// use stackgrad::nn::{Layer, Net, ParamName, Params, Recast, Shape, Tanh, Tensor, TensorMut, Walk};
+/// use stackgrad::{Matrix, Scalar};
+///
+/// /// `y = s x` with a learned scalar `s`, written out by hand.
+/// #[derive(Clone, Copy, Debug)]
+/// struct Scale<T>([T; 1]);
+///
+/// impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Scale<T> {
+///     type Output = Matrix<T, B, N>;
+///     type Cache = ();
+///     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {
+///         (x.scale(self.0[0]), ())
+///     }
+///     fn backward(
+///         &self,
+///         x: &Matrix<T, B, N>,
+///         _: &Matrix<T, B, N>,
+///         (): &(),
+///         dy: &Matrix<T, B, N>,
+///         grads: &mut Self,
+///     ) -> Matrix<T, B, N> {
+///         grads.0 = [dy.hadamard(x).sum()];
+///         dy.scale(self.0[0])
+///     }
+/// }
+/// # impl<T: Scalar> Params<T> for Scale<T> {
+/// #     const TENSORS: usize = 1;
+/// #     const PARAMS: usize = 1;
+/// #     fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+/// #         let (name, shape) = (ParamName::leaf("scale"), Shape::new(&[1]));
+/// #         (k == 0).then(|| Tensor { name, shape, data: &self.0[..] })
+/// #     }
+/// #     fn tensor_mut(&mut self, k: usize) -> Option<TensorMut<'_, T>> {
+/// #         let (name, shape) = (ParamName::leaf("scale"), Shape::new(&[1]));
+/// #         (k == 0).then(|| TensorMut { name, shape, data: &mut self.0[..] })
+/// #     }
+/// #     fn zeros_like(&self) -> Self { Scale([T::zero()]) }
+/// # }
+/// # impl<T: Scalar, U: Scalar> Recast<U> for Scale<T> {
+/// #     type Output = Scale<U>;
+/// #     fn recast(&self) -> Scale<U> { Scale([U::from_f64(self.0[0].as_f64())]) }
+/// # }
+/// // With its `Params` and `Recast` (hidden here), the walk is one line:
+/// impl<In, T: Scalar> Walk<In, T> for Scale<T> where Self: CheckLayer<In, T> {}
+///
+/// let net = Net::new((Scale([1.5f64]), Tanh));
+/// let report = GradCheck::new().check_layers(&net, &Matrix::from_array([[0.3, -0.8]]))?;
+/// assert_eq!(report.layer(&[0]).unwrap().name.to_string(), "layer 0 (Scale)");
+/// assert!(report.passed());
+/// # Ok::<(), stackgrad::Error>(())
+/// ```
+///
+/// A block of one's own (several paths over one input) overrides
+/// [`walk`](Walk::walk) as [`Residual`] does: [`Visitor::block`], then
+/// each path within [`Path::within`].
+///
+/// No heap: the walk carries a [`Path`] of fixed size, and the outputs it
+/// passes on are the layers' own values, as in a forward pass.
+///
+/// `In` is the input, `T` the parameters' float type. The [`CheckLayer`]
+/// bound asks for what every layer of the library, every [`Custom`] layer
+/// generic over its float type and every [`params!`](crate::params) layer
+/// has: parameters, and an f64 copy fed the f64 copy of the input (the
+/// gradient checker's reference).
 pub trait Walk<In, T: Scalar>: CheckLayer<In, T> {
     /// Whether `Self` is a single layer rather than a network or block.
     const LEAF: bool = true;
