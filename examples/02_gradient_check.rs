@@ -63,7 +63,7 @@ fn masked<X: Elements>(step: u64, x: &X) -> X {
     let mut y = *x;
     for (i, v) in y.elems_mut().iter_mut().enumerate() {
         let keep = if ctx.draw(i) >= 0.5 { 2.0 } else { 0.0 };
-        *v = *v * X::Elem::from_f64(keep);
+        *v *= X::Elem::from_f64(keep);
     }
     y
 }

@@ -51,7 +51,7 @@ macro_rules! bad_activation {
                 let mut dx = *dy;
                 let points = x.elems().iter().zip(y.elems());
                 for (d, (&x, &y)) in dx.elems_mut().iter_mut().zip(points) {
-                    *d = *d * Self::df(x, y);
+                    *d *= Self::df(x, y);
                 }
                 dx
             }
@@ -390,6 +390,8 @@ where
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {
         (self.conv().forward(x).0, ())
     }
+    // The definition's indices, as the module docs of `Conv2d` write them.
+    #[allow(clippy::needless_range_loop)]
     fn backward(
         &self,
         x: &Images<T, N, C, H, W>,
@@ -579,7 +581,7 @@ impl<X: Elements> Layer<X> for BadDropout {
     fn backward(&self, x: &X, y: &X, ctx: &Ctx, dy: &X, _: &mut Self) -> X {
         let mut dx = self.0.backward(x, y, ctx, dy, &mut self.0.clone());
         let keep = X::Elem::from_f64(1.0 - self.0.p());
-        dx.elems_mut().iter_mut().for_each(|d| *d = *d * keep);
+        dx.elems_mut().iter_mut().for_each(|d| *d *= keep);
         dx
     }
 }
@@ -601,7 +603,7 @@ struct BadConcat<F, G>(F, G);
 
 fn add<X: Elements>(a: &mut X, b: &X) {
     for (a, &b) in a.elems_mut().iter_mut().zip(b.elems()) {
-        *a = *a + b;
+        *a += b;
     }
 }
 
@@ -1148,10 +1150,10 @@ fn named(m: &Mutant, r: &LayerReport) -> Result<(), String> {
             return Err(format!("{} fails too", other.name));
         }
     }
-    if let Some(h) = m.hint {
-        if !r.tensors(layer).iter().any(|t| t.hint == Some(h)) {
-            return Err(format!("no hint {h:?}"));
-        }
+    if let Some(h) = m.hint
+        && !r.tensors(layer).iter().any(|t| t.hint == Some(h))
+    {
+        return Err(format!("no hint {h:?}"));
     }
     Ok(())
 }
@@ -1332,7 +1334,7 @@ fn drop_half<X: Elements>(step: u64, x: &X) -> X {
     let mut y = *x;
     for (i, v) in y.elems_mut().iter_mut().enumerate() {
         let keep = if ctx.draw(i) >= 0.5 { 2.0 } else { 0.0 };
-        *v = *v * X::Elem::from_f64(keep);
+        *v *= X::Elem::from_f64(keep);
     }
     y
 }

@@ -273,10 +273,8 @@ fn write_failing(f: &mut fmt::Formatter<'_>, tensors: &[TensorReport]) -> fmt::R
         " gradients disagree"
     })?;
     f.write_str(" with its forward")?;
-    if let Some(t) = failing().find(|t| t.hint.is_some()) {
-        if let Some(h) = t.hint {
-            write!(f, " ({}: {h})", t.name)?;
-        }
+    if let Some((t, h)) = failing().find_map(|t| t.hint.map(|h| (t, h))) {
+        write!(f, " ({}: {h})", t.name)?;
     }
     Ok(())
 }
