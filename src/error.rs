@@ -118,6 +118,23 @@ pub enum Error {
         /// The tensor (`"0.weight"`, or `"input"`).
         tensor: crate::nn::ParamName,
     },
+    /// Two evaluations of a forward pass at the same parameters and input
+    /// gave different results, so central differences would measure the
+    /// randomness instead of the gradient (what a dropout, or another random
+    /// layer, in training mode does). The gradient checker stops before
+    /// differencing.
+    NondeterministicForward {
+        /// The layer whose forward pass differed, when the check was layer by
+        /// layer; `None` for a whole network.
+        layer: Option<crate::nn::LayerName>,
+    },
+    /// A layer-by-layer gradient-check report cannot hold every layer.
+    TooManyLayers {
+        /// Layers (and blocks) to report.
+        layers: usize,
+        /// What the report holds.
+        capacity: usize,
+    },
     /// The network has more parameter tensors than a gradient-check report holds.
     TooManyTensors {
         /// Tensors to report (parameters plus the input).
@@ -291,8 +308,8 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "{path}, line {line}, column {column}: {message}"),
             Error::NothingToCheck => f.write_str(
-                "nothing to compare: the network has no parameters, or every parameter \
-                 gradient is zero both by backprop and by central differences",
+                "nothing to compare: the network has no parameters, or every gradient \
+                 is zero both by backprop and by central differences",
             ),
             Error::VacuousGradient { tensor } => write!(
                 f,
@@ -302,8 +319,27 @@ impl fmt::Display for Error {
             ),
             Error::TooManyTensors { tensors, capacity } => write!(
                 f,
-                "{tensors} tensors to check but a report holds {capacity}: use `GradCheck::check_each`"
+                "{tensors} tensors to check but a report holds {capacity}: use `GradCheck::check_each` \
+                 (a whole network) or `GradCheck::check_layers_each` (layer by layer)"
             ),
+            Error::TooManyLayers { layers, capacity } => write!(
+                f,
+                "{layers} layers to check but a report holds {capacity}: use `GradCheck::check_layers_each`"
+            ),
+            Error::NondeterministicForward { layer } => {
+                f.write_str("the forward pass ")?;
+                if let Some(layer) = layer {
+                    write!(f, "of {layer} ")?;
+                }
+                f.write_str(
+                    "is not deterministic: two evaluations at the same parameters and input \
+                     differ, so central differences would measure its randomness, not its \
+                     gradient. A dropout or another random layer in training mode does this; \
+                     check such a layer with a fixed mask (stackgrad's `Dropout::forward` \
+                     always draws the same one), or check the network in evaluation mode \
+                     (without the random layer, or with `Identity` in its place)",
+                )
+            }
             #[cfg(feature = "std")]
             Error::MissingTensor { path, name } => {
                 write!(f, "{path}: no tensor named {name:?} (the network has one)")

@@ -129,7 +129,9 @@
 //!
 //! [`GradCheck`](gradcheck::GradCheck) compares every parameter's backprop
 //! gradient with central differences, per tensor, and names the tensor, the
-//! worst element and, where it can, the bug (sign flipped, 1/N, transposed).
+//! worst element and, where it can, the bug (sign flipped, a ratio,
+//! transposed); [`check_layers`](gradcheck::GradCheck::check_layers) checks
+//! each layer on its own and names the one whose backward is wrong.
 //!
 //! ```
 //! use stackgrad::gradcheck::GradCheck;
@@ -149,6 +151,9 @@
 //! // An f32 network is judged against an f64 copy of itself.
 //! let report = GradCheck::new().check(&net, &SoftmaxCrossEntropy::sum(), &x, &y)?;
 //! assert!(report.passed(), "{report}");
+//! // Each layer against its own forward, at the input it receives.
+//! let layers = GradCheck::new().check_layers(&net, &x)?;
+//! assert!(layers.passed() && layers.first_faulty().is_none(), "{layers}");
 //! # Ok::<(), stackgrad::Error>(())
 //! ```
 //!
@@ -193,7 +198,8 @@
 //!   time into a `static` network, [`half`] converts 16-bit floats.
 //! - [`gradcheck`] checks every backward pass against central differences, per
 //!   parameter tensor, with a verdict that names the tensor, the worst element
-//!   and, where it can, the bug (sign, 1/N, transposition).
+//!   and, where it can, the bug (sign, a ratio, transposition), and layer by
+//!   layer, naming the faulty layer.
 //!
 //! # Features
 //!

@@ -62,6 +62,31 @@ fn quick_start() -> Result<(), Error> {
     Ok(())
 }
 
+/// The layer-by-layer gradient check of a small CNN (a batch of 2 images)
+/// runs in debug on a 2 MiB thread: it holds a few copies of one layer at a
+/// time and an inline report.
+#[test]
+fn checking_a_cnn_layer_by_layer_fits_a_2_mib_thread() {
+    use stackgrad::gradcheck::GradCheck;
+    let report = on_2_mib(|| {
+        let mut rng = StdRng::seed_from_u64(3);
+        let net = input::<64>()
+            .then(Unflatten::<1, 8, 8>)
+            .then(Conv2d::<f32, 1, 4, 3, 1, 1>::he_normal(&mut rng))
+            .then(Relu)
+            .then(MaxPool2d::<2>)
+            .then(Flatten)
+            .then(Dense::<f32, 64, 10>::xavier_uniform(&mut rng))
+            .build();
+        let x = Matrix::<f32, 2, 64>::from_fn(|b, i| ((b * 64 + i) as f32 * 0.37).sin());
+        GradCheck::new()
+            .check_layers(&net, &x)
+            .map(|r| r.to_string())
+    });
+    let report = report.unwrap();
+    assert!(report.contains("every layer's backward agrees"), "{report}");
+}
+
 #[test]
 fn readme_quick_start_runs_on_a_2_mib_thread() {
     on_2_mib(quick_start).unwrap();

@@ -225,7 +225,11 @@ fn suite<T: Scalar>() {
     );
     assert_caught::<T>(Bug::None, &[], None);
     assert_caught::<T>(Bug::MissingBatchSum, &["0.bias"], None);
-    assert_caught::<T>(Bug::MeanInsteadOfSum, &["0.bias"], Some(Hint::DividedBy(B)));
+    assert_caught::<T>(
+        Bug::MeanInsteadOfSum,
+        &["0.bias"],
+        Some(Hint::DividedByBatch(B)),
+    );
     assert_caught::<T>(Bug::TransposedWeight, &["0.weight"], Some(Hint::Transposed));
     assert_caught::<T>(Bug::SignFlip, &["0.weight"], Some(Hint::SignFlipped));
     assert_caught::<T>(
@@ -261,7 +265,7 @@ fn missing_one_over_n_scales_every_tensor_by_the_batch() {
         for t in report.tensors() {
             assert_eq!(
                 t.hint,
-                Some(Hint::MultipliedBy(B)),
+                Some(Hint::MultipliedByBatch(B)),
                 "seed {seed}:\n{report}"
             );
         }

@@ -277,6 +277,19 @@ fn checking_allocates_nothing() {
     // Formatting may allocate (and does, into a String).
     let (text, n) = allocations(|| report.to_string());
     assert!(n > 0 && text.contains("overall: PASS"));
+
+    // Layer by layer, and a single layer: the report is inline too.
+    let (net, x, _) = notebooks::notebook_004();
+    let (layers, n) = allocations(|| check.check_layers(&net, &x));
+    assert_eq!(n, 0, "layer-by-layer check allocated");
+    assert!(layers.unwrap().passed());
+    let (net32, x32) = (Recast::<f32>::recast(&net), Recast::<f32>::recast(&x));
+    let (layers, n) = allocations(|| check.check_layers(&net32, &x32));
+    assert_eq!(n, 0, "f32 layer-by-layer check allocated");
+    assert!(layers.unwrap().passed());
+    let (layer, n) = allocations(|| check.check_layer(&net.layers.0, &x));
+    assert_eq!(n, 0, "single-layer check allocated");
+    assert!(layer.unwrap().passed());
 }
 
 /// Issue 17's layers allocate nothing either: a training epoch (forward in

@@ -72,9 +72,22 @@ pub trait Activation: Copy + Default + Debug {
     fn df_fused<T: Scalar>(&self, x: T, y: T) -> T {
         self.df(x, y)
     }
-    /// Whether `f` is piecewise linear (ReLU): its layer then writes the slope
-    /// `df` of every element into the [`Pattern`] used to detect kinks.
+    /// Whether `f` is piecewise linear (ReLU): its slope `df` then tells its
+    /// pieces apart (the default [`piece`](Activation::piece)).
     const PIECEWISE_LINEAR: bool = false;
+    /// Whether `f` has kinks, points where `f'` jumps (ReLU at 0, ELU at 0
+    /// with `α ≠ 1`): its layer then writes [`piece`](Activation::piece) of
+    /// every element into the [`Pattern`] the gradient checker uses to tell a
+    /// kink from a wrong gradient. Default: [`PIECEWISE_LINEAR`](Activation::PIECEWISE_LINEAR).
+    const KINKS: bool = Self::PIECEWISE_LINEAR;
+    /// Which piece of `f` the input `x` (output `y`) is on, for a function
+    /// with [`KINKS`](Activation::KINKS): two inputs on the same piece give
+    /// the same word. Default: the bits of the slope `df(x, y)`, right for a
+    /// piecewise-linear `f`.
+    #[inline(always)]
+    fn piece<T: Scalar>(&self, x: T, y: T) -> u64 {
+        self.df(x, y).as_f64().to_bits()
+    }
     /// Roughly how many arithmetic operations `f` costs per element: a layer
     /// applies `f` through a run-time SIMD dispatch when `COST` times its
     /// element count pays for the call (a transcendental pays from a handful of
@@ -303,12 +316,12 @@ macro_rules! activation_layers {
                 );
             }
 
-            // A piecewise-linear activation records the slope (the piece) of each element.
+            // An activation with kinks records the piece of each element.
             #[inline]
             fn pattern(&self, x: &X, y: &X, (): &(), pattern: &mut Pattern) {
-                if <$act as Activation>::PIECEWISE_LINEAR {
+                if <$act as Activation>::KINKS {
                     for (&x, &y) in x.elems().iter().zip(y.elems()) {
-                        pattern.write(self.df(x, y).as_f64().to_bits());
+                        pattern.write(self.piece(x, y));
                     }
                 }
             }

@@ -3,12 +3,13 @@
 //! - A layer **without parameters** needs one impl, its [`Layer`] (forward
 //!   and backward); wrap it in [`Custom`] to put it in a network, which
 //!   supplies the rest (no tensors, nothing to recast, no shape rule beyond
-//!   the layer's own input type).
+//!   the layer's own input type, and the [`Walk`](super::Walk) with which
+//!   summaries and the layer-by-layer gradient check name it).
 //! - A layer **with parameters** needs its [`Layer`] impl and one
 //!   [`params!`](crate::params) invocation listing its tensors, which
 //!   implements [`Params`] (names, shapes, zeros for gradients), [`Recast`]
-//!   (the f64 copy the gradient checker uses) and [`Connect`]; it goes into
-//!   a network as it is.
+//!   (the f64 copy the gradient checker uses), [`Connect`] and
+//!   [`Walk`](super::Walk); it goes into a network as it is.
 //!
 //! ```
 //! use stackgrad::nn::{Custom, Dense, Layer, input};
@@ -48,9 +49,10 @@ use crate::shape::{Channels, Image, Rows, Shaped, Unknown};
 use crate::{Images, Matrix, Scalar};
 
 /// A parameter-free layer of one's own in a network: implements
-/// [`Connect`], [`Params`] (no tensors) and [`Recast`] (itself) around a
-/// type that implements only [`Layer`]. Every [`Layer`] method is the inner
-/// layer's. (A layer with parameters uses [`params!`](crate::params)
+/// [`Connect`], [`Params`] (no tensors), [`Recast`] (itself) and
+/// [`Walk`](super::Walk) (named after the inner type: `layer 2 (MyRelu)`)
+/// around a type that implements only [`Layer`]. Every [`Layer`] method is
+/// the inner layer's. (A layer with parameters uses [`params!`](crate::params)
 /// instead.)
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Custom<L>(pub L);
@@ -243,7 +245,7 @@ impl<T: Scalar, const N: usize, const C: usize, const H: usize, const W: usize> 
 }
 
 /// Implements [`Params`](crate::nn::Params), [`Recast`](crate::nn::Recast),
-/// [`Connect`](crate::nn::Connect) and [`Summarize`](crate::nn::Summarize)
+/// [`Connect`](crate::nn::Connect) and [`Walk`](crate::nn::Walk)
 /// for a layer struct whose fields are its parameter tensors: each field
 /// with its shape, in the order the tensors are named and saved. The struct
 /// must be generic over its scalar type `T` first, then any const
@@ -337,30 +339,27 @@ macro_rules! params {
             }
         }
 
-        impl<S, A, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Connect<S, A> for $Name<$T $(, $a)*>
+        // `__S`, `__A`, `__In`, `__U`: names a layer's own generics will not use.
+        impl<__S, __A, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Connect<__S, __A> for $Name<$T $(, $a)*>
         where
-            S: $crate::nn::Follow<Self>,
+            __S: $crate::nn::Follow<Self>,
         {
-            type Out = <S as $crate::nn::Follow<Self>>::Out;
+            type Out = <__S as $crate::nn::Follow<Self>>::Out;
         }
 
-        impl<In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Summarize<In, $T>
+        impl<__In, $T: $crate::Scalar $(, const $c: usize)*> $crate::nn::Walk<__In, $T>
             for $Name<$T $(, $a)*>
         where
-            Self: $crate::nn::Layer<In>,
-            <Self as $crate::nn::Layer<In>>::Output: $crate::Elements,
+            Self: $crate::gradcheck::CheckLayer<__In, $T>,
         {
-            fn rows(&self, path: &mut $crate::nn::Path, f: &mut dyn FnMut(&$crate::nn::Row<'_>)) {
-                $crate::nn::__summary_leaf::<In, $T, Self>(path, f);
-            }
         }
 
-        impl<$T: $crate::Scalar, U: $crate::Scalar $(, const $c: usize)*> $crate::nn::Recast<U>
+        impl<$T: $crate::Scalar, __U: $crate::Scalar $(, const $c: usize)*> $crate::nn::Recast<__U>
             for $Name<$T $(, $a)*>
         {
-            type Output = $Name<U $(, $a)*>;
+            type Output = $Name<__U $(, $a)*>;
             fn recast(&self) -> Self::Output {
-                $Name { $($field: $crate::nn::Field::<$T>::cast::<U>(&self.$field)),+ }
+                $Name { $($field: $crate::nn::Field::<$T>::cast::<__U>(&self.$field)),+ }
             }
         }
     };

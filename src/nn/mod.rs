@@ -122,6 +122,7 @@ mod pattern;
 mod pool;
 mod softmax;
 mod summary;
+mod walk;
 
 pub use activation::{
     Activation, Elu, Gelu, GeluTanh, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh,
@@ -144,9 +145,9 @@ pub use pattern::Pattern;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub(crate) use softmax::softmax_rows_and_shift_into;
 pub use softmax::{Softmax, log_softmax_rows, softmax_rows};
-#[doc(hidden)]
-pub use summary::leaf as __summary_leaf;
-pub use summary::{Path, Row, Summarize, Summary};
+pub use summary::{Row, Summary};
+pub(crate) use walk::short;
+pub use walk::{LayerName, Path, Visitor, Walk};
 
 /// An upper bound on the stack that one forward pass, loss and backward pass
 /// of network `P` on input `In` needs in a **debug** build, in bytes:

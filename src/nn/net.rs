@@ -12,8 +12,10 @@
 
 use core::marker::PhantomData;
 
-use super::summary::{Path as SummaryPath, Row, Summarize, Summary};
+use super::summary::Summary;
+use super::walk::{Path as WalkPath, Visitor, Walk};
 use super::{Connect, Ctx, Layer, Params, Pattern, Recast, Tensor, TensorMut};
+use crate::gradcheck::CheckLayer;
 use crate::shape::{At, Gradient, Image, Rows, Settled, Shaped, Unknown};
 use crate::{Images, Matrix, Scalar};
 
@@ -86,7 +88,7 @@ impl<L> Net<L> {
     #[must_use]
     pub fn summary<In, T: Scalar>(&self) -> Summary<'_, L, In, T>
     where
-        L: Summarize<In, T>,
+        L: Walk<In, T>,
     {
         Summary::new(&self.layers)
     }
@@ -706,13 +708,27 @@ macro_rules! tuple_network {
             type Out = $SLast;
         }
 
-        impl<In, T: Scalar, $($L: Params<T>),+> Summarize<In, T> for ($($L,)+)
+        impl<In, T: Scalar, $($L),+> Walk<In, T> for ($($L,)+)
         where
-            $First: Layer<In> + Summarize<In, T>,
-            $($Cur: Layer<$Prev::Output> + Summarize<$Prev::Output, T>,)*
+            $First: Walk<In, T>,
+            $($Cur: Walk<$Prev::Output, T>,)*
+            Self: CheckLayer<In, T>,
         {
-            fn rows(&self, path: &mut SummaryPath, f: &mut dyn FnMut(&Row<'_>)) {
-                $(path.within($pi, |p| self.$pi.rows(p, f));)+
+            const LEAF: bool = false;
+
+            // Each layer is walked with the previous one's output.
+            #[allow(non_snake_case)]
+            fn walk<V: Visitor<T>>(
+                &self,
+                path: &mut WalkPath,
+                x: &V::Value<In>,
+                v: &mut V,
+            ) -> Result<V::Value<Self::Output>, V::Error> {
+                let $First = path.within($fi, |p| self.$fi.walk(p, x, v))?;
+                $(let $Cur = path.within($ci, |p| self.$ci.walk(p, &$Prev, v))?;)*
+                // The network's output, typed as the network's.
+                let _ = $Last;
+                Ok(v.forward::<In, Self>(self, x))
             }
         }
 

@@ -10,7 +10,8 @@
 //!
 //! | layer | what it writes |
 //! |---|---|
-//! | [`Relu`](super::Relu) (any activation with [`Activation::PIECEWISE_LINEAR`](super::Activation::PIECEWISE_LINEAR)) | the derivative at every output (for ReLU: whether it is positive) |
+//! | [`Relu`](super::Relu), [`LeakyRelu`](super::LeakyRelu) (any activation with [`Activation::PIECEWISE_LINEAR`](super::Activation::PIECEWISE_LINEAR)) | the derivative at every output (for ReLU: whether it is positive) |
+//! | [`Elu`](super::Elu) with `α ≠ 1` (any activation with [`Activation::KINKS`](super::Activation::KINKS)) | [`Activation::piece`](super::Activation::piece) of every element (for ELU: the side of 0) |
 //! | max-pooling | the index of the maximum in every window |
 //! | smooth layers (dense, sigmoid, tanh, softmax) | nothing (the default) |
 //!

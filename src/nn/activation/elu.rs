@@ -12,8 +12,9 @@ use crate::{Error, Scalar};
 /// derivative keeps its relative accuracy down to where it underflows.
 /// `e^x - 1` comes from [`math::expm1`](crate::math::expm1), accurate near 0.
 /// `f(-∞) = -α`, `f'(-∞) = 0`; NaN gives NaN both ways. With `α ≠ 1` the
-/// slope jumps from `α` to 1 at 0 (a kink; with `α = 1` ELU is continuously
-/// differentiable).
+/// slope jumps from `α` to 1 at 0 (a kink, whose side the layer writes into
+/// the gradient checker's [`Pattern`](crate::nn::Pattern); with `α = 1` ELU
+/// is continuously differentiable).
 ///
 /// Cost: one `expm1` forward and one `exp` backward per element, vectorized
 /// (about 32 operations each).
@@ -94,6 +95,12 @@ impl Default for Elu {
 impl Activation for Elu {
     const COST: usize = crate::math::EXP_COST;
     const DF_COST: usize = crate::math::EXP_COST;
+    const KINKS: bool = true;
+    /// Which side of 0 the input is on, when `α ≠ 1` makes 0 a kink.
+    #[inline(always)]
+    fn piece<T: Scalar>(&self, x: T, _y: T) -> u64 {
+        u64::from(self.alpha != 1.0 && x > T::zero())
+    }
     #[inline(always)]
     fn f<T: Scalar>(&self, x: T) -> T {
         self.eval(x, false)
