@@ -1,0 +1,848 @@
+//! The convolution's products as register-tiled matrix products on packed
+//! panels, compiled once per element type in this crate and run in the widest
+//! instruction set the CPU has (AVX-512, or AVX2 + FMA; chosen at run time
+//! through `pulp`). Each entry point returns `false`, having done nothing, when
+//! the CPU has neither or the shape is outside what its fixed buffers hold; the
+//! layer then runs its portable loops.
+//!
+//! With `t = (c, ki, kj)` a tap, `q = (a, b)` an output pixel and
+//! `X̂[t, q] = X[c, aS + ki - P, bS + kj - P]` (zero in the padding):
+//!
+//! ```text
+//! forward      Y[f, q]  = bias[f] + Σ_t W[f, t] X̂[t, q]      rows f, columns q, depth t
+//! weight grad  dWᵀ[t, f] += Σ_q X̂[t, q] dY[f, q]            rows t, columns f, depth q
+//! input grad   (stride 1) the forward of dY padded by K - 1 - P with the filters
+//!              flipped and transposed, W'[c, f, ki, kj] = W[f, c, K-1-ki, K-1-kj]
+//! ```
+//!
+//! `X̂` (the im2col matrix) is never built whole. Each image is first copied,
+//! a group of channels at a time, into a zero-padded buffer split into the
+//! `S x S` phases of the stride (`(u, v)` of phase `(ri, rj)` holds padded
+//! pixel `(uS + ri, vS + rj)`), where every row of `X̂` over a run of output
+//! pixels in one output row is a contiguous run of that buffer. The forward
+//! packs, per panel of two vectors of pixels, its taps' rows from there with
+//! whole-vector copies; the tiles then broadcast one weight per row and
+//! multiply-add it into two vectors of pixels, `MR` filters at a time (8 under
+//! AVX-512, 6 under AVX2, so that the accumulators stay in registers). The
+//! weight gradient packs the taps of a row tile over a block of pixels the
+//! same way and multiplies them into a transposed copy of the block of `dY`.
+//! Every buffer is on the stack, of a fixed size: about 100 KiB at most.
+//!
+//! Sums use fused multiply-adds, in a fixed order for a given machine and
+//! shape, so results are reproducible there; they differ from the portable
+//! loops in the last bits (tests bound the difference).
+
+use pulp::bytemuck::Pod;
+use pulp::{Simd, WithSimd};
+
+use crate::Scalar;
+use crate::scalar::sealed::{Slice, SliceMut};
+
+/// Rows of a packed panel: taps per block of the forward's depth.
+const KC: usize = 256;
+/// Elements of the padded, phase-split copy of a group of channels.
+const XCAP: usize = 8192;
+/// Pixels per block of the weight gradient's depth.
+const KQ: usize = 256;
+/// Elements of the weight gradient's transposed block of `dY` (`KQ x F` at most).
+const BTCAP: usize = 8192;
+/// Elements of the weight gradient's packed row tile: 8 rows of `KQ`, and a
+/// vector's spill.
+const ATCAP: usize = 8 * KQ + 64;
+/// Runs of consecutive output pixels in one output row per block: a block
+/// holds at most `KQ` pixels.
+const MAX_SEGS: usize = KQ;
+
+/// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
+/// `f` filters of `k x k` with stride `s` and padding `p` (negative: the
+/// input is cropped), giving `oh x ow` outputs. The caller guarantees
+/// `oh = (h + 2p - k) / s + 1` and the same for `ow`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub f: usize,
+    pub k: usize,
+    pub s: usize,
+    pub p: isize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geom {
+    fn kk(&self) -> usize {
+        self.k * self.k
+    }
+    fn pix(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Rows and columns of one phase of the padded copy.
+    fn hq(&self) -> usize {
+        self.oh + (self.k - 1) / self.s
+    }
+    fn wq(&self) -> usize {
+        self.ow + (self.k - 1) / self.s
+    }
+    /// Elements of one channel's padded, phase-split copy.
+    fn chan(&self) -> usize {
+        self.s * self.s * self.hq() * self.wq()
+    }
+    /// Channels per group (balanced), `None` when not even one channel fits
+    /// the buffers.
+    fn group(&self) -> Option<usize> {
+        if self.k == 0 || self.s == 0 || self.c == 0 || self.oh == 0 || self.ow == 0 {
+            return None;
+        }
+        let g = (KC / self.kk()).min(XCAP / self.chan()).min(self.c);
+        if g == 0 {
+            return None;
+        }
+        Some(self.c.div_ceil(self.c.div_ceil(g)))
+    }
+}
+
+/// An element type and its vectors in the instruction set `S`.
+pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
+    /// A vector of `lanes::<S>()` elements.
+    type V<S: Simd>: Copy + Pod;
+    const ZERO: Self;
+    fn lanes<S: Simd>() -> usize;
+    fn splat<S: Simd>(simd: S, x: Self) -> Self::V<S>;
+    /// `a b + c`, rounded once.
+    fn fma<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    /// The first `lanes` elements of `x`, or all of them, zero-filled, if fewer.
+    fn load<S: Simd>(simd: S, x: &[Self]) -> Self::V<S>;
+    /// Stores into the first `lanes` elements of `x`, or all of them if fewer.
+    fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
+    /// `max(0, v)`, NaN kept.
+    fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+}
+
+macro_rules! elem {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident) => {
+        impl Elem for $t {
+            type V<S: Simd> = S::$v;
+            const ZERO: $t = 0.0;
+            #[inline(always)]
+            fn lanes<S: Simd>() -> usize {
+                S::$lanes
+            }
+            #[inline(always)]
+            fn splat<S: Simd>(simd: S, x: $t) -> S::$v {
+                simd.$splat(x)
+            }
+            #[inline(always)]
+            fn fma<S: Simd>(simd: S, a: S::$v, b: S::$v, c: S::$v) -> S::$v {
+                simd.$fma(a, b, c)
+            }
+            #[inline(always)]
+            fn load<S: Simd>(simd: S, x: &[$t]) -> S::$v {
+                match S::$simd(x).0.first() {
+                    Some(&v) => v,
+                    None => simd.$pload(x),
+                }
+            }
+            #[inline(always)]
+            fn store<S: Simd>(simd: S, x: &mut [$t], v: S::$v) {
+                if x.len() >= S::$lanes {
+                    S::$simd_mut(x).0[0] = v;
+                } else {
+                    simd.$pstore(x, v);
+                }
+            }
+            #[inline(always)]
+            fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
+                // Positive lanes and NaN keep their value; the rest become 0.
+                let zero = simd.$splat(0.0);
+                simd.$select(simd.$gt(zero, v), zero, v)
+            }
+        }
+    };
+}
+
+elem!(
+    f32,
+    f32s,
+    F32_LANES,
+    splat_f32s,
+    mul_add_f32s,
+    as_simd_f32s,
+    as_mut_simd_f32s,
+    partial_load_f32s,
+    partial_store_f32s,
+    greater_than_f32s,
+    select_f32s
+);
+elem!(
+    f64,
+    f64s,
+    F64_LANES,
+    splat_f64s,
+    mul_add_f64s,
+    as_simd_f64s,
+    as_mut_simd_f64s,
+    partial_load_f64s,
+    partial_store_f64s,
+    greater_than_f64s,
+    select_f64s
+);
+
+/// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
+/// write up to a vector past `d0 + len` (callers write those elements later)
+/// and read past `s0 + len`; at the end of either slice it is partial.
+#[inline(always)]
+fn copy_spill<S: Simd, T: Elem>(
+    simd: S,
+    src: &[T],
+    s0: usize,
+    dst: &mut [T],
+    d0: usize,
+    len: usize,
+) {
+    let lanes = T::lanes::<S>();
+    let mut o = 0;
+    while o < len {
+        let v = T::load(simd, src.get(s0 + o..).unwrap_or_default());
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), v);
+        o += lanes;
+    }
+}
+
+/// `dst[d0..d0 + len] = 0` in whole vectors, spilling as [`copy_spill`].
+#[inline(always)]
+fn zero_spill<S: Simd, T: Elem>(simd: S, dst: &mut [T], d0: usize, len: usize) {
+    let lanes = T::lanes::<S>();
+    let zero = T::splat(simd, T::ZERO);
+    let mut o = 0;
+    while o < len {
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), zero);
+        o += lanes;
+    }
+}
+
+/// Copies channels `c0..c1` of the image that starts `xn` into `xph`,
+/// padded and split into the stride's phases (see the module's docs): each
+/// channel takes `g.chan()` elements, phase `(ri, rj)` is `hq x wq` from
+/// `(ri S + rj) hq wq`, and its element `(u, v)` is `X[c, uS + ri - P, vS + rj - P]`
+/// or zero.
+#[inline(always)]
+fn fill_phases<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: usize, xph: &mut [T]) {
+    let (s, hq, wq, chan, p) = (g.s, g.hq(), g.wq(), g.chan(), g.p);
+    let (h, w) = (g.h as isize, g.w as isize);
+    for lc in 0..c1 - c0 {
+        let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
+        for ri in 0..s {
+            for rj in 0..s {
+                let base = lc * chan + (ri * s + rj) * hq * wq;
+                for u in 0..hq {
+                    let row = base + u * wq;
+                    let i = (u * s + ri) as isize - p;
+                    if i < 0 || i >= h {
+                        zero_spill(simd, xph, row, wq);
+                        continue;
+                    }
+                    let srow = i as usize * g.w;
+                    if s == 1 {
+                        // Columns v read j = v - P: inside for lo <= v < hi.
+                        let lo = p.clamp(0, wq as isize) as usize;
+                        let hi = (w + p).clamp(lo as isize, wq as isize) as usize;
+                        zero_spill(simd, xph, row, lo);
+                        let from = (srow as isize + lo as isize - p) as usize;
+                        copy_spill(simd, src, from, xph, row + lo, hi - lo);
+                        zero_spill(simd, xph, row + hi, wq - hi);
+                    } else {
+                        for v in 0..wq {
+                            let j = (v * s + rj) as isize - p;
+                            let e = if j >= 0 && j < w {
+                                src.get(srow + j as usize).copied().unwrap_or(T::ZERO)
+                            } else {
+                                T::ZERO
+                            };
+                            if let Some(d) = xph.get_mut(row + v) {
+                                *d = e;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether `S` has vectors of 8 `f32` or more and fused multiply-adds
+/// (AVX2 + FMA, AVX-512): the kernels run there only.
+#[inline(always)]
+fn wide<S: Simd>() -> bool {
+    !S::IS_SCALAR && S::F32_LANES >= 8
+}
+
+/// A run of consecutive output pixels within one output row: row `a`,
+/// columns `b..b + len`, at position `dst` of the block.
+#[derive(Clone, Copy, Default)]
+struct Seg {
+    a: usize,
+    b: usize,
+    len: usize,
+    dst: usize,
+}
+
+/// The runs of output pixels `q0..q0 + cols` (row-major, `ow` per row).
+#[inline(always)]
+fn segments(ow: usize, q0: usize, cols: usize, segs: &mut [Seg; MAX_SEGS]) -> usize {
+    let (mut q, end, mut k) = (q0, q0 + cols, 0);
+    while q < end && k < MAX_SEGS {
+        let (a, b) = (q / ow, q % ow);
+        let len = (ow - b).min(end - q);
+        segs[k] = Seg {
+            a,
+            b,
+            len,
+            dst: q - q0,
+        };
+        k += 1;
+        q += len;
+    }
+    k
+}
+
+/// Offset in the phase-split copy of local channel `lc`'s tap `(ki, kj)` at
+/// output pixel `(0, 0)`.
+#[inline(always)]
+fn tap_base(g: &Geom, lc: usize, ki: usize, kj: usize) -> usize {
+    let (s, hq, wq) = (g.s, g.hq(), g.wq());
+    lc * g.chan() + ((ki % s) * s + kj % s) * hq * wq + (ki / s) * wq + kj / s
+}
+
+/// `acc[r][v] += Σ_l a[r][l] b(l)[v]` for `l < n`: one broadcast per row and
+/// step, `M x V` fused multiply-adds.
+#[inline(always)]
+fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
+    simd: S,
+    a: &[&[T]; M],
+    n: usize,
+    b: impl Fn(usize) -> [T::V<S>; V],
+    acc: &mut [[T::V<S>; V]; M],
+) {
+    let a: [&[T]; M] = core::array::from_fn(|r| a[r].get(..n).unwrap_or_default());
+    if a.iter().any(|r| r.len() < n) {
+        return;
+    }
+    let mut s = *acc;
+    for l in 0..n {
+        let bl = b(l);
+        for (sr, ar) in s.iter_mut().zip(&a) {
+            let x = T::splat(simd, ar[l]);
+            for (sv, &bv) in sr.iter_mut().zip(&bl) {
+                *sv = T::fma(simd, x, bv, *sv);
+            }
+        }
+    }
+    *acc = s;
+}
+
+/// A product whose rows go in tiles of `M` rows.
+trait Tiles {
+    fn tile<const M: usize>(&mut self, r0: usize);
+}
+
+/// Rows `0..rows` in tiles of `MR`, then 4, 2 and 1.
+#[inline(always)]
+fn for_tiles<J: Tiles, const MR: usize>(rows: usize, job: &mut J) {
+    let mut r0 = 0;
+    while r0 + MR <= rows {
+        job.tile::<MR>(r0);
+        r0 += MR;
+    }
+    if rows - r0 >= 4 {
+        job.tile::<4>(r0);
+        r0 += 4;
+    }
+    if rows - r0 >= 2 {
+        job.tile::<2>(r0);
+        r0 += 2;
+    }
+    if rows - r0 >= 1 {
+        job.tile::<1>(r0);
+    }
+}
+
+/// Tiles of 8 rows where there are 32 vector registers, else 6.
+#[inline(always)]
+fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
+    if S::REGISTER_COUNT >= 32 {
+        for_tiles::<J, 8>(rows, job);
+    } else {
+        for_tiles::<J, 6>(rows, job);
+    }
+}
+
+/// Loads `out[v lanes..]` (up to `cols` elements) as `V` vectors.
+#[inline(always)]
+fn load_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &[T]) -> [T::V<S>; V] {
+    let lanes = T::lanes::<S>();
+    core::array::from_fn(|v| T::load(simd, out.get(v * lanes..).unwrap_or_default()))
+}
+
+/// Stores `V` vectors into `out` (its length bounds what is written).
+#[inline(always)]
+fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T::V<S>; V]) {
+    let lanes = T::lanes::<S>();
+    for (v, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(v * lanes..) {
+            let n = o.len().min(lanes);
+            T::store(simd, &mut o[..n], a);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- forward
+
+/// The forward's row tiles over one packed panel: filters `r0..r0 + M`
+/// against the panel's `rows` taps (from tap `k0`), into pixels
+/// `j0..j0 + cols` of `y`.
+struct ForwardTiles<'a, S: Simd, T: Elem, const V: usize> {
+    simd: S,
+    w: &'a [T],
+    depth: usize,
+    k0: usize,
+    rows: usize,
+    panel: &'a [[T::V<S>; V]],
+    bias: Option<&'a [T]>,
+    first: bool,
+    last: bool,
+    relu: bool,
+    y: &'a mut [T],
+    pix: usize,
+    j0: usize,
+    cols: usize,
+}
+
+impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
+    #[inline(always)]
+    fn tile<const M: usize>(&mut self, r0: usize) {
+        let simd = self.simd;
+        let a: [&[T]; M] = core::array::from_fn(|r| {
+            self.w
+                .get((r0 + r) * self.depth + self.k0..)
+                .unwrap_or_default()
+        });
+        let mut acc: [[T::V<S>; V]; M] = core::array::from_fn(|r| {
+            let f = r0 + r;
+            if self.first {
+                let b = self.bias.and_then(|b| b.get(f).copied());
+                [T::splat(simd, b.unwrap_or(T::ZERO)); V]
+            } else {
+                let out = self.y.get(f * self.pix + self.j0..).unwrap_or_default();
+                load_row::<S, T, V>(simd, out.get(..self.cols).unwrap_or_default())
+            }
+        });
+        let panel = self.panel;
+        mul_tile::<S, T, M, V>(
+            simd,
+            &a,
+            self.rows,
+            #[inline(always)]
+            |l| panel[l],
+            &mut acc,
+        );
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            if self.last && self.relu {
+                for v in acc_r.iter_mut() {
+                    *v = T::relu(simd, *v);
+                }
+            }
+            let at = (r0 + r) * self.pix + self.j0;
+            if let Some(out) = self.y.get_mut(at..at + self.cols) {
+                store_row::<S, T, V>(simd, out, acc_r);
+            }
+        }
+    }
+}
+
+/// The forward with panels of `V` vectors of pixels.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn forward_v<S: Simd, T: Elem, const V: usize>(
+    simd: S,
+    g: &Geom,
+    group: usize,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+    relu: bool,
+) {
+    let lanes = T::lanes::<S>();
+    let pw = V * lanes;
+    let (kk, pix, wq) = (g.kk(), g.pix(), g.wq());
+    let depth = g.c * kk;
+    let mut xph = [T::ZERO; XCAP];
+    let zero = T::splat(simd, T::ZERO);
+    // One spare row for the last packed row's spill.
+    let mut panel = [[zero; V]; KC + 1];
+    let mut segs = [Seg::default(); MAX_SEGS];
+    for n in 0..g.n {
+        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
+        let Some(yn) = y.get_mut(n * g.f * pix..(n + 1) * g.f * pix) else {
+            return;
+        };
+        let mut c0 = 0;
+        while c0 < g.c {
+            let c1 = (c0 + group).min(g.c);
+            fill_phases(simd, g, xn, c0, c1, &mut xph);
+            let rows = (c1 - c0) * kk;
+            let mut j0 = 0;
+            while j0 < pix {
+                let cols = pw.min(pix - j0);
+                let nseg = segments(g.ow, j0, cols, &mut segs);
+                {
+                    let flat: &mut [T] = pulp::bytemuck::cast_slice_mut(panel.as_flattened_mut());
+                    for lc in 0..c1 - c0 {
+                        for ki in 0..g.k {
+                            for kj in 0..g.k {
+                                let row = (lc * kk + ki * g.k + kj) * pw;
+                                let base = tap_base(g, lc, ki, kj);
+                                for sg in &segs[..nseg] {
+                                    let from = base + sg.a * wq + sg.b;
+                                    copy_spill(simd, &xph, from, flat, row + sg.dst, sg.len);
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut job = ForwardTiles::<S, T, V> {
+                    simd,
+                    w,
+                    depth,
+                    k0: c0 * kk,
+                    rows,
+                    panel: &panel[..rows],
+                    bias,
+                    first: c0 == 0,
+                    last: c1 == g.c,
+                    relu,
+                    y: yn,
+                    pix,
+                    j0,
+                    cols,
+                };
+                tiles::<S, _>(g.f, &mut job);
+                j0 += pw;
+            }
+            c0 = c1;
+        }
+    }
+}
+
+/// Checks the slices' lengths against the sizes.
+fn forward_fits<T>(g: &Geom, x: &[T], w: &[T], bias: Option<&[T]>, y: &[T]) -> bool {
+    x.len() == g.n * g.c * g.h * g.w
+        && w.len() == g.f * g.c * g.kk()
+        && y.len() == g.n * g.f * g.pix()
+        && bias.is_none_or(|b| b.len() == g.f)
+}
+
+struct Forward<'a, T> {
+    g: &'a Geom,
+    x: &'a [T],
+    w: &'a [T],
+    bias: Option<&'a [T]>,
+    y: &'a mut [T],
+    relu: bool,
+}
+
+impl<T: Elem> WithSimd for Forward<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self {
+            g,
+            x,
+            w,
+            bias,
+            y,
+            relu,
+        } = self;
+        if !wide::<S>() || !forward_fits(g, x, w, bias, y) {
+            return false;
+        }
+        let Some(group) = g.group() else {
+            return false;
+        };
+        if g.pix() <= T::lanes::<S>() {
+            forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu);
+        } else {
+            forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu);
+        }
+        true
+    }
+}
+
+#[inline(never)]
+fn forward_f32(
+    g: &Geom,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    relu: bool,
+) -> bool {
+    pulp::Arch::new().dispatch(Forward {
+        g,
+        x,
+        w,
+        bias,
+        y,
+        relu,
+    })
+}
+
+#[inline(never)]
+fn forward_f64(
+    g: &Geom,
+    x: &[f64],
+    w: &[f64],
+    bias: Option<&[f64]>,
+    y: &mut [f64],
+    relu: bool,
+) -> bool {
+    pulp::Arch::new().dispatch(Forward {
+        g,
+        x,
+        w,
+        bias,
+        y,
+        relu,
+    })
+}
+
+/// `y[n, f, q] = bias[f] + Σ_t w[f, t] X̂_n[t, q]` (then `max(0, ·)` when
+/// `relu`) for `x: n x c x h x w`, `w: f x c x k x k`, `y: n x f x oh x ow`,
+/// every element of `y` written. `false`, with nothing written, where the
+/// kernel does not run.
+#[inline(always)]
+pub(crate) fn forward<T: Scalar>(
+    g: &Geom,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+    relu: bool,
+) -> bool {
+    match (T::slice(x), T::slice(w), T::slice_mut(y)) {
+        (Slice::F32(x), Slice::F32(w), SliceMut::F32(y)) => {
+            let bias = match bias.map(T::slice) {
+                Some(Slice::F32(b)) => Some(b),
+                Some(_) => return false,
+                None => None,
+            };
+            forward_f32(g, x, w, bias, y, relu)
+        }
+        (Slice::F64(x), Slice::F64(w), SliceMut::F64(y)) => {
+            let bias = match bias.map(T::slice) {
+                Some(Slice::F64(b)) => Some(b),
+                Some(_) => return false,
+                None => None,
+            };
+            forward_f64(g, x, w, bias, y, relu)
+        }
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------- weight gradient
+
+/// The weight gradient's row tiles: taps `r0..r0 + M` of the group (from
+/// local channel 0), packed over the block's pixels, against every panel of
+/// filters of the transposed `dY` block, added into `dwt` (`taps x F`).
+struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
+    simd: S,
+    g: &'a Geom,
+    xph: &'a [T],
+    segs: &'a [Seg],
+    lq: usize,
+    at: &'a mut [T; ATCAP],
+    bt: &'a [T],
+    fpad: usize,
+    dwt: &'a mut [T],
+    t0: usize,
+}
+
+impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
+    #[inline(always)]
+    fn tile<const M: usize>(&mut self, r0: usize) {
+        let simd = self.simd;
+        let (g, lq, kk) = (self.g, self.lq, self.g.kk());
+        let wq = g.wq();
+        for r in 0..M {
+            let t = r0 + r;
+            let base = tap_base(g, t / kk, t % kk / g.k, t % g.k);
+            for sg in self.segs {
+                let from = base + sg.a * wq + sg.b;
+                copy_spill(
+                    simd,
+                    self.xph,
+                    from,
+                    &mut self.at[..],
+                    r * lq + sg.dst,
+                    sg.len,
+                );
+            }
+        }
+        let at = &self.at[..];
+        let a: [&[T]; M] = core::array::from_fn(|r| at.get(r * lq..).unwrap_or_default());
+        let lanes = T::lanes::<S>();
+        let pw = V * lanes;
+        let f = g.f;
+        let mut j0 = 0;
+        while j0 < f {
+            let mut acc: [[T::V<S>; V]; M] = core::array::from_fn(|r| {
+                let row = (self.t0 + r0 + r) * f;
+                let out = self.dwt.get(row + j0..row + f).unwrap_or_default();
+                load_row::<S, T, V>(simd, out)
+            });
+            let (bt, fpad) = (self.bt, self.fpad);
+            mul_tile::<S, T, M, V>(
+                simd,
+                &a,
+                lq,
+                #[inline(always)]
+                |l| {
+                    let at = l * fpad + j0;
+                    core::array::from_fn(|v| {
+                        T::load(simd, bt.get(at + v * lanes..).unwrap_or_default())
+                    })
+                },
+                &mut acc,
+            );
+            for (r, acc_r) in acc.iter().enumerate() {
+                let row = (self.t0 + r0 + r) * f;
+                if let Some(out) = self.dwt.get_mut(row + j0..row + f) {
+                    store_row::<S, T, V>(simd, out, acc_r);
+                }
+            }
+            j0 += pw;
+        }
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
+    simd: S,
+    g: &Geom,
+    group: usize,
+    lq_max: usize,
+    fpad: usize,
+    x: &[T],
+    dy: &[T],
+    dwt: &mut [T],
+) {
+    let (kk, pix) = (g.kk(), g.pix());
+    let mut xph = [T::ZERO; XCAP];
+    let mut bt = [T::ZERO; BTCAP];
+    let mut at = [T::ZERO; ATCAP];
+    let mut segs = [Seg::default(); MAX_SEGS];
+    for n in 0..g.n {
+        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
+        let dyn_ = dy.get(n * g.f * pix..).unwrap_or_default();
+        let mut c0 = 0;
+        while c0 < g.c {
+            let c1 = (c0 + group).min(g.c);
+            fill_phases(simd, g, xn, c0, c1, &mut xph);
+            let mut q0 = 0;
+            while q0 < pix {
+                let lq = lq_max.min(pix - q0);
+                // The block of dY, transposed: bt[l][f] = dY[f, q0 + l].
+                for f in 0..g.f {
+                    let src = dyn_
+                        .get(f * pix + q0..f * pix + q0 + lq)
+                        .unwrap_or_default();
+                    for (l, &d) in src.iter().enumerate() {
+                        if let Some(b) = bt.get_mut(l * fpad + f) {
+                            *b = d;
+                        }
+                    }
+                }
+                let nseg = segments(g.ow, q0, lq, &mut segs);
+                let mut job = GradTiles::<S, T, V> {
+                    simd,
+                    g,
+                    xph: &xph,
+                    segs: &segs[..nseg],
+                    lq,
+                    at: &mut at,
+                    bt: &bt,
+                    fpad,
+                    dwt: &mut *dwt,
+                    t0: c0 * kk,
+                };
+                tiles::<S, _>((c1 - c0) * kk, &mut job);
+                q0 += lq;
+            }
+            c0 = c1;
+        }
+    }
+}
+
+struct WeightGrad<'a, T> {
+    g: &'a Geom,
+    x: &'a [T],
+    dy: &'a [T],
+    dwt: &'a mut [T],
+}
+
+impl<T: Elem> WithSimd for WeightGrad<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self { g, x, dy, dwt } = self;
+        if !wide::<S>()
+            || x.len() != g.n * g.c * g.h * g.w
+            || dy.len() != g.n * g.f * g.pix()
+            || dwt.len() != g.c * g.kk() * g.f
+        {
+            return false;
+        }
+        let Some(group) = g.group() else {
+            return false;
+        };
+        let lanes = T::lanes::<S>();
+        let v = if g.f <= lanes { 1 } else { 2 };
+        let fpad = g.f.next_multiple_of(v * lanes);
+        let lq_max = KQ.min(BTCAP / fpad);
+        if lq_max == 0 {
+            return false;
+        }
+        if v == 1 {
+            weight_grad_v::<S, T, 1>(simd, g, group, lq_max, fpad, x, dy, dwt);
+        } else {
+            weight_grad_v::<S, T, 2>(simd, g, group, lq_max, fpad, x, dy, dwt);
+        }
+        true
+    }
+}
+
+#[inline(never)]
+fn weight_grad_f32(g: &Geom, x: &[f32], dy: &[f32], dwt: &mut [f32]) -> bool {
+    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+}
+
+#[inline(never)]
+fn weight_grad_f64(g: &Geom, x: &[f64], dy: &[f64], dwt: &mut [f64]) -> bool {
+    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+}
+
+/// `dwt[t, f] += Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` for `x: n x c x h x w`,
+/// `dy: n x f x oh x ow`, `dwt: (c k k) x f`. `false`, with nothing
+/// written, where the kernel does not run.
+#[inline(always)]
+pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], dwt: &mut [T]) -> bool {
+    match (T::slice(x), T::slice(dy), T::slice_mut(dwt)) {
+        (Slice::F32(x), Slice::F32(dy), SliceMut::F32(dwt)) => weight_grad_f32(g, x, dy, dwt),
+        (Slice::F64(x), Slice::F64(dy), SliceMut::F64(dwt)) => weight_grad_f64(g, x, dy, dwt),
+        _ => false,
+    }
+}
