@@ -15,17 +15,18 @@
 //!              flipped and transposed, W'[c, f, ki, kj] = W[f, c, K-1-ki, K-1-kj]
 //! ```
 //!
-//! `X̂` (the im2col matrix) is never built whole. Each image is first copied,
-//! a group of channels at a time, into a zero-padded buffer split into the
-//! `S x S` phases of the stride (`(u, v)` of phase `(ri, rj)` holds padded
-//! pixel `(uS + ri, vS + rj)`), where every row of `X̂` over a run of output
-//! pixels in one output row is a contiguous run of that buffer. The forward
-//! packs, per panel of two vectors of pixels, its taps' rows from there with
-//! whole-vector copies; the tiles then broadcast one weight per row and
-//! multiply-add it into two vectors of pixels, `MR` filters at a time (8 under
-//! AVX-512, 6 under AVX2, so that the accumulators stay in registers). The
-//! weight gradient packs the taps of a row tile over a block of pixels the
-//! same way and multiplies them into a transposed copy of the block of `dY`.
+//! `X̂` (the im2col matrix) is never built. Each image is first copied, a
+//! group of channels at a time, into a zero-padded buffer that holds, per
+//! channel, `S x K` shifted copies of the image, each `OW` columns wide:
+//! copy `(ri, kj)`, row `u`, column `b` holds `X[c, uS + ri - P, bS + kj - P]`.
+//! Tap `(ki, kj)` at output pixel `q = a OW + b` is then element
+//! `(ki / S) OW + q` of copy `(ki % S, kj)`: each row of `X̂` is a contiguous
+//! run of the buffer, read in place. The forward's tiles broadcast one weight
+//! per row and multiply-add it into two vectors of pixels loaded from there,
+//! `MR` filters at a time (8 under AVX-512, 6 under AVX2, so that the
+//! accumulators stay in registers); the weight gradient's tiles broadcast the
+//! buffer's elements, `MR` taps at a time, into a transposed copy of a block of
+//! `dY`. The copies cost `S K` times the image (the im2col matrix: `K²` times).
 //! Every buffer is on the stack, of a fixed size: about 100 KiB at most.
 //!
 //! Sums use fused multiply-adds, in a fixed order for a given machine and
@@ -38,20 +39,16 @@ use pulp::{Simd, WithSimd};
 use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
-/// Rows of a packed panel: taps per block of the forward's depth.
+/// Taps per block of the products' depth (rows of the weight gradient's tiles).
 const KC: usize = 256;
-/// Elements of the padded, phase-split copy of a group of channels.
-const XCAP: usize = 8192;
+/// Elements of the shifted copies of a group of channels, and room past
+/// their end for a vector pair's over-read.
+const XCAP: usize = 16384;
+const XSLACK: usize = 64;
 /// Pixels per block of the weight gradient's depth.
 const KQ: usize = 256;
 /// Elements of the weight gradient's transposed block of `dY` (`KQ x F` at most).
 const BTCAP: usize = 8192;
-/// Elements of the weight gradient's packed row tile: 8 rows of `KQ`, and a
-/// vector's spill.
-const ATCAP: usize = 8 * KQ + 64;
-/// Runs of consecutive output pixels in one output row per block: a block
-/// holds at most `KQ` pixels.
-const MAX_SEGS: usize = KQ;
 
 /// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
 /// `f` filters of `k x k` with stride `s` and padding `p` (negative: the
@@ -78,16 +75,13 @@ impl Geom {
     fn pix(&self) -> usize {
         self.oh * self.ow
     }
-    /// Rows and columns of one phase of the padded copy.
+    /// Rows of one shifted copy.
     fn hq(&self) -> usize {
         self.oh + (self.k - 1) / self.s
     }
-    fn wq(&self) -> usize {
-        self.ow + (self.k - 1) / self.s
-    }
-    /// Elements of one channel's padded, phase-split copy.
+    /// Elements of one channel's shifted copies.
     fn chan(&self) -> usize {
-        self.s * self.s * self.hq() * self.wq()
+        self.s * self.k * self.hq() * self.ow
     }
     /// Channels per group (balanced), `None` when not even one channel fits
     /// the buffers.
@@ -95,11 +89,17 @@ impl Geom {
         if self.k == 0 || self.s == 0 || self.c == 0 || self.oh == 0 || self.ow == 0 {
             return None;
         }
-        let g = (KC / self.kk()).min(XCAP / self.chan()).min(self.c);
+        let g = (KC / self.kk()).min((XCAP - XSLACK) / self.chan()).min(self.c);
         if g == 0 {
             return None;
         }
         Some(self.c.div_ceil(self.c.div_ceil(g)))
+    }
+    /// Offset of local channel `lc`'s tap `(ki, kj)` at output pixel 0 in the
+    /// shifted copies.
+    fn tap(&self, lc: usize, ki: usize, kj: usize) -> usize {
+        let hq = self.hq();
+        lc * self.chan() + ((ki % self.s) * self.k + kj) * hq * self.ow + (ki / self.s) * self.ow
     }
 }
 
@@ -114,6 +114,8 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     fn fma<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
     /// The first `lanes` elements of `x`, or all of them, zero-filled, if fewer.
     fn load<S: Simd>(simd: S, x: &[Self]) -> Self::V<S>;
+    /// Vector `v` of `x`, which holds at least `(v + 1) lanes` elements.
+    fn load_at<S: Simd>(x: &[Self], v: usize) -> Self::V<S>;
     /// Stores into the first `lanes` elements of `x`, or all of them if fewer.
     fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
     /// `max(0, v)`, NaN kept.
@@ -143,6 +145,10 @@ macro_rules! elem {
                     Some(&v) => v,
                     None => simd.$pload(x),
                 }
+            }
+            #[inline(always)]
+            fn load_at<S: Simd>(x: &[$t], v: usize) -> S::$v {
+                S::$simd(x).0[v]
             }
             #[inline(always)]
             fn store<S: Simd>(simd: S, x: &mut [$t], v: S::$v) {
@@ -222,49 +228,83 @@ fn zero_spill<S: Simd, T: Elem>(simd: S, dst: &mut [T], d0: usize, len: usize) {
     }
 }
 
-/// Copies channels `c0..c1` of the image that starts `xn` into `xph`,
-/// padded and split into the stride's phases (see the module's docs): each
-/// channel takes `g.chan()` elements, phase `(ri, rj)` is `hq x wq` from
-/// `(ri S + rj) hq wq`, and its element `(u, v)` is `X[c, uS + ri - P, vS + rj - P]`
-/// or zero.
+/// Copies channels `c0..c1` of the image that starts `xn` into `xs` as
+/// shifted copies (see the module's docs): channel `lc` from `lc g.chan()`,
+/// copy `(ri, kj)` from `(ri K + kj) hq OW`, its element `(u, b)` being
+/// `X[c, uS + ri - P, bS + kj - P]` or zero.
 #[inline(always)]
-fn fill_phases<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: usize, xph: &mut [T]) {
-    let (s, hq, wq, chan, p) = (g.s, g.hq(), g.wq(), g.chan(), g.p);
+fn fill_shifted<S: Simd, T: Elem>(
+    simd: S,
+    g: &Geom,
+    xn: &[T],
+    c0: usize,
+    c1: usize,
+    xs: &mut [T],
+) {
+    let (s, k, hq, ow, chan, p) = (g.s, g.k, g.hq(), g.ow, g.chan(), g.p);
     let (h, w) = (g.h as isize, g.w as isize);
     for lc in 0..c1 - c0 {
         let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
         for ri in 0..s {
-            for rj in 0..s {
-                let base = lc * chan + (ri * s + rj) * hq * wq;
+            for kj in 0..k {
+                let base = lc * chan + (ri * k + kj) * hq * ow;
+                // Columns b read j = bS + kj - P: inside for lo <= b < hi.
+                let first = kj as isize - p;
+                let lo = if first >= 0 { 0 } else { ((-first) as usize).div_ceil(s) };
+                let hi = if w > first {
+                    ((w - first - 1) as usize / s + 1).min(ow)
+                } else {
+                    0
+                }
+                .max(lo);
+                if s == 1 && ow == g.w {
+                    // A "same" convolution: the copy is the image shifted by
+                    // (P, P - kj) as one run (row u, column b is element
+                    // (u - P) W + b + kj - P), with the rows above and below
+                    // it zero and the columns that wrapped around set to 0.
+                    let u0 = p.clamp(0, hq as isize) as usize;
+                    let u1 = (h + p).clamp(u0 as isize, hq as isize) as usize;
+                    zero_spill(simd, xs, base, u0 * ow);
+                    let mut from = (u0 as isize - p) * w + first;
+                    let (mut to, mut len) = (base + u0 * ow, (u1 - u0) * ow);
+                    if from < 0 {
+                        let skip = (-from) as usize;
+                        (to, len, from) = (to + skip, len.saturating_sub(skip), 0);
+                    }
+                    copy_spill(simd, src, from as usize, xs, to, len);
+                    zero_spill(simd, xs, base + u1 * ow, (hq - u1) * ow);
+                    for u in u0..u1 {
+                        let row = base + u * ow;
+                        for b in (0..lo).chain(hi..ow) {
+                            if let Some(d) = xs.get_mut(row + b) {
+                                *d = T::ZERO;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for u in 0..hq {
-                    let row = base + u * wq;
+                    let row = base + u * ow;
                     let i = (u * s + ri) as isize - p;
                     if i < 0 || i >= h {
-                        zero_spill(simd, xph, row, wq);
+                        zero_spill(simd, xs, row, ow);
                         continue;
                     }
                     let srow = i as usize * g.w;
+                    zero_spill(simd, xs, row, lo);
                     if s == 1 {
-                        // Columns v read j = v - P: inside for lo <= v < hi.
-                        let lo = p.clamp(0, wq as isize) as usize;
-                        let hi = (w + p).clamp(lo as isize, wq as isize) as usize;
-                        zero_spill(simd, xph, row, lo);
-                        let from = (srow as isize + lo as isize - p) as usize;
-                        copy_spill(simd, src, from, xph, row + lo, hi - lo);
-                        zero_spill(simd, xph, row + hi, wq - hi);
+                        let from = (srow as isize + lo as isize + first) as usize;
+                        copy_spill(simd, src, from, xs, row + lo, hi - lo);
                     } else {
-                        for v in 0..wq {
-                            let j = (v * s + rj) as isize - p;
-                            let e = if j >= 0 && j < w {
-                                src.get(srow + j as usize).copied().unwrap_or(T::ZERO)
-                            } else {
-                                T::ZERO
-                            };
-                            if let Some(d) = xph.get_mut(row + v) {
+                        for b in lo..hi {
+                            let j = (b * s) as isize + first;
+                            let e = src.get(srow + j as usize).copied().unwrap_or(T::ZERO);
+                            if let Some(d) = xs.get_mut(row + b) {
                                 *d = e;
                             }
                         }
                     }
+                    zero_spill(simd, xs, row + hi, ow - hi);
                 }
             }
         }
@@ -278,43 +318,6 @@ fn wide<S: Simd>() -> bool {
     !S::IS_SCALAR && S::F32_LANES >= 8
 }
 
-/// A run of consecutive output pixels within one output row: row `a`,
-/// columns `b..b + len`, at position `dst` of the block.
-#[derive(Clone, Copy, Default)]
-struct Seg {
-    a: usize,
-    b: usize,
-    len: usize,
-    dst: usize,
-}
-
-/// The runs of output pixels `q0..q0 + cols` (row-major, `ow` per row).
-#[inline(always)]
-fn segments(ow: usize, q0: usize, cols: usize, segs: &mut [Seg; MAX_SEGS]) -> usize {
-    let (mut q, end, mut k) = (q0, q0 + cols, 0);
-    while q < end && k < MAX_SEGS {
-        let (a, b) = (q / ow, q % ow);
-        let len = (ow - b).min(end - q);
-        segs[k] = Seg {
-            a,
-            b,
-            len,
-            dst: q - q0,
-        };
-        k += 1;
-        q += len;
-    }
-    k
-}
-
-/// Offset in the phase-split copy of local channel `lc`'s tap `(ki, kj)` at
-/// output pixel `(0, 0)`.
-#[inline(always)]
-fn tap_base(g: &Geom, lc: usize, ki: usize, kj: usize) -> usize {
-    let (s, hq, wq) = (g.s, g.hq(), g.wq());
-    lc * g.chan() + ((ki % s) * s + kj % s) * hq * wq + (ki / s) * wq + kj / s
-}
-
 /// `acc[r][v] += Σ_l a[r][l] b(l)[v]` for `l < n`: one broadcast per row and
 /// step, `M x V` fused multiply-adds.
 #[inline(always)]
@@ -325,10 +328,12 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
     b: impl Fn(usize) -> [T::V<S>; V],
     acc: &mut [[T::V<S>; V]; M],
 ) {
-    let a: [&[T]; M] = core::array::from_fn(|r| a[r].get(..n).unwrap_or_default());
     if a.iter().any(|r| r.len() < n) {
         return;
     }
+    // Slices of exactly `n` elements (none is shorter, see above): the
+    // loop's reads `ar[l]` need no bounds checks.
+    let a: [&[T]; M] = core::array::from_fn(|r| &a[r][..n]);
     let mut s = *acc;
     for l in 0..n {
         let bl = b(l);
@@ -344,6 +349,8 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
 
 /// A product whose rows go in tiles of `M` rows.
 trait Tiles {
+    /// Four vectors of columns (fewer rows per tile).
+    const WIDE: bool = false;
     fn tile<const M: usize>(&mut self, r0: usize);
 }
 
@@ -371,7 +378,9 @@ fn for_tiles<J: Tiles, const MR: usize>(rows: usize, job: &mut J) {
 /// Tiles of 8 rows where there are 32 vector registers, else 6.
 #[inline(always)]
 fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
-    if S::REGISTER_COUNT >= 32 {
+    if S::REGISTER_COUNT >= 32 && J::WIDE {
+        for_tiles::<J, 6>(rows, job);
+    } else if S::REGISTER_COUNT >= 32 {
         for_tiles::<J, 8>(rows, job);
     } else {
         for_tiles::<J, 6>(rows, job);
@@ -399,16 +408,17 @@ fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T:
 
 // ---------------------------------------------------------------- forward
 
-/// The forward's row tiles over one packed panel: filters `r0..r0 + M`
-/// against the panel's `rows` taps (from tap `k0`), into pixels
-/// `j0..j0 + cols` of `y`.
+/// The forward's row tiles over one block of taps: filters `r0..r0 + M`
+/// against taps `k0..k0 + rows` (whose rows start at `taps[l]` in `xs`),
+/// into pixels `j0..j0 + cols` of `y`.
 struct ForwardTiles<'a, S: Simd, T: Elem, const V: usize> {
     simd: S,
     w: &'a [T],
     depth: usize,
     k0: usize,
     rows: usize,
-    panel: &'a [[T::V<S>; V]],
+    xs: &'a [T],
+    taps: &'a [usize; KC],
     bias: Option<&'a [T]>,
     first: bool,
     last: bool,
@@ -420,9 +430,11 @@ struct ForwardTiles<'a, S: Simd, T: Elem, const V: usize> {
 }
 
 impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
+    const WIDE: bool = V > 2;
     #[inline(always)]
     fn tile<const M: usize>(&mut self, r0: usize) {
         let simd = self.simd;
+        let lanes = T::lanes::<S>();
         let a: [&[T]; M] = core::array::from_fn(|r| {
             self.w
                 .get((r0 + r) * self.depth + self.k0..)
@@ -438,13 +450,18 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
                 load_row::<S, T, V>(simd, out.get(..self.cols).unwrap_or_default())
             }
         });
-        let panel = self.panel;
+        let (xs, taps, j0) = (self.xs, self.taps, self.j0);
         mul_tile::<S, T, M, V>(
             simd,
             &a,
             self.rows,
             #[inline(always)]
-            |l| panel[l],
+            |l| {
+                // In bounds: the copies leave `XSLACK` elements after them.
+                let at = taps[l] + j0;
+                let row = &xs[at..at + V * lanes];
+                core::array::from_fn(|v| T::load_at::<S>(row, v))
+            },
             &mut acc,
         );
         for (r, acc_r) in acc.iter_mut().enumerate() {
@@ -461,7 +478,26 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
     }
 }
 
-/// The forward with panels of `V` vectors of pixels.
+/// Where each tap of the first `group` channels starts in the shifted copies
+/// (the same for every group: offsets are from the group's first channel).
+#[inline(always)]
+fn tap_table(g: &Geom, group: usize) -> [usize; KC] {
+    let mut taps = [0usize; KC];
+    let mut t = 0;
+    for lc in 0..group {
+        for ki in 0..g.k {
+            for kj in 0..g.k {
+                if let Some(e) = taps.get_mut(t) {
+                    *e = g.tap(lc, ki, kj);
+                }
+                t += 1;
+            }
+        }
+    }
+    taps
+}
+
+/// The forward with blocks of `V` vectors of pixels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn forward_v<S: Simd, T: Elem, const V: usize>(
@@ -474,15 +510,11 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
     y: &mut [T],
     relu: bool,
 ) {
-    let lanes = T::lanes::<S>();
-    let pw = V * lanes;
-    let (kk, pix, wq) = (g.kk(), g.pix(), g.wq());
+    let pw = V * T::lanes::<S>();
+    let (kk, pix) = (g.kk(), g.pix());
     let depth = g.c * kk;
-    let mut xph = [T::ZERO; XCAP];
-    let zero = T::splat(simd, T::ZERO);
-    // One spare row for the last packed row's spill.
-    let mut panel = [[zero; V]; KC + 1];
-    let mut segs = [Seg::default(); MAX_SEGS];
+    let mut xs = [T::ZERO; XCAP];
+    let taps = tap_table(g, group);
     for n in 0..g.n {
         let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
         let Some(yn) = y.get_mut(n * g.f * pix..(n + 1) * g.f * pix) else {
@@ -491,42 +523,25 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
         let mut c0 = 0;
         while c0 < g.c {
             let c1 = (c0 + group).min(g.c);
-            fill_phases(simd, g, xn, c0, c1, &mut xph);
-            let rows = (c1 - c0) * kk;
+            fill_shifted(simd, g, xn, c0, c1, &mut xs);
             let mut j0 = 0;
             while j0 < pix {
-                let cols = pw.min(pix - j0);
-                let nseg = segments(g.ow, j0, cols, &mut segs);
-                {
-                    let flat: &mut [T] = pulp::bytemuck::cast_slice_mut(panel.as_flattened_mut());
-                    for lc in 0..c1 - c0 {
-                        for ki in 0..g.k {
-                            for kj in 0..g.k {
-                                let row = (lc * kk + ki * g.k + kj) * pw;
-                                let base = tap_base(g, lc, ki, kj);
-                                for sg in &segs[..nseg] {
-                                    let from = base + sg.a * wq + sg.b;
-                                    copy_spill(simd, &xph, from, flat, row + sg.dst, sg.len);
-                                }
-                            }
-                        }
-                    }
-                }
                 let mut job = ForwardTiles::<S, T, V> {
                     simd,
                     w,
                     depth,
                     k0: c0 * kk,
-                    rows,
-                    panel: &panel[..rows],
+                    rows: (c1 - c0) * kk,
+                    xs: &xs,
+                    taps: &taps,
                     bias,
                     first: c0 == 0,
                     last: c1 == g.c,
                     relu,
-                    y: yn,
+                    y: &mut *yn,
                     pix,
                     j0,
-                    cols,
+                    cols: pw.min(pix - j0),
                 };
                 tiles::<S, _>(g.f, &mut job);
                 j0 += pw;
@@ -573,8 +588,10 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
         };
         if g.pix() <= T::lanes::<S>() {
             forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu);
-        } else {
+        } else if g.pix() <= 2 * T::lanes::<S>() || S::REGISTER_COUNT < 32 {
             forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu);
+        } else {
+            forward_v::<S, T, 4>(simd, g, group, x, w, bias, y, relu);
         }
         true
     }
@@ -654,16 +671,20 @@ pub(crate) fn forward<T: Scalar>(
 
 // ---------------------------------------------------------- weight gradient
 
-/// The weight gradient's row tiles: taps `r0..r0 + M` of the group (from
-/// local channel 0), packed over the block's pixels, against every panel of
-/// filters of the transposed `dY` block, added into `dwt` (`taps x F`).
+/// The weight gradient's row tiles: taps `r0..r0 + M` of the group (rows
+/// from `taps[t] + q0` in image `i` of `xs`, at `i * istride`), over the
+/// block's `lq` pixels of each of its `nb` images, against every panel of
+/// filters of the transposed `dY` block (image `i`'s rows from `i * lq`),
+/// added into `dwt` (`taps x F`, from tap `t0`).
 struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
     simd: S,
-    g: &'a Geom,
-    xph: &'a [T],
-    segs: &'a [Seg],
+    f: usize,
+    xs: &'a [T],
+    istride: usize,
+    nb: usize,
+    taps: &'a [usize; KC],
+    q0: usize,
     lq: usize,
-    at: &'a mut [T; ATCAP],
     bt: &'a [T],
     fpad: usize,
     dwt: &'a mut [T],
@@ -674,28 +695,10 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
     #[inline(always)]
     fn tile<const M: usize>(&mut self, r0: usize) {
         let simd = self.simd;
-        let (g, lq, kk) = (self.g, self.lq, self.g.kk());
-        let wq = g.wq();
-        for r in 0..M {
-            let t = r0 + r;
-            let base = tap_base(g, t / kk, t % kk / g.k, t % g.k);
-            for sg in self.segs {
-                let from = base + sg.a * wq + sg.b;
-                copy_spill(
-                    simd,
-                    self.xph,
-                    from,
-                    &mut self.at[..],
-                    r * lq + sg.dst,
-                    sg.len,
-                );
-            }
-        }
-        let at = &self.at[..];
-        let a: [&[T]; M] = core::array::from_fn(|r| at.get(r * lq..).unwrap_or_default());
+        let (lq, f) = (self.lq, self.f);
+        let (xs, taps, q0) = (self.xs, self.taps, self.q0);
         let lanes = T::lanes::<S>();
         let pw = V * lanes;
-        let f = g.f;
         let mut j0 = 0;
         while j0 < f {
             let mut acc: [[T::V<S>; V]; M] = core::array::from_fn(|r| {
@@ -704,19 +707,26 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
                 load_row::<S, T, V>(simd, out)
             });
             let (bt, fpad) = (self.bt, self.fpad);
-            mul_tile::<S, T, M, V>(
-                simd,
-                &a,
-                lq,
-                #[inline(always)]
-                |l| {
-                    let at = l * fpad + j0;
-                    core::array::from_fn(|v| {
-                        T::load(simd, bt.get(at + v * lanes..).unwrap_or_default())
-                    })
-                },
-                &mut acc,
-            );
+            for i in 0..self.nb {
+                let a: [&[T]; M] = core::array::from_fn(|r| {
+                    let at = taps.get(r0 + r).map_or(usize::MAX, |&t| t + q0 + i * self.istride);
+                    xs.get(at..).unwrap_or_default()
+                });
+                let bi = bt.get(i * lq * fpad..).unwrap_or_default();
+                mul_tile::<S, T, M, V>(
+                    simd,
+                    &a,
+                    lq,
+                    #[inline(always)]
+                    |l| {
+                        // In bounds: `nb lq fpad <= BTCAP` and `j0 + pw <= fpad`.
+                        let at = l * fpad + j0;
+                        let row = &bi[at..at + V * lanes];
+                        core::array::from_fn(|v| T::load_at::<S>(row, v))
+                    },
+                    &mut acc,
+                );
+            }
             for (r, acc_r) in acc.iter().enumerate() {
                 let row = (self.t0 + r0 + r) * f;
                 if let Some(out) = self.dwt.get_mut(row + j0..row + f) {
@@ -728,52 +738,62 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
     }
 }
 
+/// The weight gradient with panels of `V` vectors of filters, `nb` images
+/// at a time, pixel blocks of `lq_max` (all of an image's pixels when
+/// `nb > 1`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
     simd: S,
     g: &Geom,
     group: usize,
+    nb: usize,
     lq_max: usize,
     fpad: usize,
     x: &[T],
     dy: &[T],
     dwt: &mut [T],
 ) {
-    let (kk, pix) = (g.kk(), g.pix());
-    let mut xph = [T::ZERO; XCAP];
+    let (kk, pix, image) = (g.kk(), g.pix(), g.c * g.h * g.w);
+    let istride = group * g.chan();
+    let mut xs = [T::ZERO; XCAP];
     let mut bt = [T::ZERO; BTCAP];
-    let mut at = [T::ZERO; ATCAP];
-    let mut segs = [Seg::default(); MAX_SEGS];
-    for n in 0..g.n {
-        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
-        let dyn_ = dy.get(n * g.f * pix..).unwrap_or_default();
+    let taps = tap_table(g, group);
+    let mut n0 = 0;
+    while n0 < g.n {
+        let n1 = (n0 + nb).min(g.n);
         let mut c0 = 0;
         while c0 < g.c {
             let c1 = (c0 + group).min(g.c);
-            fill_phases(simd, g, xn, c0, c1, &mut xph);
+            for i in 0..n1 - n0 {
+                let xn = x.get((n0 + i) * image..).unwrap_or_default();
+                let to = xs.get_mut(i * istride..).unwrap_or_default();
+                fill_shifted(simd, g, xn, c0, c1, to);
+            }
             let mut q0 = 0;
             while q0 < pix {
                 let lq = lq_max.min(pix - q0);
-                // The block of dY, transposed: bt[l][f] = dY[f, q0 + l].
-                for f in 0..g.f {
-                    let src = dyn_
-                        .get(f * pix + q0..f * pix + q0 + lq)
-                        .unwrap_or_default();
-                    for (l, &d) in src.iter().enumerate() {
-                        if let Some(b) = bt.get_mut(l * fpad + f) {
-                            *b = d;
+                // The block of dY, transposed: bt[i lq + l][f] = dY[n0 + i, f, q0 + l].
+                for i in 0..n1 - n0 {
+                    let dyn_ = dy.get((n0 + i) * g.f * pix..).unwrap_or_default();
+                    for f in 0..g.f {
+                        let src = dyn_.get(f * pix + q0..f * pix + q0 + lq).unwrap_or_default();
+                        for (l, &d) in src.iter().enumerate() {
+                            if let Some(b) = bt.get_mut((i * lq + l) * fpad + f) {
+                                *b = d;
+                            }
                         }
                     }
                 }
-                let nseg = segments(g.ow, q0, lq, &mut segs);
                 let mut job = GradTiles::<S, T, V> {
                     simd,
-                    g,
-                    xph: &xph,
-                    segs: &segs[..nseg],
+                    f: g.f,
+                    xs: &xs,
+                    istride,
+                    nb: n1 - n0,
+                    taps: &taps,
+                    q0,
                     lq,
-                    at: &mut at,
                     bt: &bt,
                     fpad,
                     dwt: &mut *dwt,
@@ -784,6 +804,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
             }
             c0 = c1;
         }
+        n0 = n1;
     }
 }
 
@@ -816,10 +837,18 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         if lq_max == 0 {
             return false;
         }
-        if v == 1 {
-            weight_grad_v::<S, T, 1>(simd, g, group, lq_max, fpad, x, dy, dwt);
+        // Whole images, several at a time, where they fit the buffers.
+        let nb = if g.pix() <= lq_max {
+            (lq_max / g.pix())
+                .min((XCAP - XSLACK) / (group * g.chan()))
+                .clamp(1, g.n)
         } else {
-            weight_grad_v::<S, T, 2>(simd, g, group, lq_max, fpad, x, dy, dwt);
+            1
+        };
+        if v == 1 {
+            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
+        } else {
+            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
         }
         true
     }
