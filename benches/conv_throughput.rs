@@ -56,7 +56,15 @@ fn main() {
             &mut || conv.forward_into(black_box(&x), &mut y_out, &mut ()),
             &mut || conv.backward_params(black_box(&x), &y, &(), black_box(&dy), &mut grads),
             &mut || {
-                conv.backward_into(black_box(&x), &y, &(), &mut (), black_box(&dy), &mut dx, &mut grads2)
+                conv.backward_into(
+                    black_box(&x),
+                    &y,
+                    &(),
+                    &mut (),
+                    black_box(&dy),
+                    &mut dx,
+                    &mut grads2,
+                )
             },
         ],
         300,

@@ -48,6 +48,37 @@ where
         y
     }
 
+    #[inline]
+    fn forward_into(&self, x: &Images<T, N, C, H, W>, y: &mut Matrix<T, N, L>, (): &mut ()) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Matrix<T, N, L>,
+        (): &(),
+        (): &mut (),
+        dy: &Matrix<T, N, L>,
+        dx: &mut Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
+        dx.as_mut_slice().copy_from_slice(dy.as_slice());
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Matrix<T, N, L>,
+        (): &(),
+        _: &Matrix<T, N, L>,
+        _: &mut Self,
+    ) {
+    }
+
     // dX = dY reshaped to N x C x H x W
     #[inline]
     fn backward(
@@ -121,6 +152,37 @@ where
         let mut y = Images::<T, N, C, H, W>::zeros();
         y.as_mut_slice().copy_from_slice(x.as_slice());
         y
+    }
+
+    #[inline]
+    fn forward_into(&self, x: &Matrix<T, N, L>, y: &mut Images<T, N, C, H, W>, (): &mut ()) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        (): &mut (),
+        dy: &Images<T, N, C, H, W>,
+        dx: &mut Matrix<T, N, L>,
+        _: &mut Self,
+    ) {
+        dx.as_mut_slice().copy_from_slice(dy.as_slice());
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        _: &Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
     }
 
     // dX = dY reshaped to N x L

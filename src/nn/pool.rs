@@ -75,6 +75,69 @@ fn window_max<T: Scalar, const H: usize, const W: usize, const K: usize>(
     best
 }
 
+/// The max-pooling forward into `y`: each window's maximum.
+#[inline(always)]
+fn max_pool_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    y: &mut Images<T, N, C, OH, OW>,
+) {
+    for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
+        for (xc, yc) in xn.iter().zip(yn.iter_mut()) {
+            for (a, yr) in yc.iter_mut().enumerate() {
+                for (b, yv) in yr.iter_mut().enumerate() {
+                    *yv = window_max::<T, H, W, K>(xc, a * S, b * S).2;
+                }
+            }
+        }
+    }
+}
+
+/// The max-pooling input gradient into `dx` (overwritten): each window's
+/// gradient goes to its first maximum.
+#[inline(always)]
+fn max_pool_grad_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    dy: &Images<T, N, C, OH, OW>,
+    dx: &mut Images<T, N, C, H, W>,
+) {
+    dx.as_mut_slice().fill(T::zero());
+    for ((xn, dxn), dyn_) in x
+        .as_array()
+        .iter()
+        .zip(dx.as_array_mut())
+        .zip(dy.as_array())
+    {
+        for ((xc, dxc), dyc) in xn.iter().zip(dxn.iter_mut()).zip(dyn_) {
+            for (a, dyr) in dyc.iter().enumerate() {
+                for (b, &d) in dyr.iter().enumerate() {
+                    let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
+                    dxc[i][j] += d;
+                }
+            }
+        }
+    }
+}
+
 impl<
     T: Scalar,
     const N: usize,
@@ -99,17 +162,14 @@ where
         (self.infer(x), ())
     }
 
+    #[inline]
+    fn forward_into(&self, x: &Images<T, N, C, H, W>, y: &mut Self::Output, (): &mut ()) {
+        max_pool_into::<T, N, C, H, W, K, S, OH, OW>(x, y);
+    }
+
     fn infer(&self, x: &Images<T, N, C, H, W>) -> Self::Output {
         let mut y = Images::<T, N, C, OH, OW>::zeros();
-        for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
-            for (xc, yc) in xn.iter().zip(yn.iter_mut()) {
-                for (a, yr) in yc.iter_mut().enumerate() {
-                    for (b, yv) in yr.iter_mut().enumerate() {
-                        *yv = window_max::<T, H, W, K>(xc, a * S, b * S).2;
-                    }
-                }
-            }
-        }
+        self.forward_into(x, &mut y, &mut ());
         y
     }
 
@@ -117,28 +177,40 @@ where
     fn backward(
         &self,
         x: &Images<T, N, C, H, W>,
-        _: &Images<T, N, C, OH, OW>,
+        y: &Images<T, N, C, OH, OW>,
         (): &(),
         dy: &Images<T, N, C, OH, OW>,
-        _grads: &mut Self,
+        grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
         let mut dx = Images::<T, N, C, H, W>::zeros();
-        for ((xn, dxn), dyn_) in x
-            .as_array()
-            .iter()
-            .zip(dx.as_array_mut())
-            .zip(dy.as_array())
-        {
-            for ((xc, dxc), dyc) in xn.iter().zip(dxn.iter_mut()).zip(dyn_) {
-                for (a, dyr) in dyc.iter().enumerate() {
-                    for (b, &d) in dyr.iter().enumerate() {
-                        let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
-                        dxc[i][j] += d;
-                    }
-                }
-            }
-        }
+        self.backward_into(x, y, &(), &mut (), dy, &mut dx, grads);
         dx
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
+        (): &mut (),
+        dy: &Images<T, N, C, OH, OW>,
+        dx: &mut Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
+        max_pool_grad_into::<T, N, C, H, W, K, S, OH, OW>(x, dy, dx);
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
+        _: &Images<T, N, C, OH, OW>,
+        _: &mut Self,
+    ) {
     }
 
     // The piece a max-pooling output is on is the position of its window's

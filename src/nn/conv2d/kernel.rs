@@ -89,7 +89,9 @@ impl Geom {
         if self.k == 0 || self.s == 0 || self.c == 0 || self.oh == 0 || self.ow == 0 {
             return None;
         }
-        let g = (KC / self.kk()).min((XCAP - XSLACK) / self.chan()).min(self.c);
+        let g = (KC / self.kk())
+            .min((XCAP - XSLACK) / self.chan())
+            .min(self.c);
         if g == 0 {
             return None;
         }
@@ -233,14 +235,7 @@ fn zero_spill<S: Simd, T: Elem>(simd: S, dst: &mut [T], d0: usize, len: usize) {
 /// copy `(ri, kj)` from `(ri K + kj) hq OW`, its element `(u, b)` being
 /// `X[c, uS + ri - P, bS + kj - P]` or zero.
 #[inline(always)]
-fn fill_shifted<S: Simd, T: Elem>(
-    simd: S,
-    g: &Geom,
-    xn: &[T],
-    c0: usize,
-    c1: usize,
-    xs: &mut [T],
-) {
+fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: usize, xs: &mut [T]) {
     let (s, k, hq, ow, chan, p) = (g.s, g.k, g.hq(), g.ow, g.chan(), g.p);
     let (h, w) = (g.h as isize, g.w as isize);
     for lc in 0..c1 - c0 {
@@ -250,7 +245,11 @@ fn fill_shifted<S: Simd, T: Elem>(
                 let base = lc * chan + (ri * k + kj) * hq * ow;
                 // Columns b read j = bS + kj - P: inside for lo <= b < hi.
                 let first = kj as isize - p;
-                let lo = if first >= 0 { 0 } else { ((-first) as usize).div_ceil(s) };
+                let lo = if first >= 0 {
+                    0
+                } else {
+                    ((-first) as usize).div_ceil(s)
+                };
                 let hi = if w > first {
                     ((w - first - 1) as usize / s + 1).min(ow)
                 } else {
@@ -709,7 +708,9 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
             let (bt, fpad) = (self.bt, self.fpad);
             for i in 0..self.nb {
                 let a: [&[T]; M] = core::array::from_fn(|r| {
-                    let at = taps.get(r0 + r).map_or(usize::MAX, |&t| t + q0 + i * self.istride);
+                    let at = taps
+                        .get(r0 + r)
+                        .map_or(usize::MAX, |&t| t + q0 + i * self.istride);
                     xs.get(at..).unwrap_or_default()
                 });
                 let bi = bt.get(i * lq * fpad..).unwrap_or_default();
@@ -777,7 +778,9 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                 for i in 0..n1 - n0 {
                     let dyn_ = dy.get((n0 + i) * g.f * pix..).unwrap_or_default();
                     for f in 0..g.f {
-                        let src = dyn_.get(f * pix + q0..f * pix + q0 + lq).unwrap_or_default();
+                        let src = dyn_
+                            .get(f * pix + q0..f * pix + q0 + lq)
+                            .unwrap_or_default();
                         for (l, &d) in src.iter().enumerate() {
                             if let Some(b) = bt.get_mut((i * lq + l) * fpad + f) {
                                 *b = d;
