@@ -34,6 +34,7 @@ where
 {
     type Output = Matrix<T, N, L>;
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Matrix<T, N, L>, ()) {
@@ -140,6 +141,7 @@ where
 {
     type Output = Images<T, N, C, H, W>;
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Matrix<T, N, L>) -> (Images<T, N, C, H, W>, ()) {

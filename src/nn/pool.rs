@@ -156,6 +156,7 @@ where
     /// Nothing: backward finds the maxima again in the input rather than
     /// storing them.
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {
@@ -252,6 +253,7 @@ where
     type Output = Images<T, N, C, OH, OW>;
     /// Nothing: the average is linear.
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {

@@ -325,25 +325,28 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
     a: &[&[T]; M],
     n: usize,
     b: impl Fn(usize) -> [T::V<S>; V],
-    acc: &mut [[T::V<S>; V]; M],
-) {
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
     if a.iter().any(|r| r.len() < n) {
-        return;
+        return acc;
     }
     // Slices of exactly `n` elements (none is shorter, see above): the
-    // loop's reads `ar[l]` need no bounds checks.
+    // loop's reads `a[r][l]` need no bounds checks.
     let a: [&[T]; M] = core::array::from_fn(|r| &a[r][..n]);
-    let mut s = *acc;
+    // Taken and returned by value, indexed by constants once the loops over
+    // `M` and `V` are unrolled: the accumulators stay in registers (through
+    // a reference they were copied to and from memory around every tile).
+    let mut s = acc;
     for l in 0..n {
         let bl = b(l);
-        for (sr, ar) in s.iter_mut().zip(&a) {
-            let x = T::splat(simd, ar[l]);
-            for (sv, &bv) in sr.iter_mut().zip(&bl) {
-                *sv = T::fma(simd, x, bv, *sv);
+        for r in 0..M {
+            let x = T::splat(simd, a[r][l]);
+            for v in 0..V {
+                s[r][v] = T::fma(simd, x, bl[v], s[r][v]);
             }
         }
     }
-    *acc = s;
+    s
 }
 
 /// A product whose rows go in tiles of `M` rows.
@@ -439,18 +442,19 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
                 .get((r0 + r) * self.depth + self.k0..)
                 .unwrap_or_default()
         });
-        let mut acc: [[T::V<S>; V]; M] = core::array::from_fn(|r| {
+        let mut acc = [[T::splat(simd, T::ZERO); V]; M];
+        for (r, acc_r) in acc.iter_mut().enumerate() {
             let f = r0 + r;
-            if self.first {
+            *acc_r = if self.first {
                 let b = self.bias.and_then(|b| b.get(f).copied());
                 [T::splat(simd, b.unwrap_or(T::ZERO)); V]
             } else {
                 let out = self.y.get(f * self.pix + self.j0..).unwrap_or_default();
                 load_row::<S, T, V>(simd, out.get(..self.cols).unwrap_or_default())
-            }
-        });
+            };
+        }
         let (xs, taps, j0) = (self.xs, self.taps, self.j0);
-        mul_tile::<S, T, M, V>(
+        let mut acc = mul_tile::<S, T, M, V>(
             simd,
             &a,
             self.rows,
@@ -461,14 +465,16 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
                 let row = &xs[at..at + V * lanes];
                 core::array::from_fn(|v| T::load_at::<S>(row, v))
             },
-            &mut acc,
+            acc,
         );
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            if self.last && self.relu {
-                for v in acc_r.iter_mut() {
+        if self.last && self.relu {
+            for acc_r in &mut acc {
+                for v in acc_r {
                     *v = T::relu(simd, *v);
                 }
             }
+        }
+        for (r, acc_r) in acc.iter().enumerate() {
             let at = (r0 + r) * self.pix + self.j0;
             if let Some(out) = self.y.get_mut(at..at + self.cols) {
                 store_row::<S, T, V>(simd, out, acc_r);
@@ -700,11 +706,12 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
         let pw = V * lanes;
         let mut j0 = 0;
         while j0 < f {
-            let mut acc: [[T::V<S>; V]; M] = core::array::from_fn(|r| {
+            let mut acc = [[T::splat(simd, T::ZERO); V]; M];
+            for (r, acc_r) in acc.iter_mut().enumerate() {
                 let row = (self.t0 + r0 + r) * f;
                 let out = self.dwt.get(row + j0..row + f).unwrap_or_default();
-                load_row::<S, T, V>(simd, out)
-            });
+                *acc_r = load_row::<S, T, V>(simd, out);
+            }
             let (bt, fpad) = (self.bt, self.fpad);
             for i in 0..self.nb {
                 let a: [&[T]; M] = core::array::from_fn(|r| {
@@ -714,7 +721,7 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
                     xs.get(at..).unwrap_or_default()
                 });
                 let bi = bt.get(i * lq * fpad..).unwrap_or_default();
-                mul_tile::<S, T, M, V>(
+                acc = mul_tile::<S, T, M, V>(
                     simd,
                     &a,
                     lq,
@@ -725,7 +732,7 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
                         let row = &bi[at..at + V * lanes];
                         core::array::from_fn(|v| T::load_at::<S>(row, v))
                     },
-                    &mut acc,
+                    acc,
                 );
             }
             for (r, acc_r) in acc.iter().enumerate() {
