@@ -603,6 +603,33 @@ fn backward_rows<
     }
 }
 
+/// `db[f] = Σ_{n,a,b} dY[n,f,a,b]` (overwritten), each filter's sum in 16
+/// partial sums: the compiler keeps them in vector registers (one running
+/// sum was a chain of dependent additions, a third of the first layer's
+/// weight gradient).
+#[inline(always)]
+fn bias_grad<T: Scalar, const N: usize, const F: usize, const OH: usize, const OW: usize>(
+    dy: &Images<T, N, F, OH, OW>,
+    db: &mut [T; F],
+) {
+    for (f, b) in db.iter_mut().enumerate() {
+        let mut lanes = [T::zero(); 16];
+        let mut rest = T::zero();
+        for dyn_ in dy.as_array() {
+            let (chunks, tail) = dyn_[f].as_flattened().as_chunks::<16>();
+            for chunk in chunks {
+                for (l, &d) in lanes.iter_mut().zip(chunk) {
+                    *l += d;
+                }
+            }
+            for &d in tail {
+                rest += d;
+            }
+        }
+        *b = lanes.iter().fold(rest, |s, &l| s + l);
+    }
+}
+
 /// The parameter gradients (overwritten) and, when `dx` is given, the input
 /// gradient (overwritten): the packed products of `kernel` where they run,
 /// else the portable loops.
@@ -654,12 +681,7 @@ fn backward_to<
             }
         }
     }
-    grads.bias = [T::zero(); F];
-    for dyn_ in dy.as_array() {
-        for (b, dyf) in grads.bias.iter_mut().zip(dyn_) {
-            *b += dyf.iter().flatten().copied().sum::<T>();
-        }
-    }
+    bias_grad(dy, &mut grads.bias);
     let Some(dx) = dx else {
         return;
     };

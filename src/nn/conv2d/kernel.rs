@@ -40,7 +40,7 @@ use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
 /// Taps per block of the products' depth (rows of the weight gradient's tiles).
-const KC: usize = 256;
+const KC: usize = 512;
 /// Elements of the shifted copies of a group of channels, and room past
 /// their end for a vector pair's over-read.
 const XCAP: usize = 16384;
@@ -122,10 +122,179 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
     /// `max(0, v)`, NaN kept.
     fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+    /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
+    /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
+    /// element by element elsewhere and at the edges.
+    fn transpose<S: Simd>(
+        simd: S,
+        src: &[Self],
+        ss: usize,
+        dst: &mut [Self],
+        ds: usize,
+        rows: usize,
+        cols: usize,
+    );
+}
+
+/// [`Elem::transpose`] for blocks of `B x B` by `block` (which returns
+/// `false`, having done nothing, where it cannot run).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn transpose_blocks<T: Copy, const B: usize>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+    mut block: impl FnMut(&[T], usize, &mut [T], usize) -> bool,
+) {
+    let (rb, cb) = (rows / B * B, cols / B * B);
+    for r0 in (0..rb).step_by(B) {
+        for c0 in (0..cb).step_by(B) {
+            let (from, to) = (r0 * ss + c0, c0 * ds + r0);
+            let (Some(s), Some(d)) = (src.get(from..), dst.get_mut(to..)) else {
+                continue;
+            };
+            if !block(s, ss, d, ds) {
+                transpose_scalar(s, ss, d, ds, B, B);
+            }
+        }
+    }
+    // The edges: columns cb.. of every row, then rows rb.. of the first cb columns.
+    if cb < cols {
+        if let (Some(s), Some(d)) = (src.get(cb..), dst.get_mut(cb * ds..)) {
+            transpose_scalar(s, ss, d, ds, rows, cols - cb);
+        }
+    }
+    if rb < rows {
+        if let (Some(s), Some(d)) = (src.get(rb * ss..), dst.get_mut(rb..)) {
+            transpose_scalar(s, ss, d, ds, rows - rb, cb);
+        }
+    }
+}
+
+#[inline(always)]
+fn transpose_scalar<T: Copy>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+) {
+    for r in 0..rows {
+        for c in 0..cols {
+            if let (Some(&v), Some(d)) = (src.get(r * ss + c), dst.get_mut(c * ds + r)) {
+                *d = v;
+            }
+        }
+    }
+}
+
+/// 8 x 8 `f32` and 4 x 4 `f64` transposes in AVX shuffles.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use core::arch::x86_64::{__m256, __m256d};
+    use pulp::x86::V3;
+
+    /// Rows `0..8` of `src` (`ss` apart, 8 elements each) into the columns
+    /// of `dst` (`ds` apart); `false` if a row does not fit.
+    #[inline(always)]
+    pub(super) fn f32_8x8(v3: V3, src: &[f32], ss: usize, dst: &mut [f32], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256> {
+            let s: [f32; 8] = src.get(r * ss..r * ss + 8)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5), Some(r6), Some(r7)) = (
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ) else {
+            return false;
+        };
+        if dst.len() < 7 * ds + 8 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_ps(r0, r1), a._mm256_unpackhi_ps(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_ps(r2, r3), a._mm256_unpackhi_ps(r2, r3));
+        let (t4, t5) = (a._mm256_unpacklo_ps(r4, r5), a._mm256_unpackhi_ps(r4, r5));
+        let (t6, t7) = (a._mm256_unpacklo_ps(r6, r7), a._mm256_unpackhi_ps(r6, r7));
+        let u0 = a._mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = a._mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = a._mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = a._mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = a._mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = a._mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = a._mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = a._mm256_shuffle_ps::<0xEE>(t5, t7);
+        let out = [
+            a._mm256_permute2f128_ps::<0x20>(u0, u4),
+            a._mm256_permute2f128_ps::<0x20>(u1, u5),
+            a._mm256_permute2f128_ps::<0x20>(u2, u6),
+            a._mm256_permute2f128_ps::<0x20>(u3, u7),
+            a._mm256_permute2f128_ps::<0x31>(u0, u4),
+            a._mm256_permute2f128_ps::<0x31>(u1, u5),
+            a._mm256_permute2f128_ps::<0x31>(u2, u6),
+            a._mm256_permute2f128_ps::<0x31>(u3, u7),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 8) {
+                d.copy_from_slice(&pulp::cast::<__m256, [f32; 8]>(o));
+            }
+        }
+        true
+    }
+
+    /// [`f32_8x8`] for 4 x 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_4x4(v3: V3, src: &[f64], ss: usize, dst: &mut [f64], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256d> {
+            let s: [f64; 4] = src.get(r * ss..r * ss + 4)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) = (row(0), row(1), row(2), row(3)) else {
+            return false;
+        };
+        if dst.len() < 3 * ds + 4 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_pd(r0, r1), a._mm256_unpackhi_pd(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_pd(r2, r3), a._mm256_unpackhi_pd(r2, r3));
+        let out = [
+            a._mm256_permute2f128_pd::<0x20>(t0, t2),
+            a._mm256_permute2f128_pd::<0x20>(t1, t3),
+            a._mm256_permute2f128_pd::<0x31>(t0, t2),
+            a._mm256_permute2f128_pd::<0x31>(t1, t3),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 4) {
+                d.copy_from_slice(&pulp::cast::<__m256d, [f64; 4]>(o));
+            }
+        }
+        true
+    }
+
+    /// The AVX token of `simd`, if it is one of pulp's x86 levels with AVX.
+    #[inline(always)]
+    pub(super) fn v3<S: pulp::Simd>(simd: &S) -> Option<V3> {
+        let any: &dyn core::any::Any = simd;
+        if let Some(&v3) = any.downcast_ref::<V3>() {
+            return Some(v3);
+        }
+        any.downcast_ref::<pulp::x86::V4>().map(|v4| **v4)
+    }
 }
 
 macro_rules! elem {
-    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident) => {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident) => {
         impl Elem for $t {
             type V<S: Simd> = S::$v;
             const ZERO: $t = 0.0;
@@ -161,6 +330,32 @@ macro_rules! elem {
                 }
             }
             #[inline(always)]
+            fn transpose<S: Simd>(
+                simd: S,
+                src: &[$t],
+                ss: usize,
+                dst: &mut [$t],
+                ds: usize,
+                rows: usize,
+                cols: usize,
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    return transpose_blocks::<$t, $block>(
+                        src,
+                        ss,
+                        dst,
+                        ds,
+                        rows,
+                        cols,
+                        #[inline(always)]
+                        |s, ss, d, ds| avx::$avx(v3, s, ss, d, ds),
+                    );
+                }
+                let _ = simd;
+                transpose_scalar(src, ss, dst, ds, rows, cols);
+            }
+            #[inline(always)]
             fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
                 // Positive lanes and NaN keep their value; the rest become 0.
                 let zero = simd.$splat(0.0);
@@ -181,7 +376,9 @@ elem!(
     partial_load_f32s,
     partial_store_f32s,
     greater_than_f32s,
-    select_f32s
+    select_f32s,
+    8,
+    f32_8x8
 );
 elem!(
     f64,
@@ -194,7 +391,9 @@ elem!(
     partial_load_f64s,
     partial_store_f64s,
     greater_than_f64s,
-    select_f64s
+    select_f64s,
+    4,
+    f64_4x4
 );
 
 /// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
@@ -784,16 +983,9 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                 // The block of dY, transposed: bt[i lq + l][f] = dY[n0 + i, f, q0 + l].
                 for i in 0..n1 - n0 {
                     let dyn_ = dy.get((n0 + i) * g.f * pix..).unwrap_or_default();
-                    for f in 0..g.f {
-                        let src = dyn_
-                            .get(f * pix + q0..f * pix + q0 + lq)
-                            .unwrap_or_default();
-                        for (l, &d) in src.iter().enumerate() {
-                            if let Some(b) = bt.get_mut((i * lq + l) * fpad + f) {
-                                *b = d;
-                            }
-                        }
-                    }
+                    let rows = bt.get_mut(i * lq * fpad..).unwrap_or_default();
+                    let src = dyn_.get(q0..).unwrap_or_default();
+                    T::transpose(simd, src, pix, rows, fpad, g.f, lq);
                 }
                 let mut job = GradTiles::<S, T, V> {
                     simd,
