@@ -471,12 +471,11 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                     }
                     copy_spill(simd, src, from as usize, xs, to, len);
                     zero_spill(simd, xs, base + u1 * ow, (hq - u1) * ow);
-                    for u in u0..u1 {
-                        let row = base + u * ow;
-                        for b in (0..lo).chain(hi..ow) {
-                            if let Some(d) = xs.get_mut(row + b) {
-                                *d = T::ZERO;
-                            }
+                    // Down each wrapped column (at most P of them).
+                    let rows = xs.get_mut(base + u0 * ow..).unwrap_or_default();
+                    for b in (0..lo).chain(hi..ow) {
+                        for d in rows.iter_mut().skip(b).step_by(ow).take(u1 - u0) {
+                            *d = T::ZERO;
                         }
                     }
                     continue;
