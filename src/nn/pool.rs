@@ -117,9 +117,13 @@ fn max_pool_grad_into<
     const OW: usize,
 >(
     x: &Images<T, N, C, H, W>,
+    y: &Images<T, N, C, OH, OW>,
     dy: &Images<T, N, C, OH, OW>,
     dx: &mut Images<T, N, C, H, W>,
 ) {
+    if S == K {
+        return tiled_max_pool_grad_into::<T, N, C, H, W, K, OH, OW>(x, y, dy, dx);
+    }
     dx.as_mut_slice().fill(T::zero());
     for ((xn, dxn), dyn_) in x
         .as_array()
@@ -132,6 +136,54 @@ fn max_pool_grad_into<
                 for (b, &d) in dyr.iter().enumerate() {
                     let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
                     dxc[i][j] += d;
+                }
+            }
+        }
+    }
+}
+
+/// [`max_pool_grad_into`] for windows that tile the image (`S == K`), from
+/// the forward's output `y` (each window's maximum): every input element is
+/// in at most one window, and the one that gets the window's gradient is the
+/// first (row-major) equal to the maximum, or the first NaN; a scan that
+/// stops there instead of finding the maximum again.
+#[inline(always)]
+fn tiled_max_pool_grad_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    y: &Images<T, N, C, OH, OW>,
+    dy: &Images<T, N, C, OH, OW>,
+    dx: &mut Images<T, N, C, H, W>,
+) {
+    dx.as_mut_slice().fill(T::zero());
+    for (((xn, yn), dyn_), dxn) in x
+        .as_array()
+        .iter()
+        .zip(y.as_array())
+        .zip(dy.as_array())
+        .zip(dx.as_array_mut())
+    {
+        for (((xc, yc), dyc), dxc) in xn.iter().zip(yn).zip(dyn_).zip(dxn.iter_mut()) {
+            for (a, (yr, dyr)) in yc.iter().zip(dyc).enumerate() {
+                'window: for (b, (&m, &d)) in yr.iter().zip(dyr).enumerate() {
+                    for ki in 0..K {
+                        for kj in 0..K {
+                            let (i, j) = (a * K + ki, b * K + kj);
+                            let v = xc[i][j];
+                            if v == m || v.is_nan() {
+                                dxc[i][j] = d;
+                                continue 'window;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -192,14 +244,14 @@ where
     fn backward_into(
         &self,
         x: &Images<T, N, C, H, W>,
-        _: &Images<T, N, C, OH, OW>,
+        y: &Images<T, N, C, OH, OW>,
         (): &(),
         (): &mut (),
         dy: &Images<T, N, C, OH, OW>,
         dx: &mut Images<T, N, C, H, W>,
         _: &mut Self,
     ) {
-        max_pool_grad_into::<T, N, C, H, W, K, S, OH, OW>(x, dy, dx);
+        max_pool_grad_into::<T, N, C, H, W, K, S, OH, OW>(x, y, dy, dx);
     }
 
     // No parameters: nothing to compute.
