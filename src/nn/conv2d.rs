@@ -212,189 +212,6 @@ fn dot<T: Scalar, const S: usize>(d: &[T], x: &[T]) -> T {
     acc
 }
 
-/// Filter banks up to this many weights take the per-pixel forward path, which
-/// keeps a transposed copy of the weights (`C x K x K x F`) on the stack.
-const BY_PIXEL_MAX_WEIGHTS: usize = 8192;
-
-/// The per-pixel backward path ends every tap with a length-`F` dot product
-/// per input channel; measured (benches/conv.rs, same run) it is 1.3-1.6x
-/// faster than the row-wise path for 1 input channel and 1.4x slower for 16, so
-/// only layers with few input channels take it.
-const BY_PIXEL_BACKWARD_MAX_CHANNELS: usize = 4;
-
-/// Forward pass one output pixel at a time: the `F` outputs of a pixel are
-/// accumulated together, `acc[f] += x[c, i, j] · weight[f, c, ki, kj]` over the
-/// taps `(c, ki, kj)` inside the image, with the weights transposed so that the
-/// `f` loop is a contiguous, fixed-length axpy. Same sums as the row-wise path,
-/// added in the order `(ki, kj, c)` per pixel.
-// `(oi, oj)` index the planes of every filter at once, so index loops are clearer here.
-#[allow(clippy::needless_range_loop)]
-#[inline(never)]
-fn forward_by_pixel<
-    T: Scalar,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const F: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    layer: &Conv2d<T, C, F, K, S, P>,
-    x: &Images<T, N, C, H, W>,
-    y: &mut Images<T, N, F, OH, OW>,
-) {
-    let mut wt = [[[[T::zero(); F]; K]; K]; C];
-    for (f, wf) in layer.weight.iter().enumerate() {
-        for (wtc, wc) in wt.iter_mut().zip(wf) {
-            for (wtr, wr) in wtc.iter_mut().zip(wc) {
-                for (wtv, &w) in wtr.iter_mut().zip(wr) {
-                    wtv[f] = w;
-                }
-            }
-        }
-    }
-    for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
-        for oi in 0..OH {
-            for oj in 0..OW {
-                let mut acc = layer.bias;
-                for ki in 0..K {
-                    let i = oi * S + ki;
-                    if i < P || i - P >= H {
-                        continue;
-                    }
-                    for kj in 0..K {
-                        let j = oj * S + kj;
-                        if j < P || j - P >= W {
-                            continue;
-                        }
-                        for (xc, wtc) in xn.iter().zip(&wt) {
-                            let xv = xc[i - P][j - P];
-                            for (a, &w) in acc.iter_mut().zip(&wtc[ki][kj]) {
-                                *a += xv * w;
-                            }
-                        }
-                    }
-                }
-                for (yf, &a) in yn.iter_mut().zip(&acc) {
-                    yf[oi][oj] = a;
-                }
-            }
-        }
-    }
-}
-
-/// `Σ_k a[k] b[k]` with eight independent partial sums (so the compiler can
-/// keep them in one vector register), then the remainder.
-#[inline(always)]
-fn dot_lanes<T: Scalar>(a: &[T], b: &[T]) -> T {
-    let (ac, ar) = a.as_chunks::<8>();
-    let (bc, br) = b.as_chunks::<8>();
-    let mut lanes = [T::zero(); 8];
-    for (x, y) in ac.iter().zip(bc) {
-        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *l += x * y;
-        }
-    }
-    let mut s = lanes.iter().fold(T::zero(), |s, &l| s + l);
-    for (&x, &y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
-}
-
-/// Backward pass one output pixel at a time (the counterpart of
-/// [`forward_by_pixel`]): with `d[f] = dY[n, f, a, b]`, every tap `(c, ki, kj)`
-/// inside the image adds `Σ_f weight[f, c, ki, kj] d[f]` to `dX[n, c, i, j]` and
-/// `X[n, c, i, j] d[f]` to `dweight[f, c, ki, kj]`; `dbias += d`. Overwrites
-/// `grads`.
-// `(oi, oj)` index the planes of every filter at once, so index loops are clearer here.
-#[allow(clippy::needless_range_loop)]
-#[inline(never)]
-fn backward_by_pixel<
-    T: Scalar,
-    const N: usize,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const F: usize,
-    const K: usize,
-    const S: usize,
-    const P: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    layer: &Conv2d<T, C, F, K, S, P>,
-    x: &Images<T, N, C, H, W>,
-    dy: &Images<T, N, F, OH, OW>,
-    grads: &mut Conv2d<T, C, F, K, S, P>,
-    dx: &mut Images<T, N, C, H, W>,
-) {
-    let mut wt = [[[[T::zero(); F]; K]; K]; C];
-    for (f, wf) in layer.weight.iter().enumerate() {
-        for (wtc, wc) in wt.iter_mut().zip(wf) {
-            for (wtr, wr) in wtc.iter_mut().zip(wc) {
-                for (wtv, &w) in wtr.iter_mut().zip(wr) {
-                    wtv[f] = w;
-                }
-            }
-        }
-    }
-    let mut dwt = [[[[T::zero(); F]; K]; K]; C];
-    let mut db = [T::zero(); F];
-    for ((xn, dyn_), dxn) in x
-        .as_array()
-        .iter()
-        .zip(dy.as_array())
-        .zip(dx.as_array_mut())
-    {
-        for oi in 0..OH {
-            for oj in 0..OW {
-                let d: [T; F] = core::array::from_fn(|f| dyn_[f][oi][oj]);
-                for (b, &d) in db.iter_mut().zip(&d) {
-                    *b += d;
-                }
-                for ki in 0..K {
-                    let i = oi * S + ki;
-                    if i < P || i - P >= H {
-                        continue;
-                    }
-                    for kj in 0..K {
-                        let j = oj * S + kj;
-                        if j < P || j - P >= W {
-                            continue;
-                        }
-                        for ((xc, dxc), (wtc, dwtc)) in xn
-                            .iter()
-                            .zip(dxn.iter_mut())
-                            .zip(wt.iter().zip(dwt.iter_mut()))
-                        {
-                            let xv = xc[i - P][j - P];
-                            for (dw, &d) in dwtc[ki][kj].iter_mut().zip(&d) {
-                                *dw += xv * d;
-                            }
-                            dxc[i - P][j - P] += dot_lanes(&wtc[ki][kj], &d);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for (f, gf) in grads.weight.iter_mut().enumerate() {
-        for (gc, dwtc) in gf.iter_mut().zip(&dwt) {
-            for (gr, dwtr) in gc.iter_mut().zip(dwtc) {
-                for (g, dwtv) in gr.iter_mut().zip(dwtr) {
-                    *g = dwtv[f];
-                }
-            }
-        }
-    }
-    grads.bias = db;
-}
-
 /// The sizes of a batch for the kernels of `kernel`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -455,14 +272,10 @@ fn forward_to<
     ) {
         return;
     }
-    if F * C * K * K <= BY_PIXEL_MAX_WEIGHTS {
-        forward_by_pixel(layer, x, y);
-    } else {
-        forward_rows(layer, x, y);
-    }
+    forward_rows(layer, x, y);
 }
 
-/// The portable forward for large filter banks: loops over (filter, channel,
+/// The portable forward (where the kernels do not run): loops over (filter, channel,
 /// kernel offset) outermost and output pixels innermost, with the padding
 /// clipped out of the ranges (`valid`), so the inner loop is an axpy along an
 /// input row and no transposed copy of the weights is needed.
@@ -508,7 +321,7 @@ fn forward_rows<
     }
 }
 
-/// The portable input gradient for large filter banks (the row-wise
+/// The portable input gradient (the row-wise
 /// counterpart of [`forward_rows`]): `dx` overwritten.
 #[inline(never)]
 fn input_grad_rows<
@@ -554,7 +367,7 @@ fn input_grad_rows<
     }
 }
 
-/// The portable backward for large filter banks: parameter gradients
+/// The portable parameter gradients
 /// overwritten, and the input gradient into `dx` (overwritten) when asked.
 #[inline(never)]
 fn backward_rows<
@@ -658,17 +471,9 @@ fn backward_to<
     let mut dwt = [[[[T::zero(); F]; K]; K]; C];
     let flat = dwt.as_flattened_mut().as_flattened_mut().as_flattened_mut();
     if !kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), flat) {
-        match dx {
-            Some(dx)
-                if F * C * K * K <= BY_PIXEL_MAX_WEIGHTS && C <= BY_PIXEL_BACKWARD_MAX_CHANNELS =>
-            {
-                backward_by_pixel(layer, x, dy, grads, dx);
-            }
-            Some(dx) => {
-                backward_rows(layer, x, dy, grads);
-                input_grad_rows(layer, dy, dx);
-            }
-            None => backward_rows(layer, x, dy, grads),
+        backward_rows(layer, x, dy, grads);
+        if let Some(dx) = dx {
+            input_grad_rows(layer, dy, dx);
         }
         return;
     }
@@ -1290,6 +1095,18 @@ mod tests {
             "{label}: backward_params differs from backward"
         );
 
+        // The portable loops (where the kernels do not run) against the same sums.
+        let mut y_rows = Images::<T, N, F, OH, OW>::splat(T::nan());
+        forward_rows(&conv, &x, &mut y_rows);
+        y_exact.check(&std::format!("{label} y (portable)"), y_rows.as_slice());
+        let mut g_rows = Conv2d::init(Init::Uniform { limit: 9.0 }, &mut rng);
+        backward_rows(&conv, &x, &dy, &mut g_rows);
+        dw_exact.check(&std::format!("{label} dW (portable)"), g_rows.weights());
+        db_exact.check(&std::format!("{label} db (portable)"), &g_rows.bias);
+        let mut dx_rows = Images::<T, N, C, H, W>::splat(T::nan());
+        input_grad_rows(&conv, &dy, &mut dx_rows);
+        dx_exact.check(&std::format!("{label} dX (portable)"), dx_rows.as_slice());
+
         // The packed kernel ran, where it can.
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -1351,37 +1168,6 @@ mod tests {
         definition_k5_s2_f64: f64, N=2 C=3 H=13 W=12 F=5 K=5 S=2 P=2;
         definition_c64_f64: f64, N=1 C=64 H=8 W=8 F=9 K=3 S=1 P=1;
         definition_32x32_f64: f64, N=1 C=2 H=32 W=32 F=3 K=3 S=1 P=1;
-    }
-
-    /// Filter banks above `BY_PIXEL_MAX_WEIGHTS` take the row-wise path: its
-    /// forward and backward agree with the per-pixel path on the same layer.
-    #[test]
-    fn row_and_pixel_paths_agree() {
-        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(11);
-        let conv = Conv2d::<f64, 32, 30, 3, 2, 1>::init(Init::Uniform { limit: 1.0 }, &mut rng);
-        const { assert!(32 * 30 * 9 > BY_PIXEL_MAX_WEIGHTS) };
-        let x = Images::<f64, 2, 32, 5, 4>::from_fn(|n, c, i, j| {
-            (((n * 640 + c * 20 + i * 4 + j) as f64) * 0.37).sin()
-        });
-        let mut y_rows = Images::<f64, 2, 30, 3, 2>::zeros();
-        forward_rows(&conv, &x, &mut y_rows);
-        let mut y_pixels = Images::<f64, 2, 30, 3, 2>::zeros();
-        forward_by_pixel(&conv, &x, &mut y_pixels);
-        let dy = Images::<f64, 2, 30, 3, 2>::from_fn(|n, f, a, b| {
-            ((n * 90 + f * 3 + a * 2 + b) as f64).cos()
-        });
-        let mut g_rows = conv.zeros_like();
-        backward_rows(&conv, &x, &dy, &mut g_rows);
-        let mut dx_rows = Images::<f64, 2, 32, 5, 4>::splat(f64::NAN);
-        input_grad_rows(&conv, &dy, &mut dx_rows);
-        let mut g_pixels = conv.zeros_like();
-        let mut dx_pixels = Images::zeros();
-        backward_by_pixel(&conv, &x, &dy, &mut g_pixels, &mut dx_pixels);
-        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-12);
-        assert!(close(y_rows.as_slice(), y_pixels.as_slice()));
-        assert!(close(dx_rows.as_slice(), dx_pixels.as_slice()));
-        assert!(close(g_rows.weights(), g_pixels.weights()));
-        assert!(close(&g_rows.bias, &g_pixels.bias));
     }
 
     #[test]
