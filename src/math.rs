@@ -501,6 +501,14 @@ macro_rules! fast_math {
 
         impl crate::scalar::sealed::Sealed for $t {
             #[inline(always)]
+            fn slice(s: &[$t]) -> crate::scalar::sealed::Slice<'_> {
+                s.into()
+            }
+            #[inline(always)]
+            fn slice_mut(s: &mut [$t]) -> crate::scalar::sealed::SliceMut<'_> {
+                s.into()
+            }
+            #[inline(always)]
             fn exp_nonpos(self, fused: bool) -> $t {
                 if fused {
                     $kernels::exp_nonpos::<true>(self)

@@ -377,11 +377,13 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
         rhs: &Matrix<T, N, C>,
         out: &mut Matrix<T, R, N>,
     ) {
-        // Small B: transpose it once (N·C moves) and run the register-tiled
-        // product (R·N·C multiply-adds); dot products of short rows (a layer
-        // with 4 outputs) do not vectorize. Large B (an MNIST layer's 784 x 128
-        // weights): no transposed copy on the stack, 8-way dot products instead.
-        if N * C <= MAX_TRANSPOSED {
+        // Small B, or short rows: transpose it once (N·C moves) and run the
+        // register-tiled product (R·N·C multiply-adds); dot products of short
+        // rows (a layer with 4 or 10 outputs) do not vectorize (the digits
+        // CNN's 512 x 10 layer: 8192 dot products of 10 per batch of 16).
+        // Large B with long rows (an MNIST layer's 784 x 128 weights): no
+        // transposed copy on the stack, 8-way dot products instead.
+        if N * C <= MAX_TRANSPOSED || (C < 32 && N * C <= 4 * MAX_TRANSPOSED) {
             self.matmul_to(&rhs.transpose(), out);
         } else {
             crate::simd::run_if(

@@ -458,6 +458,13 @@ impl<T: Scalar, P: Params<T>> Optimizer<T, P> for Adam<T, P> {
                     p.data.len() * 16,
                     #[inline(always)]
                     || {
+                        // The settings as locals of the dispatched copy: read
+                        // through the closure's captures, they were reloaded
+                        // for every element (the compiler could not tell them
+                        // from the parameters it writes) and the loop stayed
+                        // scalar, square root and division included.
+                        let (b1, b2, step, inv_sqrt_c2, eps, coupled, shrink) =
+                            (b1, b2, step, inv_sqrt_c2, eps, coupled, shrink);
                         for (((p, m), v), &g) in p
                             .data
                             .iter_mut()

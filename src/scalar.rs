@@ -53,7 +53,53 @@ pub trait Scalar:
 /// Seals [`Scalar`], and holds the crate's internal per-type kernels
 /// (implemented beside the others in `crate::math`).
 pub(crate) mod sealed {
+    /// A slice of one of the two element types, for kernels written once per
+    /// type (the convolution's products) and reached from generic code.
+    pub enum Slice<'a> {
+        /// `f32` elements.
+        F32(&'a [f32]),
+        /// `f64` elements.
+        F64(&'a [f64]),
+    }
+
+    /// [`Slice`], mutably.
+    pub enum SliceMut<'a> {
+        /// `f32` elements.
+        F32(&'a mut [f32]),
+        /// `f64` elements.
+        F64(&'a mut [f64]),
+    }
+
+    impl<'a> From<&'a [f32]> for Slice<'a> {
+        #[inline(always)]
+        fn from(s: &'a [f32]) -> Self {
+            Self::F32(s)
+        }
+    }
+    impl<'a> From<&'a [f64]> for Slice<'a> {
+        #[inline(always)]
+        fn from(s: &'a [f64]) -> Self {
+            Self::F64(s)
+        }
+    }
+    impl<'a> From<&'a mut [f32]> for SliceMut<'a> {
+        #[inline(always)]
+        fn from(s: &'a mut [f32]) -> Self {
+            Self::F32(s)
+        }
+    }
+    impl<'a> From<&'a mut [f64]> for SliceMut<'a> {
+        #[inline(always)]
+        fn from(s: &'a mut [f64]) -> Self {
+            Self::F64(s)
+        }
+    }
+
     pub trait Sealed: Copy {
+        /// The slice as its concrete element type.
+        fn slice(s: &[Self]) -> Slice<'_>;
+        /// The slice as its concrete element type, mutably.
+        fn slice_mut(s: &mut [Self]) -> SliceMut<'_>;
         /// `e^x` for `x ≤ 0` (or NaN), bit for bit as `crate::math::exp` (as
         /// `fused_exp` when `fused`), in fewer operations: the softmax's
         /// `e^(z - max z)` and the sigmoid's `e^-|x|`.

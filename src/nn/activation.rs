@@ -259,6 +259,7 @@ macro_rules! activation_layers {
             type Output = X;
             /// Nothing: backward reads the input `x` and the output `y = f(x)`.
             type Cache = ();
+            const HAS_PARAMS: bool = false;
 
             #[inline(always)]
             fn forward(&self, x: &X) -> (X, ()) {

@@ -36,6 +36,7 @@ use crate::Scalar;
 impl<In, L: Layer<In>> Layer<In> for Box<L> {
     type Output = L::Output;
     type Cache = L::Cache;
+    const HAS_PARAMS: bool = L::HAS_PARAMS;
     #[inline]
     fn forward(&self, x: &In) -> (L::Output, L::Cache) {
         (**self).forward(x)

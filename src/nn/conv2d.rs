@@ -20,6 +20,8 @@ use crate::shape::{
 };
 use crate::{Images, Scalar};
 
+mod kernel;
+
 /// A 2-D convolution layer: `C` input channels, `F` output channels (filters),
 /// square `K x K` kernels, stride `S` (default 1), zero padding `P` (default 0).
 ///
@@ -213,25 +215,39 @@ fn dot<T: Scalar, const S: usize>(d: &[T], x: &[T]) -> T {
     acc
 }
 
-/// Filter banks up to this many weights take the per-pixel forward path, which
-/// keeps a transposed copy of the weights (`C x K x K x F`) on the stack.
-const BY_PIXEL_MAX_WEIGHTS: usize = 8192;
+/// The sizes of a batch for the kernels of `kernel`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+const fn geom(
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    f: usize,
+    k: usize,
+    s: usize,
+    p: isize,
+    oh: usize,
+    ow: usize,
+) -> kernel::Geom {
+    kernel::Geom {
+        n,
+        c,
+        h,
+        w,
+        f,
+        k,
+        s,
+        p,
+        oh,
+        ow,
+    }
+}
 
-/// The per-pixel backward path ends every tap with a length-`F` dot product
-/// per input channel; measured (benches/conv.rs, same run) it is 1.3-1.6x
-/// faster than the row-wise path for 1 input channel and 1.4x slower for 16, so
-/// only layers with few input channels take it.
-const BY_PIXEL_BACKWARD_MAX_CHANNELS: usize = 4;
-
-/// Forward pass one output pixel at a time: the `F` outputs of a pixel are
-/// accumulated together, `acc[f] += x[c, i, j] · weight[f, c, ki, kj]` over the
-/// taps `(c, ki, kj)` inside the image, with the weights transposed so that the
-/// `f` loop is a contiguous, fixed-length axpy. Same sums as the row-wise path,
-/// added in the order `(ki, kj, c)` per pixel.
-// `(oi, oj)` index the planes of every filter at once, so index loops are clearer here.
-#[allow(clippy::needless_range_loop)]
-#[inline(never)]
-fn forward_by_pixel<
+/// The forward pass into `y` (every element written): the packed products of
+/// `kernel` where they run, else the portable loops.
+#[inline(always)]
+fn forward_to<
     T: Scalar,
     const N: usize,
     const C: usize,
@@ -248,74 +264,116 @@ fn forward_by_pixel<
     x: &Images<T, N, C, H, W>,
     y: &mut Images<T, N, F, OH, OW>,
 ) {
-    let mut wt = [[[[T::zero(); F]; K]; K]; C];
-    for (f, wf) in layer.weight.iter().enumerate() {
-        for (wtc, wc) in wt.iter_mut().zip(wf) {
-            for (wtr, wr) in wtc.iter_mut().zip(wc) {
-                for (wtv, &w) in wtr.iter_mut().zip(wr) {
-                    wtv[f] = w;
-                }
-            }
-        }
+    let g = geom(N, C, H, W, F, K, S, P as isize, OH, OW);
+    if kernel::forward(
+        &g,
+        x.as_slice(),
+        layer.weights(),
+        Some(&layer.bias),
+        y.as_mut_slice(),
+        false,
+    ) {
+        return;
     }
+    forward_rows(layer, x, y);
+}
+
+/// The portable forward (where the kernels do not run): loops over (filter, channel,
+/// kernel offset) outermost and output pixels innermost, with the padding
+/// clipped out of the ranges (`valid`), so the inner loop is an axpy along an
+/// input row and no transposed copy of the weights is needed.
+#[inline(never)]
+fn forward_rows<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    layer: &Conv2d<T, C, F, K, S, P>,
+    x: &Images<T, N, C, H, W>,
+    y: &mut Images<T, N, F, OH, OW>,
+) {
     for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
-        for oi in 0..OH {
-            for oj in 0..OW {
-                let mut acc = layer.bias;
-                for ki in 0..K {
-                    let i = oi * S + ki;
-                    if i < P || i - P >= H {
-                        continue;
-                    }
-                    for kj in 0..K {
-                        let j = oj * S + kj;
-                        if j < P || j - P >= W {
+        for ((yf, wf), &b) in yn.iter_mut().zip(&layer.weight).zip(&layer.bias) {
+            for row in yf.iter_mut() {
+                row.fill(b);
+            }
+            for (xc, wc) in xn.iter().zip(wf) {
+                for (ki, wrow) in wc.iter().enumerate() {
+                    let (i0, i1) = valid(ki, S, P, H, OH);
+                    for (kj, &w) in wrow.iter().enumerate() {
+                        let (j0, j1) = valid(kj, S, P, W, OW);
+                        if j0 == j1 {
                             continue;
                         }
-                        for (xc, wtc) in xn.iter().zip(&wt) {
-                            let xv = xc[i - P][j - P];
-                            for (a, &w) in acc.iter_mut().zip(&wtc[ki][kj]) {
-                                *a += xv * w;
-                            }
+                        for (oi, yr) in (i0..i1).zip(&mut yf[i0..i1]) {
+                            let xr = &xc[oi * S + ki - P][j0 * S + kj - P..];
+                            axpy::<T, S>(w, xr, &mut yr[j0..j1]);
                         }
                     }
-                }
-                for (yf, &a) in yn.iter_mut().zip(&acc) {
-                    yf[oi][oj] = a;
                 }
             }
         }
     }
 }
 
-/// `Σ_k a[k] b[k]` with eight independent partial sums (so the compiler can
-/// keep them in one vector register), then the remainder.
-#[inline(always)]
-fn dot_lanes<T: Scalar>(a: &[T], b: &[T]) -> T {
-    let (ac, ar) = a.as_chunks::<8>();
-    let (bc, br) = b.as_chunks::<8>();
-    let mut lanes = [T::zero(); 8];
-    for (x, y) in ac.iter().zip(bc) {
-        for ((l, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *l += x * y;
+/// The portable input gradient (the row-wise
+/// counterpart of [`forward_rows`]): `dx` overwritten.
+#[inline(never)]
+fn input_grad_rows<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    layer: &Conv2d<T, C, F, K, S, P>,
+    dy: &Images<T, N, F, OH, OW>,
+    dx: &mut Images<T, N, C, H, W>,
+) {
+    for v in dx.as_mut_slice() {
+        *v = T::zero();
+    }
+    for (dxn, dyn_) in dx.as_array_mut().iter_mut().zip(dy.as_array()) {
+        for (f, dyf) in dyn_.iter().enumerate() {
+            for (c, dxc) in dxn.iter_mut().enumerate() {
+                for ki in 0..K {
+                    let (i0, i1) = valid(ki, S, P, H, OH);
+                    for kj in 0..K {
+                        let (j0, j1) = valid(kj, S, P, W, OW);
+                        if j0 == j1 {
+                            continue;
+                        }
+                        let w = layer.weight[f][c][ki][kj];
+                        for (oi, dyr) in (i0..i1).zip(&dyf[i0..i1]) {
+                            let i = oi * S + ki - P;
+                            let j = j0 * S + kj - P;
+                            axpy_strided::<T, S>(w, &dyr[j0..j1], &mut dxc[i][j..]);
+                        }
+                    }
+                }
+            }
         }
     }
-    let mut s = lanes.iter().fold(T::zero(), |s, &l| s + l);
-    for (&x, &y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
 }
 
-/// Backward pass one output pixel at a time (the counterpart of
-/// [`forward_by_pixel`]): with `d[f] = dY[n, f, a, b]`, every tap `(c, ki, kj)`
-/// inside the image adds `Σ_f weight[f, c, ki, kj] d[f]` to `dX[n, c, i, j]` and
-/// `X[n, c, i, j] d[f]` to `dweight[f, c, ki, kj]`; `dbias += d`. Overwrites
-/// `grads`.
-// `(oi, oj)` index the planes of every filter at once, so index loops are clearer here.
-#[allow(clippy::needless_range_loop)]
+/// The portable parameter gradients
+/// overwritten, and the input gradient into `dx` (overwritten) when asked.
 #[inline(never)]
-fn backward_by_pixel<
+fn backward_rows<
     T: Scalar,
     const N: usize,
     const C: usize,
@@ -332,68 +390,129 @@ fn backward_by_pixel<
     x: &Images<T, N, C, H, W>,
     dy: &Images<T, N, F, OH, OW>,
     grads: &mut Conv2d<T, C, F, K, S, P>,
-    dx: &mut Images<T, N, C, H, W>,
 ) {
-    let mut wt = [[[[T::zero(); F]; K]; K]; C];
-    for (f, wf) in layer.weight.iter().enumerate() {
-        for (wtc, wc) in wt.iter_mut().zip(wf) {
-            for (wtr, wr) in wtc.iter_mut().zip(wc) {
-                for (wtv, &w) in wtr.iter_mut().zip(wr) {
-                    wtv[f] = w;
-                }
-            }
-        }
-    }
-    let mut dwt = [[[[T::zero(); F]; K]; K]; C];
-    let mut db = [T::zero(); F];
-    for ((xn, dyn_), dxn) in x
-        .as_array()
-        .iter()
-        .zip(dy.as_array())
-        .zip(dx.as_array_mut())
-    {
-        for oi in 0..OH {
-            for oj in 0..OW {
-                let d: [T; F] = core::array::from_fn(|f| dyn_[f][oi][oj]);
-                for (b, &d) in db.iter_mut().zip(&d) {
-                    *b += d;
-                }
+    let _ = layer;
+    grads.weights_mut().fill(T::zero());
+    grads.bias = [T::zero(); F];
+    for (xn, dyn_) in x.as_array().iter().zip(dy.as_array()) {
+        for (f, dyf) in dyn_.iter().enumerate() {
+            grads.bias[f] += dyf.iter().flatten().copied().sum::<T>();
+            for (c, xc) in xn.iter().enumerate() {
                 for ki in 0..K {
-                    let i = oi * S + ki;
-                    if i < P || i - P >= H {
-                        continue;
-                    }
+                    let (i0, i1) = valid(ki, S, P, H, OH);
                     for kj in 0..K {
-                        let j = oj * S + kj;
-                        if j < P || j - P >= W {
+                        let (j0, j1) = valid(kj, S, P, W, OW);
+                        if j0 == j1 {
                             continue;
                         }
-                        for ((xc, dxc), (wtc, dwtc)) in xn
-                            .iter()
-                            .zip(dxn.iter_mut())
-                            .zip(wt.iter().zip(dwt.iter_mut()))
-                        {
-                            let xv = xc[i - P][j - P];
-                            for (dw, &d) in dwtc[ki][kj].iter_mut().zip(&d) {
-                                *dw += xv * d;
-                            }
-                            dxc[i - P][j - P] += dot_lanes(&wtc[ki][kj], &d);
+                        let mut dw = T::zero();
+                        for (oi, dyr) in (i0..i1).zip(&dyf[i0..i1]) {
+                            let i = oi * S + ki - P;
+                            let j = j0 * S + kj - P;
+                            dw += dot::<T, S>(&dyr[j0..j1], &xc[i][j..]);
                         }
+                        grads.weight[f][c][ki][kj] += dw;
                     }
                 }
             }
         }
     }
+}
+
+/// `db[f] = Σ_{n,a,b} dY[n,f,a,b]` (overwritten), each filter's sum in 16
+/// partial sums: the compiler keeps them in vector registers (one running
+/// sum was a chain of dependent additions, a third of the first layer's
+/// weight gradient).
+#[inline(always)]
+fn bias_grad<T: Scalar, const N: usize, const F: usize, const OH: usize, const OW: usize>(
+    dy: &Images<T, N, F, OH, OW>,
+    db: &mut [T; F],
+) {
+    for (f, b) in db.iter_mut().enumerate() {
+        let mut lanes = [T::zero(); 16];
+        let mut rest = T::zero();
+        for dyn_ in dy.as_array() {
+            let (chunks, tail) = dyn_[f].as_flattened().as_chunks::<16>();
+            for chunk in chunks {
+                for (l, &d) in lanes.iter_mut().zip(chunk) {
+                    *l += d;
+                }
+            }
+            for &d in tail {
+                rest += d;
+            }
+        }
+        *b = lanes.iter().fold(rest, |s, &l| s + l);
+    }
+}
+
+/// The parameter gradients (overwritten) and, when `dx` is given, the input
+/// gradient (overwritten): the packed products of `kernel` where they run,
+/// else the portable loops.
+#[inline(always)]
+fn backward_to<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const P: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    layer: &Conv2d<T, C, F, K, S, P>,
+    x: &Images<T, N, C, H, W>,
+    dy: &Images<T, N, F, OH, OW>,
+    grads: &mut Conv2d<T, C, F, K, S, P>,
+    dx: Option<&mut Images<T, N, C, H, W>>,
+) {
+    let g = geom(N, C, H, W, F, K, S, P as isize, OH, OW);
+    // dWᵀ, taps x filters, then transposed into the layer's layout.
+    let mut dwt = [[[[T::zero(); F]; K]; K]; C];
+    let flat = dwt.as_flattened_mut().as_flattened_mut().as_flattened_mut();
+    if !kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), flat) {
+        backward_rows(layer, x, dy, grads);
+        if let Some(dx) = dx {
+            input_grad_rows(layer, dy, dx);
+        }
+        return;
+    }
     for (f, gf) in grads.weight.iter_mut().enumerate() {
-        for (gc, dwtc) in gf.iter_mut().zip(&dwt) {
-            for (gr, dwtr) in gc.iter_mut().zip(dwtc) {
-                for (g, dwtv) in gr.iter_mut().zip(dwtr) {
-                    *g = dwtv[f];
+        for (gc, dc) in gf.iter_mut().zip(&dwt) {
+            for (gr, dr) in gc.iter_mut().zip(dc) {
+                for (gv, dv) in gr.iter_mut().zip(dr) {
+                    *gv = dv[f];
                 }
             }
         }
     }
-    grads.bias = db;
+    bias_grad(dy, &mut grads.bias);
+    let Some(dx) = dx else {
+        return;
+    };
+    // Stride 1: the forward of dY padded by K - 1 - P, with the filters
+    // flipped and transposed.
+    if S == 1 {
+        let mut flipped = [[[[T::zero(); K]; K]; F]; C];
+        for (f, wf) in layer.weight.iter().enumerate() {
+            for (fc, wc) in flipped.iter_mut().zip(wf) {
+                for (ki, wr) in wc.iter().enumerate() {
+                    for (kj, &w) in wr.iter().enumerate() {
+                        fc[f][K - 1 - ki][K - 1 - kj] = w;
+                    }
+                }
+            }
+        }
+        let gt = geom(N, F, OH, OW, C, K, 1, K as isize - 1 - P as isize, H, W);
+        let wt = flipped.as_flattened().as_flattened().as_flattened();
+        if kernel::forward(&gt, dy.as_slice(), wt, None, dx.as_mut_slice(), false) {
+            return;
+        }
+    }
+    input_grad_rows(layer, dy, dx);
 }
 
 impl<
@@ -421,39 +540,14 @@ where
         (self.infer(x), ())
     }
 
-    // Small filter banks: one output pixel at a time, all filters together
-    // (`forward_by_pixel`). Large ones: loops over (filter, channel, kernel
-    // offset) outermost and output pixels innermost, with the padding clipped out
-    // of the ranges (`valid`), so the inner loop is an axpy along an input row
-    // and no transposed copy of the weights is needed.
+    #[inline]
+    fn forward_into(&self, x: &Images<T, N, C, H, W>, y: &mut Self::Output, (): &mut ()) {
+        forward_to(self, x, y);
+    }
+
     fn infer(&self, x: &Images<T, N, C, H, W>) -> Self::Output {
         let mut y = Images::<T, N, F, OH, OW>::zeros();
-        if F * C * K * K <= BY_PIXEL_MAX_WEIGHTS {
-            forward_by_pixel(self, x, &mut y);
-            return y;
-        }
-        for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
-            for ((yf, wf), &b) in yn.iter_mut().zip(&self.weight).zip(&self.bias) {
-                for row in yf.iter_mut() {
-                    row.fill(b);
-                }
-                for (xc, wc) in xn.iter().zip(wf) {
-                    for (ki, wrow) in wc.iter().enumerate() {
-                        let (i0, i1) = valid(ki, S, P, H, OH);
-                        for (kj, &w) in wrow.iter().enumerate() {
-                            let (j0, j1) = valid(kj, S, P, W, OW);
-                            if j0 == j1 {
-                                continue;
-                            }
-                            for (oi, yr) in (i0..i1).zip(&mut yf[i0..i1]) {
-                                let xr = &xc[oi * S + ki - P][j0 * S + kj - P..];
-                                axpy::<T, S>(w, xr, &mut yr[j0..j1]);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        forward_to(self, x, &mut y);
         y
     }
 
@@ -469,43 +563,35 @@ where
         grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
         let mut dx = Images::<T, N, C, H, W>::zeros();
-        if F * C * K * K <= BY_PIXEL_MAX_WEIGHTS && C <= BY_PIXEL_BACKWARD_MAX_CHANNELS {
-            backward_by_pixel(self, x, dy, grads, &mut dx);
-            return dx;
-        }
-        grads.weights_mut().fill(T::zero());
-        grads.bias = [T::zero(); F];
-        for ((xn, dxn), dyn_) in x
-            .as_array()
-            .iter()
-            .zip(dx.as_array_mut())
-            .zip(dy.as_array())
-        {
-            for (f, dyf) in dyn_.iter().enumerate() {
-                grads.bias[f] += dyf.iter().flatten().copied().sum::<T>();
-                for (c, (xc, dxc)) in xn.iter().zip(dxn.iter_mut()).enumerate() {
-                    for ki in 0..K {
-                        let (i0, i1) = valid(ki, S, P, H, OH);
-                        for kj in 0..K {
-                            let (j0, j1) = valid(kj, S, P, W, OW);
-                            if j0 == j1 {
-                                continue;
-                            }
-                            let w = self.weight[f][c][ki][kj];
-                            let mut dw = T::zero();
-                            for (oi, dyr) in (i0..i1).zip(&dyf[i0..i1]) {
-                                let i = oi * S + ki - P;
-                                let j = j0 * S + kj - P;
-                                dw += dot::<T, S>(&dyr[j0..j1], &xc[i][j..]);
-                                axpy_strided::<T, S>(w, &dyr[j0..j1], &mut dxc[i][j..]);
-                            }
-                            grads.weight[f][c][ki][kj] += dw;
-                        }
-                    }
-                }
-            }
-        }
+        backward_to(self, x, dy, grads, Some(&mut dx));
         dx
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, F, OH, OW>,
+        (): &(),
+        (): &mut (),
+        dy: &Images<T, N, F, OH, OW>,
+        dx: &mut Images<T, N, C, H, W>,
+        grads: &mut Self,
+    ) {
+        backward_to(self, x, dy, grads, Some(dx));
+    }
+
+    // dweight and dbias only: no dX.
+    #[inline]
+    fn backward_params(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        _: &Images<T, N, F, OH, OW>,
+        (): &(),
+        dy: &Images<T, N, F, OH, OW>,
+        grads: &mut Self,
+    ) {
+        backward_to(self, x, dy, grads, None);
     }
 }
 
@@ -812,30 +898,287 @@ mod tests {
         assert_eq!(flat::<17, 31, 29, _>(), 17 * 31 * 29);
     }
 
-    /// Filter banks above `BY_PIXEL_MAX_WEIGHTS` take the row-wise path: its
-    /// forward and backward agree with the per-pixel path on the same layer.
-    #[test]
-    fn row_and_pixel_paths_agree() {
-        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(11);
-        let conv = Conv2d::<f64, 32, 30, 3, 2, 1>::init(Init::Uniform { limit: 1.0 }, &mut rng);
-        const { assert!(32 * 30 * 9 > BY_PIXEL_MAX_WEIGHTS) };
-        let x = Images::<f64, 2, 32, 5, 4>::from_fn(|n, c, i, j| {
-            (((n * 640 + c * 20 + i * 4 + j) as f64) * 0.37).sin()
+    /// The exact sums in f64 and the bound on a computed sum's error:
+    /// `Σ_k a_k b_k` computed in any order with `m` terms (fused or not) is
+    /// within `γ_m Σ_k |a_k b_k|` of the exact value, `γ_m = m ε / (1 - m ε)`.
+    struct Exact {
+        value: Vec<f64>,
+        magnitude: Vec<f64>,
+        terms: usize,
+    }
+
+    impl Exact {
+        fn check<T: Scalar>(&self, what: &str, got: &[T]) {
+            assert_eq!(got.len(), self.value.len(), "{what}: length");
+            let eps = T::EPSILON.as_f64();
+            let m = (self.terms + 2) as f64;
+            let gamma = m * eps / (1.0 - m * eps);
+            let mut worst = 0.0f64;
+            for (k, ((&g, &v), &mag)) in
+                got.iter().zip(&self.value).zip(&self.magnitude).enumerate()
+            {
+                let err = (g.as_f64() - v).abs();
+                let tol = gamma * mag + f64::MIN_POSITIVE;
+                assert!(
+                    err <= tol,
+                    "{what}[{k}]: got {:e}, exact {v:e}, error {err:e} > bound {tol:e}",
+                    g.as_f64()
+                );
+                worst = worst.max(err / tol);
+            }
+            std::println!("{what}: worst error {worst:.3} of the bound");
+        }
+    }
+
+    /// The layer's forward, backward, parameter-only backward and in-place
+    /// passes against the element-wise definitions summed in f64; and,
+    /// where the CPU has AVX2 + FMA, that the packed kernels ran (the
+    /// layer's output is the kernel's, bit for bit).
+    fn check_against_definition<
+        T: Scalar,
+        const N: usize,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const P: usize,
+        const OH: usize,
+        const OW: usize,
+    >(
+        seed: u64,
+    ) where
+        Check: ConvOut<H, K, S, P, Out = Dim<OH>> + ConvOut<W, K, S, P, Out = Dim<OW>>,
+    {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let mut conv = Conv2d::<T, C, F, K, S, P>::init(Init::Uniform { limit: 1.0 }, &mut rng);
+        conv.bias = core::array::from_fn(|f| T::from_f64(0.3 * (f as f64 * 1.7).sin()));
+        let x = Images::<T, N, C, H, W>::from_fn(|n, c, i, j| {
+            T::from_f64((((n * 131 + c * 37 + i * 11 + j) as f64) * 0.61).sin())
         });
-        let (y_rows, cache): (Images<f64, 2, 30, 3, 2>, _) = conv.forward(&x);
-        let mut y_pixels = Images::<f64, 2, 30, 3, 2>::zeros();
-        forward_by_pixel(&conv, &x, &mut y_pixels);
-        let dy = Images::from_fn(|n, f, a, b| ((n * 90 + f * 3 + a * 2 + b) as f64).cos());
-        let mut g_rows = conv.zeros_like();
-        let dx_rows = conv.backward(&x, &y_rows, &cache, &dy, &mut g_rows);
-        let mut g_pixels = conv.zeros_like();
-        let mut dx_pixels = Images::zeros();
-        backward_by_pixel(&conv, &x, &dy, &mut g_pixels, &mut dx_pixels);
-        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-12);
-        assert!(close(y_rows.as_slice(), y_pixels.as_slice()));
-        assert!(close(dx_rows.as_slice(), dx_pixels.as_slice()));
-        assert!(close(g_rows.weights(), g_pixels.weights()));
-        assert!(close(&g_rows.bias, &g_pixels.bias));
+        let dy = Images::<T, N, F, OH, OW>::from_fn(|n, f, a, b| {
+            T::from_f64((((n * 71 + f * 13 + a * 5 + b) as f64) * 0.43).cos())
+        });
+        let xin = |n: usize, c: usize, i: isize, j: isize| -> Option<f64> {
+            ((0..H as isize).contains(&i) && (0..W as isize).contains(&j))
+                .then(|| x[(n, c, i as usize, j as usize)].as_f64())
+        };
+        let w = |f: usize, c: usize, ki: usize, kj: usize| conv.weight[f][c][ki][kj].as_f64();
+        // y[n, f, a, b] = bias[f] + Σ w x
+        let (mut yv, mut ym) = (Vec::new(), Vec::new());
+        for n in 0..N {
+            for f in 0..F {
+                for a in 0..OH {
+                    for b in 0..OW {
+                        let bias = conv.bias[f].as_f64();
+                        let (mut v, mut m) = (bias, bias.abs());
+                        for c in 0..C {
+                            for ki in 0..K {
+                                for kj in 0..K {
+                                    let (i, j) = (
+                                        (a * S + ki) as isize - P as isize,
+                                        (b * S + kj) as isize - P as isize,
+                                    );
+                                    if let Some(xv) = xin(n, c, i, j) {
+                                        v += w(f, c, ki, kj) * xv;
+                                        m += (w(f, c, ki, kj) * xv).abs();
+                                    }
+                                }
+                            }
+                        }
+                        yv.push(v);
+                        ym.push(m);
+                    }
+                }
+            }
+        }
+        let y_exact = Exact {
+            value: yv,
+            magnitude: ym,
+            terms: C * K * K,
+        };
+        // dW[f, c, ki, kj] = Σ dy x; dX[n, c, i, j] = Σ w dy
+        let (mut wv, mut wm) = (Vec::new(), Vec::new());
+        for f in 0..F {
+            for c in 0..C {
+                for ki in 0..K {
+                    for kj in 0..K {
+                        let (mut v, mut m) = (0.0, 0.0);
+                        for n in 0..N {
+                            for a in 0..OH {
+                                for b in 0..OW {
+                                    let (i, j) = (
+                                        (a * S + ki) as isize - P as isize,
+                                        (b * S + kj) as isize - P as isize,
+                                    );
+                                    if let Some(xv) = xin(n, c, i, j) {
+                                        let t = dy[(n, f, a, b)].as_f64() * xv;
+                                        v += t;
+                                        m += t.abs();
+                                    }
+                                }
+                            }
+                        }
+                        wv.push(v);
+                        wm.push(m);
+                    }
+                }
+            }
+        }
+        let dw_exact = Exact {
+            value: wv,
+            magnitude: wm,
+            terms: N * OH * OW,
+        };
+        let (mut bv, mut bm) = (Vec::new(), Vec::new());
+        for f in 0..F {
+            let (mut v, mut m) = (0.0, 0.0);
+            for n in 0..N {
+                for a in 0..OH {
+                    for b in 0..OW {
+                        v += dy[(n, f, a, b)].as_f64();
+                        m += dy[(n, f, a, b)].as_f64().abs();
+                    }
+                }
+            }
+            bv.push(v);
+            bm.push(m);
+        }
+        let db_exact = Exact {
+            value: bv,
+            magnitude: bm,
+            terms: N * OH * OW,
+        };
+        let (mut xv, mut xm) = (Vec::new(), Vec::new());
+        for n in 0..N {
+            for c in 0..C {
+                for i in 0..H {
+                    for j in 0..W {
+                        let (mut v, mut m) = (0.0, 0.0);
+                        for f in 0..F {
+                            for ki in 0..K {
+                                for kj in 0..K {
+                                    let (ai, bj) = (i + P, j + P);
+                                    if ai < ki
+                                        || bj < kj
+                                        || (ai - ki) % S != 0
+                                        || (bj - kj) % S != 0
+                                    {
+                                        continue;
+                                    }
+                                    let (a, b) = ((ai - ki) / S, (bj - kj) / S);
+                                    if a < OH && b < OW {
+                                        let t = w(f, c, ki, kj) * dy[(n, f, a, b)].as_f64();
+                                        v += t;
+                                        m += t.abs();
+                                    }
+                                }
+                            }
+                        }
+                        xv.push(v);
+                        xm.push(m);
+                    }
+                }
+            }
+        }
+        let dx_exact = Exact {
+            value: xv,
+            magnitude: xm,
+            terms: F * K * K,
+        };
+        let label = std::format!("{} N{N} C{C} {H}x{W} F{F} K{K} S{S} P{P}", T::NAME);
+
+        let y = conv.infer(&x);
+        y_exact.check(&std::format!("{label} y"), y.as_slice());
+        let mut y2 = Images::splat(T::nan());
+        conv.forward_into(&x, &mut y2, &mut ());
+        assert!(y2 == y, "{label}: forward_into differs from infer");
+        let mut grads = Conv2d::init(Init::Uniform { limit: 9.0 }, &mut rng);
+        let dx = conv.backward(&x, &y, &(), &dy, &mut grads);
+        dw_exact.check(&std::format!("{label} dW"), grads.weights());
+        db_exact.check(&std::format!("{label} db"), &grads.bias);
+        dx_exact.check(&std::format!("{label} dX"), dx.as_slice());
+        let mut params_only = Conv2d::init(Init::Uniform { limit: 9.0 }, &mut rng);
+        conv.backward_params(&x, &y, &(), &dy, &mut params_only);
+        assert!(
+            params_only == grads,
+            "{label}: backward_params differs from backward"
+        );
+
+        // The portable loops (where the kernels do not run) against the same sums.
+        let mut y_rows = Images::<T, N, F, OH, OW>::splat(T::nan());
+        forward_rows(&conv, &x, &mut y_rows);
+        y_exact.check(&std::format!("{label} y (portable)"), y_rows.as_slice());
+        let mut g_rows = Conv2d::init(Init::Uniform { limit: 9.0 }, &mut rng);
+        backward_rows(&conv, &x, &dy, &mut g_rows);
+        dw_exact.check(&std::format!("{label} dW (portable)"), g_rows.weights());
+        db_exact.check(&std::format!("{label} db (portable)"), &g_rows.bias);
+        let mut dx_rows = Images::<T, N, C, H, W>::splat(T::nan());
+        input_grad_rows(&conv, &dy, &mut dx_rows);
+        dx_exact.check(&std::format!("{label} dX (portable)"), dx_rows.as_slice());
+
+        // The packed kernel ran, where it can.
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let g = geom(N, C, H, W, F, K, S, P as isize, OH, OW);
+            let mut yk = Images::<T, N, F, OH, OW>::splat(T::nan());
+            let ran = kernel::forward(
+                &g,
+                x.as_slice(),
+                conv.weights(),
+                Some(&conv.bias),
+                yk.as_mut_slice(),
+                false,
+            );
+            assert!(ran, "{label}: the forward kernel did not run");
+            assert!(yk == y, "{label}: the layer's output is not the kernel's");
+            let mut dwt = std::vec![T::zero(); C * K * K * F];
+            assert!(
+                kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), &mut dwt),
+                "{label}: the weight-gradient kernel did not run"
+            );
+        }
+    }
+
+    macro_rules! against_definition {
+        ($($name:ident: $t:ty, N=$n:literal C=$c:literal H=$h:literal W=$w:literal F=$f:literal K=$k:literal S=$s:literal P=$p:literal;)*) => {$(
+            #[test]
+            fn $name() {
+                // Batches of up to 64 images of up to 64 channels: more than
+                // a test thread's stack in a debug build.
+                std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn(|| check_against_definition::<$t, $n, $c, $h, $w, $f, $k, $s, $p, _, _>(line!() as u64))
+                    .unwrap()
+                    .join()
+                    .unwrap();
+            }
+        )*};
+    }
+
+    // The shapes small CNNs use (channels 1-64, images 8-32, kernels 1-5,
+    // strides 1-2, batches 1-64), the digits CNN's two layers, and edges:
+    // groups of channels (64 x 9 taps > 256), a pixel count below a vector,
+    // padding above K - 1 (the input gradient's padding is negative), even
+    // and 1 x 1 kernels, odd filter counts.
+    against_definition! {
+        definition_digits_conv1_f32: f32, N=16 C=1 H=8 W=8 F=16 K=3 S=1 P=1;
+        definition_digits_conv2_f32: f32, N=16 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
+        definition_c64_f64_f32: f32, N=2 C=64 H=8 W=8 F=64 K=3 S=1 P=1;
+        definition_k5_32x32_f32: f32, N=1 C=3 H=32 W=32 F=8 K=5 S=1 P=2;
+        definition_s2_28x28_f32: f32, N=2 C=4 H=28 W=28 F=6 K=3 S=2 P=1;
+        definition_k5_s2_f32: f32, N=1 C=2 H=12 W=11 F=3 K=5 S=2 P=2;
+        definition_k1_f32: f32, N=3 C=5 H=9 W=7 F=7 K=1 S=1 P=0;
+        definition_batch64_f32: f32, N=64 C=2 H=8 W=8 F=4 K=3 S=1 P=1;
+        definition_pad_above_k_f32: f32, N=1 C=3 H=6 W=5 F=2 K=3 S=1 P=3;
+        definition_even_kernel_f32: f32, N=2 C=3 H=16 W=16 F=17 K=4 S=1 P=0;
+        definition_tiny_image_f32: f32, N=2 C=3 H=3 W=3 F=5 K=3 S=1 P=1;
+        definition_s3_f32: f32, N=1 C=2 H=10 W=10 F=3 K=3 S=3 P=0;
+        definition_digits_conv2_f64: f64, N=4 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
+        definition_k5_s2_f64: f64, N=2 C=3 H=13 W=12 F=5 K=5 S=2 P=2;
+        definition_c64_f64: f64, N=1 C=64 H=8 W=8 F=9 K=3 S=1 P=1;
+        definition_32x32_f64: f64, N=1 C=2 H=32 W=32 F=3 K=3 S=1 P=1;
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl Dropout {
 impl<X: Elements> Layer<X> for Dropout {
     type Output = X;
     type Cache = Ctx;
+    const HAS_PARAMS: bool = false;
 
     fn forward(&self, x: &X) -> (X, Ctx) {
         let mut y = *x;

@@ -37,6 +37,7 @@ where
 {
     type Output = Matrix<T, N, L>;
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Matrix<T, N, L>, ()) {
@@ -49,6 +50,37 @@ where
         let mut y = Matrix::<T, N, L>::zeros();
         y.as_mut_slice().copy_from_slice(x.as_slice());
         y
+    }
+
+    #[inline]
+    fn forward_into(&self, x: &Images<T, N, C, H, W>, y: &mut Matrix<T, N, L>, (): &mut ()) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Matrix<T, N, L>,
+        (): &(),
+        (): &mut (),
+        dy: &Matrix<T, N, L>,
+        dx: &mut Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
+        dx.as_mut_slice().copy_from_slice(dy.as_slice());
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Matrix<T, N, L>,
+        (): &(),
+        _: &Matrix<T, N, L>,
+        _: &mut Self,
+    ) {
     }
 
     // dX = dY reshaped to N x C x H x W
@@ -122,6 +154,7 @@ where
 {
     type Output = Images<T, N, C, H, W>;
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Matrix<T, N, L>) -> (Images<T, N, C, H, W>, ()) {
@@ -134,6 +167,37 @@ where
         let mut y = Images::<T, N, C, H, W>::zeros();
         y.as_mut_slice().copy_from_slice(x.as_slice());
         y
+    }
+
+    #[inline]
+    fn forward_into(&self, x: &Matrix<T, N, L>, y: &mut Images<T, N, C, H, W>, (): &mut ()) {
+        y.as_mut_slice().copy_from_slice(x.as_slice());
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        (): &mut (),
+        dy: &Images<T, N, C, H, W>,
+        dx: &mut Matrix<T, N, L>,
+        _: &mut Self,
+    ) {
+        dx.as_mut_slice().copy_from_slice(dy.as_slice());
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        _: &Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
     }
 
     // dX = dY reshaped to N x L

@@ -224,6 +224,15 @@ pub trait Layer<In>: Sized {
     /// What backward needs from forward besides the input and the output.
     type Cache;
 
+    /// Whether [`backward_params`](Layer::backward_params) writes anything:
+    /// `false` for a layer without parameters (an activation, a pooling or
+    /// reshaping layer), whose `backward_params` then does nothing. A
+    /// network whose first layer has none skips its second layer's input
+    /// gradient in training (for a CNN that starts with `Unflatten`, the
+    /// first convolution's input gradient). The default, `true`, is always
+    /// correct.
+    const HAS_PARAMS: bool = true;
+
     /// Computes the output and the cache for [`backward`](Layer::backward).
     fn forward(&self, x: &In) -> (Self::Output, Self::Cache);
 

@@ -229,6 +229,7 @@ where
 impl<In, L: Layer<In>> Layer<In> for Net<L> {
     type Output = L::Output;
     type Cache = L::Cache;
+    const HAS_PARAMS: bool = L::HAS_PARAMS;
     #[inline(always)]
     fn forward(&self, x: &In) -> (L::Output, L::Cache) {
         self.layers.forward(x)
@@ -526,6 +527,37 @@ macro_rules! into_chain {
     };
 }
 
+/// [`into_chain`] for a tuple whose first layer has no parameters: the
+/// second layer (index 1) computes its parameters' gradients only, and the
+/// first layer nothing.
+macro_rules! params_into_chain {
+    (
+        $self:ident, $cache:ident, $scratch:ident, $grads:ident,
+        [$(($i:tt, [$($x:tt)+], [$($y:tt)+], [$($dy:tt)+], [$($dx:tt)+])),*]
+    ) => {
+        $(if $i == 1 {
+            $self.$i.backward_params_into(
+                &$($x)+,
+                &$($y)+,
+                &$cache.0.$i,
+                &mut $scratch.0.$i,
+                &$($dy)+,
+                &mut $grads.$i,
+            );
+        } else {
+            $self.$i.backward_into(
+                &$($x)+,
+                &$($y)+,
+                &$cache.0.$i,
+                &mut $scratch.0.$i,
+                &$($dy)+,
+                &mut $($dx)+,
+                &mut $grads.$i,
+            );
+        })*
+    };
+}
+
 /// A tuple of layers as a layer. Its cache is `(caches, outputs)`: the
 /// layers' caches and the outputs of all layers but the last (whose output is
 /// the tuple's). `io` gives each layer's input and output place: `*x`, a
@@ -557,6 +589,8 @@ macro_rules! tuple_network {
         {
             type Output = $Last::Output;
             type Cache = (($($L::Cache,)+), ($($I::Output,)*));
+            const HAS_PARAMS: bool =
+                <$First as Layer<In>>::HAS_PARAMS $(|| <$Cur as Layer<$Prev::Output>>::HAS_PARAMS)*;
 
             #[inline(always)]
             #[allow(non_snake_case)]
@@ -662,7 +696,9 @@ macro_rules! tuple_network {
                 );
             }
 
-            // The same chain, then the first layer's parameters only.
+            // The same chain, then the first layer's parameters only. A
+            // first layer without parameters needs no output gradient: the
+            // second layer then computes its parameters' gradients only.
             #[inline(always)]
             fn backward_params_into(
                 &self,
@@ -673,6 +709,11 @@ macro_rules! tuple_network {
                 $dy: &Self::Output,
                 grads: &mut Self,
             ) {
+                if !<$First as Layer<In>>::HAS_PARAMS {
+                    params_into_chain!(self, $cache, $scratch, grads,
+                        [$(($pi2, [$($pin)+], [$($pout)+], [$($pdy)+], [$($pdx)+])),*]);
+                    return;
+                }
                 into_chain!(self, $cache, $scratch, grads,
                     [$(($pi2, [$($pin)+], [$($pout)+], [$($pdy)+], [$($pdx)+])),*]);
                 self.0.backward_params_into(
@@ -811,7 +852,7 @@ mod tuples;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Conv2d, Dense, Flatten, Linear, Params, Relu, Sigmoid};
+    use crate::nn::{Conv2d, Dense, Flatten, Linear, Params, Relu, Sigmoid, Unflatten};
     use crate::rand::{SeedableRng, rngs::StdRng};
     use crate::{Images, Matrix};
 
@@ -899,5 +940,18 @@ mod tests {
             Dense::<f64, 32, 3>::xavier_uniform(&mut rng),
         );
         same_grads(&conv, &img, dy);
+        // A first layer without parameters: training skips the second
+        // layer's input gradient, with the same parameter gradients.
+        let rows = Matrix::<f64, 2, 16>::from_fn(|n, k| ((n * 16 + k) as f64 * 0.3).sin());
+        let unflattened = (
+            Unflatten::<1, 4, 4>,
+            Conv2d::<f64, 1, 2, 3, 1, 1>::xavier_uniform(&mut rng),
+            Flatten,
+            Dense::<f64, 32, 3>::xavier_uniform(&mut rng),
+        );
+        const { assert!(!<Unflatten<1, 4, 4> as Layer<Matrix<f64, 2, 16>>>::HAS_PARAMS) };
+        same_grads(&unflattened, &rows, dy);
+        let relu_first = (Relu, Dense::<f64, 3, 4>::xavier_uniform(&mut rng), Sigmoid);
+        same_grads(&relu_first, &x, dy);
     }
 }

@@ -77,6 +77,121 @@ fn window_max<T: Scalar, const H: usize, const W: usize, const K: usize>(
     best
 }
 
+/// The max-pooling forward into `y`: each window's maximum.
+#[inline(always)]
+fn max_pool_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    y: &mut Images<T, N, C, OH, OW>,
+) {
+    for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
+        for (xc, yc) in xn.iter().zip(yn.iter_mut()) {
+            for (a, yr) in yc.iter_mut().enumerate() {
+                for (b, yv) in yr.iter_mut().enumerate() {
+                    *yv = window_max::<T, H, W, K>(xc, a * S, b * S).2;
+                }
+            }
+        }
+    }
+}
+
+/// The max-pooling input gradient into `dx` (overwritten): each window's
+/// gradient goes to its first maximum.
+#[inline(always)]
+fn max_pool_grad_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const S: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    y: &Images<T, N, C, OH, OW>,
+    dy: &Images<T, N, C, OH, OW>,
+    dx: &mut Images<T, N, C, H, W>,
+) {
+    if S == K {
+        return tiled_max_pool_grad_into::<T, N, C, H, W, K, OH, OW>(x, y, dy, dx);
+    }
+    dx.as_mut_slice().fill(T::zero());
+    for ((xn, dxn), dyn_) in x
+        .as_array()
+        .iter()
+        .zip(dx.as_array_mut())
+        .zip(dy.as_array())
+    {
+        for ((xc, dxc), dyc) in xn.iter().zip(dxn.iter_mut()).zip(dyn_) {
+            for (a, dyr) in dyc.iter().enumerate() {
+                for (b, &d) in dyr.iter().enumerate() {
+                    let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
+                    dxc[i][j] += d;
+                }
+            }
+        }
+    }
+}
+
+/// [`max_pool_grad_into`] for windows that tile the image (`S == K`), from
+/// the forward's output `y` (each window's maximum): every input element is
+/// in at most one window, and the one that gets the window's gradient is the
+/// first (row-major) equal to the maximum, or the first NaN; a scan that
+/// stops there instead of finding the maximum again.
+#[inline(always)]
+fn tiled_max_pool_grad_into<
+    T: Scalar,
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const OH: usize,
+    const OW: usize,
+>(
+    x: &Images<T, N, C, H, W>,
+    y: &Images<T, N, C, OH, OW>,
+    dy: &Images<T, N, C, OH, OW>,
+    dx: &mut Images<T, N, C, H, W>,
+) {
+    dx.as_mut_slice().fill(T::zero());
+    for (((xn, yn), dyn_), dxn) in x
+        .as_array()
+        .iter()
+        .zip(y.as_array())
+        .zip(dy.as_array())
+        .zip(dx.as_array_mut())
+    {
+        for (((xc, yc), dyc), dxc) in xn.iter().zip(yn).zip(dyn_).zip(dxn.iter_mut()) {
+            for (a, (yr, dyr)) in yc.iter().zip(dyc).enumerate() {
+                'window: for (b, (&m, &d)) in yr.iter().zip(dyr).enumerate() {
+                    for ki in 0..K {
+                        for kj in 0..K {
+                            let (i, j) = (a * K + ki, b * K + kj);
+                            let v = xc[i][j];
+                            if v == m || v.is_nan() {
+                                dxc[i][j] = d;
+                                continue 'window;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl<
     T: Scalar,
     const N: usize,
@@ -95,23 +210,21 @@ where
     /// Nothing: backward finds the maxima again in the input rather than
     /// storing them.
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {
         (self.infer(x), ())
     }
 
+    #[inline]
+    fn forward_into(&self, x: &Images<T, N, C, H, W>, y: &mut Self::Output, (): &mut ()) {
+        max_pool_into::<T, N, C, H, W, K, S, OH, OW>(x, y);
+    }
+
     fn infer(&self, x: &Images<T, N, C, H, W>) -> Self::Output {
         let mut y = Images::<T, N, C, OH, OW>::zeros();
-        for (xn, yn) in x.as_array().iter().zip(y.as_array_mut()) {
-            for (xc, yc) in xn.iter().zip(yn.iter_mut()) {
-                for (a, yr) in yc.iter_mut().enumerate() {
-                    for (b, yv) in yr.iter_mut().enumerate() {
-                        *yv = window_max::<T, H, W, K>(xc, a * S, b * S).2;
-                    }
-                }
-            }
-        }
+        self.forward_into(x, &mut y, &mut ());
         y
     }
 
@@ -119,28 +232,40 @@ where
     fn backward(
         &self,
         x: &Images<T, N, C, H, W>,
-        _: &Images<T, N, C, OH, OW>,
+        y: &Images<T, N, C, OH, OW>,
         (): &(),
         dy: &Images<T, N, C, OH, OW>,
-        _grads: &mut Self,
+        grads: &mut Self,
     ) -> Images<T, N, C, H, W> {
         let mut dx = Images::<T, N, C, H, W>::zeros();
-        for ((xn, dxn), dyn_) in x
-            .as_array()
-            .iter()
-            .zip(dx.as_array_mut())
-            .zip(dy.as_array())
-        {
-            for ((xc, dxc), dyc) in xn.iter().zip(dxn.iter_mut()).zip(dyn_) {
-                for (a, dyr) in dyc.iter().enumerate() {
-                    for (b, &d) in dyr.iter().enumerate() {
-                        let (i, j, _) = window_max::<T, H, W, K>(xc, a * S, b * S);
-                        dxc[i][j] += d;
-                    }
-                }
-            }
-        }
+        self.backward_into(x, y, &(), &mut (), dy, &mut dx, grads);
         dx
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        x: &Images<T, N, C, H, W>,
+        y: &Images<T, N, C, OH, OW>,
+        (): &(),
+        (): &mut (),
+        dy: &Images<T, N, C, OH, OW>,
+        dx: &mut Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) {
+        max_pool_grad_into::<T, N, C, H, W, K, S, OH, OW>(x, y, dy, dx);
+    }
+
+    // No parameters: nothing to compute.
+    #[inline]
+    fn backward_params(
+        &self,
+        _: &Images<T, N, C, H, W>,
+        _: &Images<T, N, C, OH, OW>,
+        (): &(),
+        _: &Images<T, N, C, OH, OW>,
+        _: &mut Self,
+    ) {
     }
 
     // The piece a max-pooling output is on is the position of its window's
@@ -182,6 +307,7 @@ where
     type Output = Images<T, N, C, OH, OW>;
     /// Nothing: the average is linear.
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline]
     fn forward(&self, x: &Images<T, N, C, H, W>) -> (Self::Output, ()) {

@@ -206,6 +206,7 @@ impl<T: Scalar, const B: usize, const N: usize> Layer<Matrix<T, B, N>> for Softm
     type Output = Matrix<T, B, N>;
     /// Nothing: backward reads the output probabilities.
     type Cache = ();
+    const HAS_PARAMS: bool = false;
 
     #[inline(always)]
     fn forward(&self, x: &Matrix<T, B, N>) -> (Matrix<T, B, N>, ()) {

@@ -1,0 +1,1078 @@
+//! The convolution's products as register-tiled matrix products on packed
+//! panels, compiled once per element type in this crate and run in the widest
+//! instruction set the CPU has (AVX-512, or AVX2 + FMA; chosen at run time
+//! through `pulp`). Each entry point returns `false`, having done nothing, when
+//! the CPU has neither or the shape is outside what its fixed buffers hold; the
+//! layer then runs its portable loops.
+//!
+//! With `t = (c, ki, kj)` a tap, `q = (a, b)` an output pixel and
+//! `X̂[t, q] = X[c, aS + ki - P, bS + kj - P]` (zero in the padding):
+//!
+//! ```text
+//! forward      Y[f, q]  = bias[f] + Σ_t W[f, t] X̂[t, q]      rows f, columns q, depth t
+//! weight grad  dWᵀ[t, f] += Σ_q X̂[t, q] dY[f, q]            rows t, columns f, depth q
+//! input grad   (stride 1) the forward of dY padded by K - 1 - P with the filters
+//!              flipped and transposed, W'[c, f, ki, kj] = W[f, c, K-1-ki, K-1-kj]
+//! ```
+//!
+//! `X̂` (the im2col matrix) is never built. Each image is first copied, a
+//! group of channels at a time, into a zero-padded buffer that holds, per
+//! channel, `S x K` shifted copies of the image, each `OW` columns wide:
+//! copy `(ri, kj)`, row `u`, column `b` holds `X[c, uS + ri - P, bS + kj - P]`.
+//! Tap `(ki, kj)` at output pixel `q = a OW + b` is then element
+//! `(ki / S) OW + q` of copy `(ki % S, kj)`: each row of `X̂` is a contiguous
+//! run of the buffer, read in place. The forward's tiles broadcast one weight
+//! per row and multiply-add it into two vectors of pixels loaded from there,
+//! `MR` filters at a time (8 under AVX-512, 6 under AVX2, so that the
+//! accumulators stay in registers); the weight gradient's tiles broadcast the
+//! buffer's elements, `MR` taps at a time, into a transposed copy of a block of
+//! `dY`. The copies cost `S K` times the image (the im2col matrix: `K²` times).
+//! Every buffer is on the stack, of a fixed size: about 100 KiB at most.
+//!
+//! Sums use fused multiply-adds, in a fixed order for a given machine and
+//! shape, so results are reproducible there; they differ from the portable
+//! loops in the last bits (tests bound the difference).
+
+use pulp::bytemuck::Pod;
+use pulp::{Simd, WithSimd};
+
+use crate::Scalar;
+use crate::scalar::sealed::{Slice, SliceMut};
+
+/// Taps per block of the products' depth (rows of the weight gradient's tiles).
+const KC: usize = 512;
+/// Elements of the shifted copies of a group of channels, and room past
+/// their end for a vector pair's over-read.
+const XCAP: usize = 16384;
+const XSLACK: usize = 64;
+/// Pixels per block of the weight gradient's depth.
+const KQ: usize = 256;
+/// Elements of the weight gradient's transposed block of `dY` (`KQ x F` at most).
+const BTCAP: usize = 8192;
+
+/// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
+/// `f` filters of `k x k` with stride `s` and padding `p` (negative: the
+/// input is cropped), giving `oh x ow` outputs. The caller guarantees
+/// `oh = (h + 2p - k) / s + 1` and the same for `ow`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub f: usize,
+    pub k: usize,
+    pub s: usize,
+    pub p: isize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geom {
+    fn kk(&self) -> usize {
+        self.k * self.k
+    }
+    fn pix(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Rows of one shifted copy.
+    fn hq(&self) -> usize {
+        self.oh + (self.k - 1) / self.s
+    }
+    /// Elements of one channel's shifted copies.
+    fn chan(&self) -> usize {
+        self.s * self.k * self.hq() * self.ow
+    }
+    /// Channels per group (balanced), `None` when not even one channel fits
+    /// the buffers.
+    fn group(&self) -> Option<usize> {
+        if self.k == 0 || self.s == 0 || self.c == 0 || self.oh == 0 || self.ow == 0 {
+            return None;
+        }
+        let g = (KC / self.kk())
+            .min((XCAP - XSLACK) / self.chan())
+            .min(self.c);
+        if g == 0 {
+            return None;
+        }
+        Some(self.c.div_ceil(self.c.div_ceil(g)))
+    }
+    /// Offset of local channel `lc`'s tap `(ki, kj)` at output pixel 0 in the
+    /// shifted copies.
+    fn tap(&self, lc: usize, ki: usize, kj: usize) -> usize {
+        let hq = self.hq();
+        lc * self.chan() + ((ki % self.s) * self.k + kj) * hq * self.ow + (ki / self.s) * self.ow
+    }
+}
+
+/// An element type and its vectors in the instruction set `S`.
+pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
+    /// A vector of `lanes::<S>()` elements.
+    type V<S: Simd>: Copy + Pod;
+    const ZERO: Self;
+    fn lanes<S: Simd>() -> usize;
+    fn splat<S: Simd>(simd: S, x: Self) -> Self::V<S>;
+    /// `a b + c`, rounded once.
+    fn fma<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    /// The first `lanes` elements of `x`, or all of them, zero-filled, if fewer.
+    fn load<S: Simd>(simd: S, x: &[Self]) -> Self::V<S>;
+    /// Vector `v` of `x`, which holds at least `(v + 1) lanes` elements.
+    fn load_at<S: Simd>(x: &[Self], v: usize) -> Self::V<S>;
+    /// Stores into the first `lanes` elements of `x`, or all of them if fewer.
+    fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
+    /// `max(0, v)`, NaN kept.
+    fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+    /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
+    /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
+    /// element by element elsewhere and at the edges.
+    fn transpose<S: Simd>(
+        simd: S,
+        src: &[Self],
+        ss: usize,
+        dst: &mut [Self],
+        ds: usize,
+        rows: usize,
+        cols: usize,
+    );
+}
+
+/// [`Elem::transpose`] for blocks of `B x B` by `block` (which returns
+/// `false`, having done nothing, where it cannot run).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn transpose_blocks<T: Copy, const B: usize>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+    mut block: impl FnMut(&[T], usize, &mut [T], usize) -> bool,
+) {
+    let (rb, cb) = (rows / B * B, cols / B * B);
+    for r0 in (0..rb).step_by(B) {
+        for c0 in (0..cb).step_by(B) {
+            let (from, to) = (r0 * ss + c0, c0 * ds + r0);
+            let (Some(s), Some(d)) = (src.get(from..), dst.get_mut(to..)) else {
+                continue;
+            };
+            if !block(s, ss, d, ds) {
+                transpose_scalar(s, ss, d, ds, B, B);
+            }
+        }
+    }
+    // The edges: columns cb.. of every row, then rows rb.. of the first cb columns.
+    if cb < cols {
+        if let (Some(s), Some(d)) = (src.get(cb..), dst.get_mut(cb * ds..)) {
+            transpose_scalar(s, ss, d, ds, rows, cols - cb);
+        }
+    }
+    if rb < rows {
+        if let (Some(s), Some(d)) = (src.get(rb * ss..), dst.get_mut(rb..)) {
+            transpose_scalar(s, ss, d, ds, rows - rb, cb);
+        }
+    }
+}
+
+#[inline(always)]
+fn transpose_scalar<T: Copy>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+) {
+    for r in 0..rows {
+        for c in 0..cols {
+            if let (Some(&v), Some(d)) = (src.get(r * ss + c), dst.get_mut(c * ds + r)) {
+                *d = v;
+            }
+        }
+    }
+}
+
+/// 8 x 8 `f32` and 4 x 4 `f64` transposes in AVX shuffles.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use core::arch::x86_64::{__m256, __m256d};
+    use pulp::x86::V3;
+
+    /// Rows `0..8` of `src` (`ss` apart, 8 elements each) into the columns
+    /// of `dst` (`ds` apart); `false` if a row does not fit.
+    #[inline(always)]
+    pub(super) fn f32_8x8(v3: V3, src: &[f32], ss: usize, dst: &mut [f32], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256> {
+            let s: [f32; 8] = src.get(r * ss..r * ss + 8)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5), Some(r6), Some(r7)) = (
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ) else {
+            return false;
+        };
+        if dst.len() < 7 * ds + 8 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_ps(r0, r1), a._mm256_unpackhi_ps(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_ps(r2, r3), a._mm256_unpackhi_ps(r2, r3));
+        let (t4, t5) = (a._mm256_unpacklo_ps(r4, r5), a._mm256_unpackhi_ps(r4, r5));
+        let (t6, t7) = (a._mm256_unpacklo_ps(r6, r7), a._mm256_unpackhi_ps(r6, r7));
+        let u0 = a._mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = a._mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = a._mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = a._mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = a._mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = a._mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = a._mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = a._mm256_shuffle_ps::<0xEE>(t5, t7);
+        let out = [
+            a._mm256_permute2f128_ps::<0x20>(u0, u4),
+            a._mm256_permute2f128_ps::<0x20>(u1, u5),
+            a._mm256_permute2f128_ps::<0x20>(u2, u6),
+            a._mm256_permute2f128_ps::<0x20>(u3, u7),
+            a._mm256_permute2f128_ps::<0x31>(u0, u4),
+            a._mm256_permute2f128_ps::<0x31>(u1, u5),
+            a._mm256_permute2f128_ps::<0x31>(u2, u6),
+            a._mm256_permute2f128_ps::<0x31>(u3, u7),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 8) {
+                d.copy_from_slice(&pulp::cast::<__m256, [f32; 8]>(o));
+            }
+        }
+        true
+    }
+
+    /// [`f32_8x8`] for 4 x 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_4x4(v3: V3, src: &[f64], ss: usize, dst: &mut [f64], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256d> {
+            let s: [f64; 4] = src.get(r * ss..r * ss + 4)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) = (row(0), row(1), row(2), row(3)) else {
+            return false;
+        };
+        if dst.len() < 3 * ds + 4 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_pd(r0, r1), a._mm256_unpackhi_pd(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_pd(r2, r3), a._mm256_unpackhi_pd(r2, r3));
+        let out = [
+            a._mm256_permute2f128_pd::<0x20>(t0, t2),
+            a._mm256_permute2f128_pd::<0x20>(t1, t3),
+            a._mm256_permute2f128_pd::<0x31>(t0, t2),
+            a._mm256_permute2f128_pd::<0x31>(t1, t3),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 4) {
+                d.copy_from_slice(&pulp::cast::<__m256d, [f64; 4]>(o));
+            }
+        }
+        true
+    }
+
+    /// The AVX token of `simd`, if it is one of pulp's x86 levels with AVX.
+    #[inline(always)]
+    pub(super) fn v3<S: pulp::Simd>(simd: &S) -> Option<V3> {
+        let any: &dyn core::any::Any = simd;
+        if let Some(&v3) = any.downcast_ref::<V3>() {
+            return Some(v3);
+        }
+        any.downcast_ref::<pulp::x86::V4>().map(|v4| **v4)
+    }
+}
+
+macro_rules! elem {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident) => {
+        impl Elem for $t {
+            type V<S: Simd> = S::$v;
+            const ZERO: $t = 0.0;
+            #[inline(always)]
+            fn lanes<S: Simd>() -> usize {
+                S::$lanes
+            }
+            #[inline(always)]
+            fn splat<S: Simd>(simd: S, x: $t) -> S::$v {
+                simd.$splat(x)
+            }
+            #[inline(always)]
+            fn fma<S: Simd>(simd: S, a: S::$v, b: S::$v, c: S::$v) -> S::$v {
+                simd.$fma(a, b, c)
+            }
+            #[inline(always)]
+            fn load<S: Simd>(simd: S, x: &[$t]) -> S::$v {
+                match S::$simd(x).0.first() {
+                    Some(&v) => v,
+                    None => simd.$pload(x),
+                }
+            }
+            #[inline(always)]
+            fn load_at<S: Simd>(x: &[$t], v: usize) -> S::$v {
+                S::$simd(x).0[v]
+            }
+            #[inline(always)]
+            fn store<S: Simd>(simd: S, x: &mut [$t], v: S::$v) {
+                if x.len() >= S::$lanes {
+                    S::$simd_mut(x).0[0] = v;
+                } else {
+                    simd.$pstore(x, v);
+                }
+            }
+            #[inline(always)]
+            fn transpose<S: Simd>(
+                simd: S,
+                src: &[$t],
+                ss: usize,
+                dst: &mut [$t],
+                ds: usize,
+                rows: usize,
+                cols: usize,
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    return transpose_blocks::<$t, $block>(
+                        src,
+                        ss,
+                        dst,
+                        ds,
+                        rows,
+                        cols,
+                        #[inline(always)]
+                        |s, ss, d, ds| avx::$avx(v3, s, ss, d, ds),
+                    );
+                }
+                let _ = simd;
+                transpose_scalar(src, ss, dst, ds, rows, cols);
+            }
+            #[inline(always)]
+            fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
+                // Positive lanes and NaN keep their value; the rest become 0.
+                let zero = simd.$splat(0.0);
+                simd.$select(simd.$gt(zero, v), zero, v)
+            }
+        }
+    };
+}
+
+elem!(
+    f32,
+    f32s,
+    F32_LANES,
+    splat_f32s,
+    mul_add_f32s,
+    as_simd_f32s,
+    as_mut_simd_f32s,
+    partial_load_f32s,
+    partial_store_f32s,
+    greater_than_f32s,
+    select_f32s,
+    8,
+    f32_8x8
+);
+elem!(
+    f64,
+    f64s,
+    F64_LANES,
+    splat_f64s,
+    mul_add_f64s,
+    as_simd_f64s,
+    as_mut_simd_f64s,
+    partial_load_f64s,
+    partial_store_f64s,
+    greater_than_f64s,
+    select_f64s,
+    4,
+    f64_4x4
+);
+
+/// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
+/// write up to a vector past `d0 + len` (callers write those elements later)
+/// and read past `s0 + len`; at the end of either slice it is partial.
+#[inline(always)]
+fn copy_spill<S: Simd, T: Elem>(
+    simd: S,
+    src: &[T],
+    s0: usize,
+    dst: &mut [T],
+    d0: usize,
+    len: usize,
+) {
+    let lanes = T::lanes::<S>();
+    let mut o = 0;
+    while o < len {
+        let v = T::load(simd, src.get(s0 + o..).unwrap_or_default());
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), v);
+        o += lanes;
+    }
+}
+
+/// `dst[d0..d0 + len] = 0` in whole vectors, spilling as [`copy_spill`].
+#[inline(always)]
+fn zero_spill<S: Simd, T: Elem>(simd: S, dst: &mut [T], d0: usize, len: usize) {
+    let lanes = T::lanes::<S>();
+    let zero = T::splat(simd, T::ZERO);
+    let mut o = 0;
+    while o < len {
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), zero);
+        o += lanes;
+    }
+}
+
+/// Copies channels `c0..c1` of the image that starts `xn` into `xs` as
+/// shifted copies (see the module's docs): channel `lc` from `lc g.chan()`,
+/// copy `(ri, kj)` from `(ri K + kj) hq OW`, its element `(u, b)` being
+/// `X[c, uS + ri - P, bS + kj - P]` or zero.
+#[inline(always)]
+fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: usize, xs: &mut [T]) {
+    let (s, k, hq, ow, chan, p) = (g.s, g.k, g.hq(), g.ow, g.chan(), g.p);
+    let (h, w) = (g.h as isize, g.w as isize);
+    for lc in 0..c1 - c0 {
+        let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
+        for ri in 0..s {
+            for kj in 0..k {
+                let base = lc * chan + (ri * k + kj) * hq * ow;
+                // Columns b read j = bS + kj - P: inside for lo <= b < hi.
+                let first = kj as isize - p;
+                let lo = if first >= 0 {
+                    0
+                } else {
+                    ((-first) as usize).div_ceil(s)
+                };
+                let hi = if w > first {
+                    ((w - first - 1) as usize / s + 1).min(ow)
+                } else {
+                    0
+                }
+                .max(lo);
+                if s == 1 && ow == g.w {
+                    // A "same" convolution: the copy is the image shifted by
+                    // (P, P - kj) as one run (row u, column b is element
+                    // (u - P) W + b + kj - P), with the rows above and below
+                    // it zero and the columns that wrapped around set to 0.
+                    let u0 = p.clamp(0, hq as isize) as usize;
+                    let u1 = (h + p).clamp(u0 as isize, hq as isize) as usize;
+                    zero_spill(simd, xs, base, u0 * ow);
+                    let mut from = (u0 as isize - p) * w + first;
+                    let (mut to, mut len) = (base + u0 * ow, (u1 - u0) * ow);
+                    if from < 0 {
+                        let skip = (-from) as usize;
+                        (to, len, from) = (to + skip, len.saturating_sub(skip), 0);
+                    }
+                    copy_spill(simd, src, from as usize, xs, to, len);
+                    zero_spill(simd, xs, base + u1 * ow, (hq - u1) * ow);
+                    // Down each wrapped column (at most P of them).
+                    let rows = xs.get_mut(base + u0 * ow..).unwrap_or_default();
+                    for b in (0..lo).chain(hi..ow) {
+                        for d in rows.iter_mut().skip(b).step_by(ow).take(u1 - u0) {
+                            *d = T::ZERO;
+                        }
+                    }
+                    continue;
+                }
+                for u in 0..hq {
+                    let row = base + u * ow;
+                    let i = (u * s + ri) as isize - p;
+                    if i < 0 || i >= h {
+                        zero_spill(simd, xs, row, ow);
+                        continue;
+                    }
+                    let srow = i as usize * g.w;
+                    zero_spill(simd, xs, row, lo);
+                    if s == 1 {
+                        let from = (srow as isize + lo as isize + first) as usize;
+                        copy_spill(simd, src, from, xs, row + lo, hi - lo);
+                    } else {
+                        for b in lo..hi {
+                            let j = (b * s) as isize + first;
+                            let e = src.get(srow + j as usize).copied().unwrap_or(T::ZERO);
+                            if let Some(d) = xs.get_mut(row + b) {
+                                *d = e;
+                            }
+                        }
+                    }
+                    zero_spill(simd, xs, row + hi, ow - hi);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `S` has vectors of 8 `f32` or more and fused multiply-adds
+/// (AVX2 + FMA, AVX-512): the kernels run there only.
+#[inline(always)]
+fn wide<S: Simd>() -> bool {
+    !S::IS_SCALAR && S::F32_LANES >= 8
+}
+
+/// `acc[r][v] += Σ_l a[r][l] b(l)[v]` for `l < n`: one broadcast per row and
+/// step, `M x V` fused multiply-adds.
+#[inline(always)]
+fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
+    simd: S,
+    a: &[&[T]; M],
+    n: usize,
+    b: impl Fn(usize) -> [T::V<S>; V],
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
+    if a.iter().any(|r| r.len() < n) {
+        return acc;
+    }
+    // Slices of exactly `n` elements (none is shorter, see above): the
+    // loop's reads `a[r][l]` need no bounds checks.
+    let a: [&[T]; M] = core::array::from_fn(|r| &a[r][..n]);
+    // Taken and returned by value, indexed by constants once the loops over
+    // `M` and `V` are unrolled: the accumulators stay in registers (through
+    // a reference they were copied to and from memory around every tile).
+    let mut s = acc;
+    for l in 0..n {
+        let bl = b(l);
+        for r in 0..M {
+            let x = T::splat(simd, a[r][l]);
+            for v in 0..V {
+                s[r][v] = T::fma(simd, x, bl[v], s[r][v]);
+            }
+        }
+    }
+    s
+}
+
+/// A product whose rows go in tiles of `M` rows.
+trait Tiles {
+    /// Four vectors of columns (fewer rows per tile).
+    const WIDE: bool = false;
+    fn tile<const M: usize>(&mut self, r0: usize);
+}
+
+/// Rows `0..rows` in tiles of `MR`, then 4, 2 and 1.
+#[inline(always)]
+fn for_tiles<J: Tiles, const MR: usize>(rows: usize, job: &mut J) {
+    let mut r0 = 0;
+    while r0 + MR <= rows {
+        job.tile::<MR>(r0);
+        r0 += MR;
+    }
+    if rows - r0 >= 4 {
+        job.tile::<4>(r0);
+        r0 += 4;
+    }
+    if rows - r0 >= 2 {
+        job.tile::<2>(r0);
+        r0 += 2;
+    }
+    if rows - r0 >= 1 {
+        job.tile::<1>(r0);
+    }
+}
+
+/// Tiles of 8 rows where there are 32 vector registers, else 6.
+#[inline(always)]
+fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
+    if S::REGISTER_COUNT >= 32 && J::WIDE {
+        for_tiles::<J, 6>(rows, job);
+    } else if S::REGISTER_COUNT >= 32 {
+        for_tiles::<J, 8>(rows, job);
+    } else {
+        for_tiles::<J, 6>(rows, job);
+    }
+}
+
+/// Loads `out[v lanes..]` (up to `cols` elements) as `V` vectors.
+#[inline(always)]
+fn load_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &[T]) -> [T::V<S>; V] {
+    let lanes = T::lanes::<S>();
+    core::array::from_fn(|v| T::load(simd, out.get(v * lanes..).unwrap_or_default()))
+}
+
+/// Stores `V` vectors into `out` (its length bounds what is written).
+#[inline(always)]
+fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T::V<S>; V]) {
+    let lanes = T::lanes::<S>();
+    for (v, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(v * lanes..) {
+            let n = o.len().min(lanes);
+            T::store(simd, &mut o[..n], a);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- forward
+
+/// The forward's row tiles over one block of taps: filters `r0..r0 + M`
+/// against taps `k0..k0 + rows` (whose rows start at `taps[l]` in `xs`),
+/// into pixels `j0..j0 + cols` of `y`.
+struct ForwardTiles<'a, S: Simd, T: Elem, const V: usize> {
+    simd: S,
+    w: &'a [T],
+    depth: usize,
+    k0: usize,
+    rows: usize,
+    xs: &'a [T],
+    taps: &'a [usize; KC],
+    bias: Option<&'a [T]>,
+    first: bool,
+    last: bool,
+    relu: bool,
+    y: &'a mut [T],
+    pix: usize,
+    j0: usize,
+    cols: usize,
+}
+
+impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
+    const WIDE: bool = V > 2;
+    #[inline(always)]
+    fn tile<const M: usize>(&mut self, r0: usize) {
+        let simd = self.simd;
+        let lanes = T::lanes::<S>();
+        let a: [&[T]; M] = core::array::from_fn(|r| {
+            self.w
+                .get((r0 + r) * self.depth + self.k0..)
+                .unwrap_or_default()
+        });
+        let mut acc = [[T::splat(simd, T::ZERO); V]; M];
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let f = r0 + r;
+            *acc_r = if self.first {
+                let b = self.bias.and_then(|b| b.get(f).copied());
+                [T::splat(simd, b.unwrap_or(T::ZERO)); V]
+            } else {
+                let out = self.y.get(f * self.pix + self.j0..).unwrap_or_default();
+                load_row::<S, T, V>(simd, out.get(..self.cols).unwrap_or_default())
+            };
+        }
+        let (xs, taps, j0) = (self.xs, self.taps, self.j0);
+        let mut acc = mul_tile::<S, T, M, V>(
+            simd,
+            &a,
+            self.rows,
+            #[inline(always)]
+            |l| {
+                // In bounds: the copies leave `XSLACK` elements after them.
+                let at = taps[l] + j0;
+                let row = &xs[at..at + V * lanes];
+                core::array::from_fn(|v| T::load_at::<S>(row, v))
+            },
+            acc,
+        );
+        if self.last && self.relu {
+            for acc_r in &mut acc {
+                for v in acc_r {
+                    *v = T::relu(simd, *v);
+                }
+            }
+        }
+        for (r, acc_r) in acc.iter().enumerate() {
+            let at = (r0 + r) * self.pix + self.j0;
+            if let Some(out) = self.y.get_mut(at..at + self.cols) {
+                store_row::<S, T, V>(simd, out, acc_r);
+            }
+        }
+    }
+}
+
+/// Where each tap of the first `group` channels starts in the shifted copies
+/// (the same for every group: offsets are from the group's first channel).
+#[inline(always)]
+fn tap_table(g: &Geom, group: usize) -> [usize; KC] {
+    let mut taps = [0usize; KC];
+    let mut t = 0;
+    for lc in 0..group {
+        for ki in 0..g.k {
+            for kj in 0..g.k {
+                if let Some(e) = taps.get_mut(t) {
+                    *e = g.tap(lc, ki, kj);
+                }
+                t += 1;
+            }
+        }
+    }
+    taps
+}
+
+/// The forward with blocks of `V` vectors of pixels.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn forward_v<S: Simd, T: Elem, const V: usize>(
+    simd: S,
+    g: &Geom,
+    group: usize,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+    relu: bool,
+) {
+    let pw = V * T::lanes::<S>();
+    let (kk, pix) = (g.kk(), g.pix());
+    let depth = g.c * kk;
+    let mut xs = [T::ZERO; XCAP];
+    let taps = tap_table(g, group);
+    for n in 0..g.n {
+        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
+        let Some(yn) = y.get_mut(n * g.f * pix..(n + 1) * g.f * pix) else {
+            return;
+        };
+        let mut c0 = 0;
+        while c0 < g.c {
+            let c1 = (c0 + group).min(g.c);
+            fill_shifted(simd, g, xn, c0, c1, &mut xs);
+            let mut j0 = 0;
+            while j0 < pix {
+                let mut job = ForwardTiles::<S, T, V> {
+                    simd,
+                    w,
+                    depth,
+                    k0: c0 * kk,
+                    rows: (c1 - c0) * kk,
+                    xs: &xs,
+                    taps: &taps,
+                    bias,
+                    first: c0 == 0,
+                    last: c1 == g.c,
+                    relu,
+                    y: &mut *yn,
+                    pix,
+                    j0,
+                    cols: pw.min(pix - j0),
+                };
+                tiles::<S, _>(g.f, &mut job);
+                j0 += pw;
+            }
+            c0 = c1;
+        }
+    }
+}
+
+/// Checks the slices' lengths against the sizes.
+fn forward_fits<T>(g: &Geom, x: &[T], w: &[T], bias: Option<&[T]>, y: &[T]) -> bool {
+    x.len() == g.n * g.c * g.h * g.w
+        && w.len() == g.f * g.c * g.kk()
+        && y.len() == g.n * g.f * g.pix()
+        && bias.is_none_or(|b| b.len() == g.f)
+}
+
+struct Forward<'a, T> {
+    g: &'a Geom,
+    x: &'a [T],
+    w: &'a [T],
+    bias: Option<&'a [T]>,
+    y: &'a mut [T],
+    relu: bool,
+}
+
+impl<T: Elem> WithSimd for Forward<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self {
+            g,
+            x,
+            w,
+            bias,
+            y,
+            relu,
+        } = self;
+        if !wide::<S>() || !forward_fits(g, x, w, bias, y) {
+            return false;
+        }
+        let Some(group) = g.group() else {
+            return false;
+        };
+        if g.pix() <= T::lanes::<S>() {
+            forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu);
+        } else if g.pix() <= 2 * T::lanes::<S>() || S::REGISTER_COUNT < 32 {
+            forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu);
+        } else {
+            forward_v::<S, T, 4>(simd, g, group, x, w, bias, y, relu);
+        }
+        true
+    }
+}
+
+#[inline(never)]
+fn forward_f32(
+    g: &Geom,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    relu: bool,
+) -> bool {
+    pulp::Arch::new().dispatch(Forward {
+        g,
+        x,
+        w,
+        bias,
+        y,
+        relu,
+    })
+}
+
+#[inline(never)]
+fn forward_f64(
+    g: &Geom,
+    x: &[f64],
+    w: &[f64],
+    bias: Option<&[f64]>,
+    y: &mut [f64],
+    relu: bool,
+) -> bool {
+    pulp::Arch::new().dispatch(Forward {
+        g,
+        x,
+        w,
+        bias,
+        y,
+        relu,
+    })
+}
+
+/// `y[n, f, q] = bias[f] + Σ_t w[f, t] X̂_n[t, q]` (then `max(0, ·)` when
+/// `relu`) for `x: n x c x h x w`, `w: f x c x k x k`, `y: n x f x oh x ow`,
+/// every element of `y` written. `false`, with nothing written, where the
+/// kernel does not run.
+#[inline(always)]
+pub(crate) fn forward<T: Scalar>(
+    g: &Geom,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+    relu: bool,
+) -> bool {
+    match (T::slice(x), T::slice(w), T::slice_mut(y)) {
+        (Slice::F32(x), Slice::F32(w), SliceMut::F32(y)) => {
+            let bias = match bias.map(T::slice) {
+                Some(Slice::F32(b)) => Some(b),
+                Some(_) => return false,
+                None => None,
+            };
+            forward_f32(g, x, w, bias, y, relu)
+        }
+        (Slice::F64(x), Slice::F64(w), SliceMut::F64(y)) => {
+            let bias = match bias.map(T::slice) {
+                Some(Slice::F64(b)) => Some(b),
+                Some(_) => return false,
+                None => None,
+            };
+            forward_f64(g, x, w, bias, y, relu)
+        }
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------- weight gradient
+
+/// The weight gradient's row tiles: taps `r0..r0 + M` of the group (rows
+/// from `taps[t] + q0` in image `i` of `xs`, at `i * istride`), over the
+/// block's `lq` pixels of each of its `nb` images, against every panel of
+/// filters of the transposed `dY` block (image `i`'s rows from `i * lq`),
+/// added into `dwt` (`taps x F`, from tap `t0`).
+struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
+    simd: S,
+    f: usize,
+    xs: &'a [T],
+    istride: usize,
+    nb: usize,
+    taps: &'a [usize; KC],
+    q0: usize,
+    lq: usize,
+    bt: &'a [T],
+    fpad: usize,
+    dwt: &'a mut [T],
+    t0: usize,
+}
+
+impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
+    #[inline(always)]
+    fn tile<const M: usize>(&mut self, r0: usize) {
+        let simd = self.simd;
+        let (lq, f) = (self.lq, self.f);
+        let (xs, taps, q0) = (self.xs, self.taps, self.q0);
+        let lanes = T::lanes::<S>();
+        let pw = V * lanes;
+        let mut j0 = 0;
+        while j0 < f {
+            let mut acc = [[T::splat(simd, T::ZERO); V]; M];
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let row = (self.t0 + r0 + r) * f;
+                let out = self.dwt.get(row + j0..row + f).unwrap_or_default();
+                *acc_r = load_row::<S, T, V>(simd, out);
+            }
+            let (bt, fpad) = (self.bt, self.fpad);
+            for i in 0..self.nb {
+                let a: [&[T]; M] = core::array::from_fn(|r| {
+                    let at = taps
+                        .get(r0 + r)
+                        .map_or(usize::MAX, |&t| t + q0 + i * self.istride);
+                    xs.get(at..).unwrap_or_default()
+                });
+                let bi = bt.get(i * lq * fpad..).unwrap_or_default();
+                acc = mul_tile::<S, T, M, V>(
+                    simd,
+                    &a,
+                    lq,
+                    #[inline(always)]
+                    |l| {
+                        // In bounds: `nb lq fpad <= BTCAP` and `j0 + pw <= fpad`.
+                        let at = l * fpad + j0;
+                        let row = &bi[at..at + V * lanes];
+                        core::array::from_fn(|v| T::load_at::<S>(row, v))
+                    },
+                    acc,
+                );
+            }
+            for (r, acc_r) in acc.iter().enumerate() {
+                let row = (self.t0 + r0 + r) * f;
+                if let Some(out) = self.dwt.get_mut(row + j0..row + f) {
+                    store_row::<S, T, V>(simd, out, acc_r);
+                }
+            }
+            j0 += pw;
+        }
+    }
+}
+
+/// The weight gradient with panels of `V` vectors of filters, `nb` images
+/// at a time, pixel blocks of `lq_max` (all of an image's pixels when
+/// `nb > 1`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
+    simd: S,
+    g: &Geom,
+    group: usize,
+    nb: usize,
+    lq_max: usize,
+    fpad: usize,
+    x: &[T],
+    dy: &[T],
+    dwt: &mut [T],
+) {
+    let (kk, pix, image) = (g.kk(), g.pix(), g.c * g.h * g.w);
+    let istride = group * g.chan();
+    let mut xs = [T::ZERO; XCAP];
+    let mut bt = [T::ZERO; BTCAP];
+    let taps = tap_table(g, group);
+    let mut n0 = 0;
+    while n0 < g.n {
+        let n1 = (n0 + nb).min(g.n);
+        let mut c0 = 0;
+        while c0 < g.c {
+            let c1 = (c0 + group).min(g.c);
+            for i in 0..n1 - n0 {
+                let xn = x.get((n0 + i) * image..).unwrap_or_default();
+                let to = xs.get_mut(i * istride..).unwrap_or_default();
+                fill_shifted(simd, g, xn, c0, c1, to);
+            }
+            let mut q0 = 0;
+            while q0 < pix {
+                let lq = lq_max.min(pix - q0);
+                // The block of dY, transposed: bt[i lq + l][f] = dY[n0 + i, f, q0 + l].
+                for i in 0..n1 - n0 {
+                    let dyn_ = dy.get((n0 + i) * g.f * pix..).unwrap_or_default();
+                    let rows = bt.get_mut(i * lq * fpad..).unwrap_or_default();
+                    let src = dyn_.get(q0..).unwrap_or_default();
+                    T::transpose(simd, src, pix, rows, fpad, g.f, lq);
+                }
+                let mut job = GradTiles::<S, T, V> {
+                    simd,
+                    f: g.f,
+                    xs: &xs,
+                    istride,
+                    nb: n1 - n0,
+                    taps: &taps,
+                    q0,
+                    lq,
+                    bt: &bt,
+                    fpad,
+                    dwt: &mut *dwt,
+                    t0: c0 * kk,
+                };
+                tiles::<S, _>((c1 - c0) * kk, &mut job);
+                q0 += lq;
+            }
+            c0 = c1;
+        }
+        n0 = n1;
+    }
+}
+
+struct WeightGrad<'a, T> {
+    g: &'a Geom,
+    x: &'a [T],
+    dy: &'a [T],
+    dwt: &'a mut [T],
+}
+
+impl<T: Elem> WithSimd for WeightGrad<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self { g, x, dy, dwt } = self;
+        if !wide::<S>()
+            || x.len() != g.n * g.c * g.h * g.w
+            || dy.len() != g.n * g.f * g.pix()
+            || dwt.len() != g.c * g.kk() * g.f
+        {
+            return false;
+        }
+        let Some(group) = g.group() else {
+            return false;
+        };
+        let lanes = T::lanes::<S>();
+        let v = if g.f <= lanes { 1 } else { 2 };
+        let fpad = g.f.next_multiple_of(v * lanes);
+        let lq_max = KQ.min(BTCAP / fpad);
+        if lq_max == 0 {
+            return false;
+        }
+        // Whole images, several at a time, where they fit the buffers.
+        let nb = if g.pix() <= lq_max {
+            (lq_max / g.pix())
+                .min((XCAP - XSLACK) / (group * g.chan()))
+                .clamp(1, g.n)
+        } else {
+            1
+        };
+        if v == 1 {
+            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
+        } else {
+            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
+        }
+        true
+    }
+}
+
+#[inline(never)]
+fn weight_grad_f32(g: &Geom, x: &[f32], dy: &[f32], dwt: &mut [f32]) -> bool {
+    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+}
+
+#[inline(never)]
+fn weight_grad_f64(g: &Geom, x: &[f64], dy: &[f64], dwt: &mut [f64]) -> bool {
+    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+}
+
+/// `dwt[t, f] += Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` for `x: n x c x h x w`,
+/// `dy: n x f x oh x ow`, `dwt: (c k k) x f`. `false`, with nothing
+/// written, where the kernel does not run.
+#[inline(always)]
+pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], dwt: &mut [T]) -> bool {
+    match (T::slice(x), T::slice(dy), T::slice_mut(dwt)) {
+        (Slice::F32(x), Slice::F32(dy), SliceMut::F32(dwt)) => weight_grad_f32(g, x, dy, dwt),
+        (Slice::F64(x), Slice::F64(dy), SliceMut::F64(dwt)) => weight_grad_f64(g, x, dy, dwt),
+        _ => false,
+    }
+}
