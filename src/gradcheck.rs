@@ -67,7 +67,7 @@
 //! inside it does. [`LayerReport`] lists every layer with its tensors;
 //! [`LayerReport::conclusion`] is the summary: `the backward of layer 2 (Relu)
 //! is wrong: its input gradient disagrees with its forward; layers 0, 1, 3 are
-//! consistent`. On 27 planted bugs, one per kind of layer and block, it names
+//! consistent`. On 28 planted bugs, one per kind of layer and block, it names
 //! the faulty layer in every case, in f64 and f32, over 20 seeds
 //! (`tests/gradcheck_layers.rs` in the repository).
 //!
@@ -198,7 +198,9 @@ impl GradCheck {
         }
     }
 
-    /// Whether to check the gradient with respect to the input too (default: yes).
+    /// Whether to check the gradient with respect to the input too (default:
+    /// yes). For [`check`](Self::check); layer by layer, every layer's input
+    /// gradient is checked (it is what the layer passes down).
     #[must_use]
     pub fn check_input(self, yes: bool) -> Self {
         Self {

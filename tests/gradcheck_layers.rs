@@ -16,7 +16,7 @@ use stackgrad::nn::{
     AvgPool2d, BatchNorm1d, BatchNorm2d, Concat, Connect, Conv2d, Ctx, Custom, Dense, Dropout, Elu,
     Flatten, Gelu, GeluTanh, Layer, LayerName, LayerNorm, LeakyRelu, Linear, MaxPool2d, Net,
     NormStats, Params, Path, Pattern, Projected, Recast, Relu, Residual, RowStats, Sigmoid, Silu,
-    Softmax, Softplus, Tanh, Tensor, TensorMut, Visitor, Walk, sigmoid,
+    Softmax, Softplus, Tanh, Tensor, TensorMut, Unflatten, Visitor, Walk, sigmoid,
 };
 use stackgrad::rand::{Rng, SeedableRng, rngs::StdRng};
 use stackgrad::{Elements, Error, Images, Matrix, Scalar};
@@ -316,6 +316,35 @@ where
         _: &mut Self,
     ) -> Images<T, N, C, H, W> {
         Images::from_fn(|n, c, i, j| dy[(n, (i * W + j) * C + c)])
+    }
+}
+
+/// Unflatten whose backward writes the gradient in channel-last (NHWC) order.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct BadUnflatten<const C: usize, const H: usize, const W: usize>;
+
+impl<T: Scalar, const N: usize, const L: usize, const C: usize, const H: usize, const W: usize>
+    Layer<Matrix<T, N, L>> for BadUnflatten<C, H, W>
+where
+    Unflatten<C, H, W>: Layer<Matrix<T, N, L>, Output = Images<T, N, C, H, W>, Cache = ()>,
+{
+    type Output = Images<T, N, C, H, W>;
+    type Cache = ();
+    fn forward(&self, x: &Matrix<T, N, L>) -> (Images<T, N, C, H, W>, ()) {
+        Unflatten::<C, H, W>.forward(x)
+    }
+    fn backward(
+        &self,
+        _: &Matrix<T, N, L>,
+        _: &Images<T, N, C, H, W>,
+        (): &(),
+        dy: &Images<T, N, C, H, W>,
+        _: &mut Self,
+    ) -> Matrix<T, N, L> {
+        Matrix::from_fn(|n, k| {
+            let (c, pixel) = (k % C, k / C);
+            dy.as_array()[n][c][pixel / W][pixel % W]
+        })
     }
 }
 
@@ -904,8 +933,21 @@ struct Mutant {
     f32: Case,
 }
 
-/// A network `dense 4 -> i, mutant i -> o, dense o -> 2` on `B x 4` inputs.
+/// A network `dense 4 -> i, mutant i -> o, dense o -> 2` on `B x 4` inputs
+/// (with a layer after the mutant, `then`).
 macro_rules! between_dense {
+    ($mutant:expr, $i:literal -> $o:literal, then $after:expr) => {{
+        fn case<T: Scalar>(rng: &mut StdRng) -> Outcome {
+            let net = Net::new((
+                dense::<T, 4, $i>(rng),
+                $mutant(&mut *rng),
+                $after(&mut *rng),
+                dense::<T, $o, 2>(rng),
+            ));
+            run::<_, _, 2>(&net, &mat::<T, B, 4>(rng), rng)
+        }
+        (case::<f64> as Case, case::<f32> as Case)
+    }};
     ($mutant:expr, $i:literal -> $o:literal) => {{
         fn case<T: Scalar>(rng: &mut StdRng) -> Outcome {
             let net = Net::new((dense::<T, 4, $i>(rng), $mutant(&mut *rng), dense::<T, $o, 2>(rng)));
@@ -1063,6 +1105,11 @@ fn mutants() -> Vec<Mutant> {
                 then | _ | Flatten,
                 dense::<_, 18, 2>
             ),
+        ),
+        act(
+            "unflatten: channel-last order",
+            "BadUnflatten",
+            between_dense!(|_| Custom(BadUnflatten::<2, 2, 2>), 8 -> 8, then |_| Flatten),
         ),
         act(
             "flatten: channel-last order",
