@@ -162,15 +162,15 @@ fn transpose_blocks<T: Copy, const B: usize>(
         }
     }
     // The edges: columns cb.. of every row, then rows rb.. of the first cb columns.
-    if cb < cols {
-        if let (Some(s), Some(d)) = (src.get(cb..), dst.get_mut(cb * ds..)) {
-            transpose_scalar(s, ss, d, ds, rows, cols - cb);
-        }
+    if cb < cols
+        && let (Some(s), Some(d)) = (src.get(cb..), dst.get_mut(cb * ds..))
+    {
+        transpose_scalar(s, ss, d, ds, rows, cols - cb);
     }
-    if rb < rows {
-        if let (Some(s), Some(d)) = (src.get(rb * ss..), dst.get_mut(rb..)) {
-            transpose_scalar(s, ss, d, ds, rows - rb, cb);
-        }
+    if rb < rows
+        && let (Some(s), Some(d)) = (src.get(rb * ss..), dst.get_mut(rb..))
+    {
+        transpose_scalar(s, ss, d, ds, rows - rb, cb);
     }
 }
 
@@ -535,6 +535,8 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
     // `M` and `V` are unrolled: the accumulators stay in registers (through
     // a reference they were copied to and from memory around every tile).
     let mut s = acc;
+    // `l` indexes every row of `a` and calls `b`: an index loop is clearer.
+    #[allow(clippy::needless_range_loop)]
     for l in 0..n {
         let bl = b(l);
         for r in 0..M {
