@@ -183,7 +183,7 @@ pub trait Visitor<T: Scalar> {
 ///
 /// ```
 /// use stackgrad::gradcheck::{CheckLayer, GradCheck};
-/// use stackgrad::nn::{Layer, Net, ParamName, Params, Recast, Shape, Tanh, Tensor, TensorMut, Walk};
+/// use stackgrad::nn::{Connect, Layer, Net, ParamName, Params, Recast, Shape, Tanh, Tensor, TensorMut, Walk};
 /// use stackgrad::{Matrix, Scalar};
 ///
 /// /// `y = s x` with a learned scalar `s`, written out by hand.
@@ -225,6 +225,10 @@ pub trait Visitor<T: Scalar> {
 /// #     type Output = Scale<U>;
 /// #     fn recast(&self) -> Scale<U> { Scale([U::from_f64(self.0[0].as_f64())]) }
 /// # }
+/// // It keeps its input's shape:
+/// impl<S, A, T> Connect<S, A> for Scale<T> {
+///     type Out = S;
+/// }
 /// // With its `Params` and `Recast` (hidden here), the walk is one line:
 /// impl<In, T: Scalar> Walk<In, T> for Scale<T> where Self: CheckLayer<In, T> {}
 ///
