@@ -262,3 +262,8 @@ pub use num_traits;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// docs/TRAINING.md's Rust code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/TRAINING.md")]
+struct TrainingGuideDoctests;

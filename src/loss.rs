@@ -3,14 +3,25 @@
 //!
 //! | loss | value | gradient `∂L/∂p` |
 //! |---|---|---|
-//! | [`HalfSquaredError`] (notebook 000) | `½ Σ_bo (p - y)²` | `p - y` |
-//! | [`MeanSquaredError`] (notebook 002) | `(1/B) Σ_b ½ Σ_o (p - y)²` | `(p - y) / B` |
-//! | [`SoftmaxCrossEntropy`] (notebook 001), from logits `z` | `-Σ_bc y log softmax(z)` | `softmax(z) - y` (one-hot `y`) |
-//! | [`BinaryCrossEntropyWithLogits`], from logits `z` | `Σ max(z,0) - z y + ln(1 + e^{-\|z\|})` | `σ(z) - y` |
-//! | [`BinaryCrossEntropy`] (notebook 004), from probabilities `p` | `-Σ y ln p + (1-y) ln(1-p)` | `(p - y) / (p (1 - p))` |
+//! | loss | term `ℓ` | `∂ℓ/∂p` | default reduction |
+//! |---|---|---|---|
+//! | [`MeanSquaredError`] (PyTorch's `MSELoss`) | `(p - y)²` | `2 (p - y)` | `Mean`: `1/(B·O) Σ_bo ℓ` |
+//! | [`HalfSquaredError`] (notebook 000) | `½ (p - y)²` | `p - y` | `Sum`: `Σ_bo ℓ` |
+//! | [`HalfSquaredError::batch_mean`] (notebook 002) | `½ (p - y)²` | `p - y` | `BatchMean`: `1/B Σ_bo ℓ` |
+//! | [`SoftmaxCrossEntropy`] (`CrossEntropyLoss`; notebook 001 with `::sum()`), from logits `z` | `-Σ_c y_c log softmax(z)_c` per row | `softmax(z) - y` (one-hot `y`) | `Mean`: `1/B Σ_b ℓ_b` |
+//! | [`BinaryCrossEntropyWithLogits`] (`BCEWithLogitsLoss`), from logits `z` | `max(z,0) - z y + ln(1 + e^{-\|z\|})` | `σ(z) - y` | `Mean`: `1/(B·O) Σ_bo ℓ` |
+//! | [`BinaryCrossEntropy`] (`BCELoss`; notebook 004 with `Sum`), from probabilities `p` | `-(y ln p + (1-y) ln(1-p))` | `(p - y) / (p (1 - p))` | `Mean`: `1/(B·O) Σ_bo ℓ` |
 //!
-//! The cross-entropies take a [`Reduction`]: `Sum` over the batch (the notebooks'
-//! convention for 001) or `Mean` over the batch (divide by `B`). Class targets
+//! Every loss takes a [`Reduction`], with PyTorch's meaning where PyTorch has
+//! the loss: `Sum` of all terms, `Mean` over all terms (`B·O` elements for the
+//! element-wise losses, `B` rows for the cross-entropy over classes), or
+//! `BatchMean`, the sum divided by the batch size `B` only (PyTorch's
+//! `'batchmean'`). The two squared errors are unit structs with a fixed
+//! reduction; [`Reduce`] gives any element-wise loss any reduction
+//! (`MeanSquaredError.with(Reduction::Sum)`).
+//! [`accuracy`] counts rows whose largest output is the class;
+//! [`binary_accuracy`] counts rows whose every thresholded output matches its
+//! 0/1 target (for a single sigmoid or logit output). Class targets
 //! are one-hot (or soft) rows of a `Matrix<T, B, C>`, or class indices in
 //! [`Labels<B, C>`](Labels), which are checked against `C` when they are made, so
 //! a loss never sees an out-of-range class. Targets of the wrong shape do not
@@ -44,28 +55,53 @@ pub trait Loss<Pred, Target> {
     fn loss_and_grad(&self, pred: &Pred, target: &Target) -> (Self::Value, Pred);
 }
 
-/// How per-example losses are combined over a batch of `B`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How a loss combines its terms over a batch of `B` rows of `O` outputs:
+/// PyTorch's `reduction` argument.
+///
+/// | reduction | element-wise losses | cross-entropy over classes |
+/// |---|---|---|
+/// | `Sum` | `Σ_bo ℓ_bo` | `Σ_b ℓ_b` |
+/// | `Mean` (the default, as in PyTorch) | `1/(B·O) Σ_bo ℓ_bo` | `1/B Σ_b ℓ_b` |
+/// | `BatchMean` | `1/B Σ_bo ℓ_bo` | `1/B Σ_b ℓ_b` |
+///
+/// ```
+/// use stackgrad::loss::{Loss, MeanSquaredError, ElementwiseLoss, Reduction};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64, 3.0], [0.0, 0.0]]);
+/// let y = Matrix::zeros();
+/// assert_eq!(MeanSquaredError.loss(&p, &y), 10.0 / 4.0);
+/// assert_eq!(MeanSquaredError.with(Reduction::Sum).loss(&p, &y), 10.0);
+/// assert_eq!(MeanSquaredError.with(Reduction::BatchMean).loss(&p, &y), 10.0 / 2.0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Reduction {
-    /// Sum over the batch (notebook 001's cross-entropy).
-    #[default]
+    /// The sum of all terms (notebooks 000 and 001).
     Sum,
-    /// Mean over the batch: the sum divided by `B`.
+    /// The mean over all terms: every element for an element-wise loss,
+    /// every row for a cross-entropy over classes (PyTorch's `'mean'`).
+    #[default]
     Mean,
+    /// The sum divided by the batch size `B` only: the mean over examples of
+    /// each example's summed loss (PyTorch's `'batchmean'`; notebook 002).
+    BatchMean,
 }
 
 impl Reduction {
+    /// The factor `k` of `L = k Σ ℓ` for `batch` rows of `terms` terms each
+    /// (`terms` = the outputs `O` for an element-wise loss, 1 for a
+    /// cross-entropy over classes).
     #[inline]
-    fn factor<T: Scalar>(self, batch: usize) -> T {
+    fn factor<T: Scalar>(self, batch: usize, terms: usize) -> T {
         match self {
             Reduction::Sum => T::one(),
-            Reduction::Mean => T::one() / T::from_usize(batch.max(1)),
+            Reduction::Mean => T::one() / T::from_usize((batch * terms).max(1)),
+            Reduction::BatchMean => T::one() / T::from_usize(batch.max(1)),
         }
     }
 }
 
 /// A loss that is a sum of per-element terms: `L = k Σ_bo ℓ(p_bo, y_bo)` with
-/// `k = 1` for [`Reduction::Sum`] and `1/B` for [`Reduction::Mean`]. Wrapped in
+/// `k` set by its [`Reduction`] (`1`, `1/(B·O)` or `1/B`). Wrapped in
 /// [`PerElement`], it is a [`Loss`] (with the target-shape check).
 ///
 /// ```
@@ -89,6 +125,43 @@ pub trait ElementwiseLoss {
     fn reduction(&self) -> Reduction {
         Reduction::Sum
     }
+    /// The same terms with another reduction.
+    ///
+    /// ```
+    /// use stackgrad::loss::{ElementwiseLoss, HalfSquaredError, Loss, Reduction};
+    /// use stackgrad::Matrix;
+    /// let p = Matrix::from_array([[2.0f32], [0.0]]);
+    /// assert_eq!(HalfSquaredError.with(Reduction::Mean).loss(&p, &Matrix::zeros()), 1.0);
+    /// ```
+    fn with(self, reduction: Reduction) -> Reduce<Self>
+    where
+        Self: Sized,
+    {
+        Reduce {
+            loss: self,
+            reduction,
+        }
+    }
+}
+
+/// An element-wise loss with a chosen [`Reduction`]
+/// ([`ElementwiseLoss::with`]); costs nothing over the loss itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reduce<L> {
+    /// The terms.
+    pub loss: L,
+    /// How they are combined.
+    pub reduction: Reduction,
+}
+
+impl<L: ElementwiseLoss> ElementwiseLoss for Reduce<L> {
+    #[inline]
+    fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
+        self.loss.term(p, y)
+    }
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
 }
 
 /// `L = k Σ ℓ(p, y)` for an element-wise loss.
@@ -98,7 +171,7 @@ fn elementwise_loss_and_grad<L: ElementwiseLoss, T: Scalar, const B: usize, cons
     p: &Matrix<T, B, O>,
     y: &Matrix<T, B, O>,
 ) -> (T, Matrix<T, B, O>) {
-    let k = loss.reduction().factor::<T>(B);
+    let k = loss.reduction().factor::<T>(B, O);
     let mut sum = T::zero();
     let grad = p.zip_map(y, |p, y| {
         let (l, g) = loss.term(p, y);
@@ -137,7 +210,8 @@ elementwise_loss!(
     [] MeanSquaredError,
     [] BinaryCrossEntropyWithLogits,
     [] BinaryCrossEntropy,
-    [L: ElementwiseLoss,] PerElement<L>
+    [L: ElementwiseLoss,] PerElement<L>,
+    [L: ElementwiseLoss,] Reduce<L>
 );
 
 /// A user's [`ElementwiseLoss`] as a [`Loss`].
@@ -252,6 +326,48 @@ pub fn accuracy<T: Scalar, const B: usize, const C: usize>(
     correct(pred, target).map_or(T::zero(), |n| T::from_usize(n) / T::from_usize(B))
 }
 
+/// Fraction of rows whose every output, thresholded, matches its 0/1 target:
+/// the prediction is positive where it is above `threshold` (0 for logits,
+/// ½ for probabilities), the target where it is above ½. With one output
+/// this is the usual binary accuracy; with several, each row must be right on
+/// all of them (scikit-learn's subset accuracy for multi-label targets).
+/// 0 for an empty batch. A NaN prediction counts as negative.
+///
+/// ```
+/// use stackgrad::loss::binary_accuracy;
+/// use stackgrad::Matrix;
+/// let logits = Matrix::from_array([[2.0f32], [-0.5], [0.1], [-3.0]]);
+/// let y = Matrix::from_array([[1.0], [0.0], [0.0], [1.0]]);
+/// assert_eq!(binary_accuracy(&logits, &y, 0.0), 0.5);
+/// ```
+#[must_use]
+pub fn binary_accuracy<T: Scalar, const B: usize, const O: usize>(
+    pred: &Matrix<T, B, O>,
+    target: &Matrix<T, B, O>,
+    threshold: T,
+) -> T {
+    if B == 0 {
+        return T::zero();
+    }
+    let right = pred
+        .as_array()
+        .iter()
+        .zip(target.as_array())
+        .filter(|(p, y)| binary_match(*p, *y, threshold))
+        .count();
+    T::from_usize(right) / T::from_usize(B)
+}
+
+/// Whether every output of a row, thresholded at `threshold`, matches its
+/// target thresholded at ½.
+#[inline]
+pub(crate) fn binary_match<T: Scalar, U: Scalar>(pred: &[T], target: &[U], threshold: T) -> bool {
+    let half = U::from_f64(0.5);
+    pred.iter()
+        .zip(target)
+        .all(|(&p, &y)| (p > threshold) == (y > half))
+}
+
 /// Number of rows whose argmax is the target class (`None` for an empty batch).
 #[must_use]
 pub fn correct<T: Scalar, const B: usize, const C: usize>(
@@ -266,9 +382,30 @@ pub fn correct<T: Scalar, const B: usize, const C: usize>(
     Some(got.iter().zip(&want).filter(|(a, b)| a == b).count())
 }
 
-/// `½ Σ (p - y)²` over every element; gradient `p - y` (notebook 000).
+/// `L = ½ Σ_bo (p - y)²`, gradient `p - y`: the sum over every element
+/// (notebook 000). [`HalfSquaredError::batch_mean`] is notebook 002's loss,
+/// the same sum divided by the batch size.
+///
+/// ```
+/// use stackgrad::loss::{HalfSquaredError, Loss};
+/// use stackgrad::Matrix;
+/// let p = Matrix::from_array([[1.0f64, 0.0], [0.0, 2.0]]);
+/// assert_eq!(HalfSquaredError.loss(&p, &Matrix::zeros()), 2.5);
+/// assert_eq!(HalfSquaredError::batch_mean().loss(&p, &Matrix::zeros()), 1.25);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HalfSquaredError;
+
+impl HalfSquaredError {
+    /// Notebook 002's loss: `L = (1/B) Σ_b ½ Σ_o (p - y)²`, gradient `(p - y) / B`.
+    #[must_use]
+    pub const fn batch_mean() -> Reduce<Self> {
+        Reduce {
+            loss: HalfSquaredError,
+            reduction: Reduction::BatchMean,
+        }
+    }
+}
 
 impl ElementwiseLoss for HalfSquaredError {
     #[inline]
@@ -278,7 +415,9 @@ impl ElementwiseLoss for HalfSquaredError {
     }
 }
 
-/// Mean over the batch of `½ Σ_o (p - y)²`; gradient `(p - y) / B` (notebook 002).
+/// PyTorch's `MSELoss`: the mean over all `B·O` elements,
+/// `L = 1/(B·O) Σ_bo (p - y)²`, gradient `2 (p - y) / (B·O)`.
+/// `MeanSquaredError.with(Reduction::Sum)` is the summed form.
 ///
 /// ```
 /// use stackgrad::loss::{Loss, MeanSquaredError};
@@ -294,7 +433,8 @@ pub struct MeanSquaredError;
 impl ElementwiseLoss for MeanSquaredError {
     #[inline]
     fn term<T: Scalar>(&self, p: T, y: T) -> (T, T) {
-        HalfSquaredError.term(p, y)
+        let d = p - y;
+        (d * d, d + d)
     }
     fn reduction(&self) -> Reduction {
         Reduction::Mean
@@ -302,8 +442,9 @@ impl ElementwiseLoss for MeanSquaredError {
 }
 
 /// Cross-entropy of softmax probabilities against class targets, computed from
-/// the logits `z`: `L = -Σ_b Σ_c y_bc log softmax(z_b)_c` (divided by `B` for
-/// [`Reduction::Mean`]).
+/// the logits `z`: `L = -Σ_b Σ_c y_bc log softmax(z_b)_c`, divided by `B` for
+/// [`Reduction::Mean`] (the default, PyTorch's `CrossEntropyLoss`) and
+/// [`Reduction::BatchMean`]; [`SoftmaxCrossEntropy::sum`] is notebook 001's.
 ///
 /// The gradient is the fused `∂L/∂z = softmax(z) Σ_c y_bc - y`, which is
 /// `softmax(z) - y` for one-hot rows; it never forms `log 0`, so it stays finite
@@ -319,7 +460,7 @@ impl ElementwiseLoss for MeanSquaredError {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SoftmaxCrossEntropy {
-    /// Sum or mean over the batch.
+    /// Sum or mean over the batch (default: mean).
     pub reduction: Reduction,
 }
 
@@ -345,7 +486,7 @@ impl SoftmaxCrossEntropy {
         z: &Matrix<T, B, C>,
         y: &Matrix<T, B, C>,
     ) -> (T, Matrix<T, B, C>) {
-        let k = self.reduction.factor::<T>(B);
+        let k = self.reduction.factor::<T>(B, 1);
         let logp = log_softmax_rows(z);
         let p = softmax_rows(z);
         let mut loss = T::zero();
@@ -397,7 +538,7 @@ where
     #[inline(always)]
     fn loss_and_grad(&self, z: &Matrix<T, B, C>, y: &Labels<B2, C2>) -> (T, Matrix<T, B, C>) {
         let classes = <Check as LabelShapeMatches<B2, C2, B, C>>::as_batch(&y.classes);
-        let k = self.reduction.factor::<T>(B);
+        let k = self.reduction.factor::<T>(B, 1);
         let (rows, grad) = SoftmaxCrossEntropy::label_rows(z, classes);
         let mut loss = T::zero();
         for l in rows {
@@ -461,24 +602,29 @@ impl SoftmaxCrossEntropy {
 /// logit or target gives NaN.
 ///
 /// ```
-/// use stackgrad::loss::{BinaryCrossEntropyWithLogits, Loss};
+/// use stackgrad::loss::{BinaryCrossEntropyWithLogits, Loss, Reduction};
 /// use stackgrad::Matrix;
 /// let z = Matrix::from_array([[0.0f64], [1e4], [-1e4]]);
 /// let y = Matrix::from_array([[1.0], [0.0], [0.0]]);
-/// let (l, g) = BinaryCrossEntropyWithLogits::default().loss_and_grad(&z, &y);
+/// let sum = BinaryCrossEntropyWithLogits { reduction: Reduction::Sum };
+/// let (l, g) = sum.loss_and_grad(&z, &y);
 /// assert_eq!(l, 2.0f64.ln() + 1e4);
 /// assert_eq!(g.into_array(), [[-0.5], [1.0], [0.0]]);
+/// // The default is PyTorch's mean over all elements.
+/// let mean = BinaryCrossEntropyWithLogits::default().loss(&z, &y);
+/// assert!((mean - (2.0f64.ln() + 1e4) / 3.0).abs() < 1e-12);
 ///
 /// // A saturated, correct prediction costs nothing; a wrong one costs +∞.
 /// let z = Matrix::from_array([[f32::INFINITY, f32::NEG_INFINITY]]);
-/// let bce = BinaryCrossEntropyWithLogits::default();
+/// let bce = sum;
 /// assert_eq!(bce.loss_and_grad(&z, &Matrix::from_array([[1.0, 0.0]])), (0.0, Matrix::zeros()));
 /// let (l, g) = bce.loss_and_grad(&z, &Matrix::from_array([[0.0, 1.0]]));
 /// assert_eq!((l, g.into_array()), (f32::INFINITY, [[1.0, -1.0]]));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BinaryCrossEntropyWithLogits {
-    /// Sum or mean over the batch.
+    /// How the terms combine (default: the mean over all `B·O` elements, as
+    /// in PyTorch).
     pub reduction: Reduction,
 }
 
@@ -534,7 +680,8 @@ impl ElementwiseLoss for BinaryCrossEntropyWithLogits {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BinaryCrossEntropy {
-    /// Sum or mean over the batch.
+    /// How the terms combine (default: the mean over all `B·O` elements, as
+    /// in PyTorch).
     pub reduction: Reduction,
 }
 
