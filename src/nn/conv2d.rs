@@ -370,7 +370,7 @@ fn input_grad_rows<
     }
 }
 
-/// The portable parameter gradients
+/// The portable loops: the parameter gradients into `grads`, all entries
 /// overwritten, and the input gradient into `dx` (overwritten) when asked.
 #[inline(never)]
 fn backward_rows<
