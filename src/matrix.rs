@@ -275,8 +275,7 @@ impl<T: Scalar, const R: usize, const C: usize> Matrix<T, R, C> {
     }
 
     /// Overwrites `out` with `A B` ([`matmul`](Matrix::matmul)): the wide
-    /// kernel stores its sums (a dense layer's `D Wᵀ` was zeroed first, an
-    /// 8 KiB `memset` per digits step); the other paths add to zeros.
+    /// kernel stores its sums (no zeroing pass); the other paths add to zeros.
     #[inline(always)]
     pub(crate) fn matmul_to<const N: usize>(
         &self,

@@ -113,9 +113,8 @@ impl<T: Scalar, const B: usize, const I: usize, const O: usize> Layer<Matrix<T, 
 
     #[inline(always)]
     fn infer(&self, x: &Matrix<T, B, I>) -> Matrix<T, B, O> {
-        // The rows are written in place: `from_array([bias; B])` built the
-        // batch in a temporary and copied it (8 KiB per digits step; the
-        // zeros are dead stores the compiler drops).
+        // The rows are written in place, with no temporary batch to copy
+        // (the zeros are dead stores the compiler drops).
         let mut out = Matrix::zeros();
         self.forward_into(x, &mut out, &mut ());
         out

@@ -532,8 +532,7 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
     // loop's reads `a[r][l]` need no bounds checks.
     let a: [&[T]; M] = core::array::from_fn(|r| &a[r][..n]);
     // Taken and returned by value, indexed by constants once the loops over
-    // `M` and `V` are unrolled: the accumulators stay in registers (through
-    // a reference they were copied to and from memory around every tile).
+    // `M` and `V` are unrolled: the accumulators stay in registers.
     let mut s = acc;
     // `l` indexes every row of `a` and calls `b`: an index loop is clearer.
     #[allow(clippy::needless_range_loop)]
