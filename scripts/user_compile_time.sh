@@ -11,8 +11,14 @@
 set -euo pipefail
 repo=$(cd "${1:-$(dirname "$0")/..}" && pwd)
 runs=${2:-3}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# USER_DIR=path keeps the user crate (and its target directory) there.
+if [ -n "${USER_DIR:-}" ]; then
+    dir=$USER_DIR
+    mkdir -p "$dir"
+else
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+fi
 mkdir -p "$dir/user/src"
 cp "$repo/rust-toolchain.toml" "$dir/user/"
 cat > "$dir/user/Cargo.toml" <<TOML

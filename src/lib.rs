@@ -224,6 +224,7 @@ mod image;
 pub mod init;
 #[cfg(feature = "std")]
 pub mod io;
+mod kernel;
 pub mod loss;
 pub mod math;
 mod matrix;

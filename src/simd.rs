@@ -29,6 +29,8 @@
 /// 2 -> 25 -> 4 net on batches of 5) the inlined baseline code is faster.
 pub(crate) const MIN_WORK: usize = 2048;
 
+use crate::kernel::gemm::{self, Lhs};
+
 /// Calls `f` with the widest instruction set available at run time.
 ///
 /// `f` is taken as `FnMut` on purpose. `pulp` calls a plain closure through
@@ -110,16 +112,33 @@ impl<R, F: FnMut(bool) -> R> pulp::WithSimd for Kernel<F> {
     }
 }
 
-/// The dispatch of a training epoch, whose small layers run inline in it:
-/// [`run_avx2`] for `f32` networks of fewer than 1024 parameters, [`run`]
-/// otherwise. Measured with `Training::epoch` (scratch timing, minima):
-/// the notebook's f32 net (179 parameters) steps in 480 ns under AVX2 and
-/// 740 ns under AVX-512, while the digits MLP (f32, 4810 parameters) trains
-/// in 0.043 s under AVX-512 and 0.051 s under AVX2, and the notebook's f64
-/// net is fastest under AVX-512 (8-lane vectors fit its rows of 25 and 4).
+/// Networks with fewer parameters than this run each training epoch in one
+/// dispatched copy ([`run_epoch`]).
+pub(crate) const WHOLE_EPOCH_PARAMS: usize = 1024;
+
+/// The dispatch of a training epoch of network `P` in `T`, chosen at compile
+/// time by its size. A small network (fewer than [`WHOLE_EPOCH_PARAMS`]
+/// parameters) runs its whole epoch inside one dispatched copy, its layers
+/// inlined there: each of its products and activations is too short to pay
+/// for a dispatch of its own. A larger one runs the epoch as baseline code
+/// and each product (`crate::kernel`) and activation with enough work
+/// dispatches itself: one copy of the epoch to compile instead of three,
+/// which halves the release build of a user's program (see
+/// `scripts/user_compile_time.sh`).
+///
+/// Within the whole-epoch dispatch, `f32` networks take AVX2 even where
+/// AVX-512 is available ([`run_avx2`]): the notebook's f32 net (179
+/// parameters) steps in 480 ns under AVX2 and 740 ns under AVX-512, while
+/// its f64 net is fastest under AVX-512 (8-lane vectors fit its rows of 25
+/// and 4).
 #[inline(always)]
-pub(crate) fn run_for<T, R>(params: usize, f: impl FnMut() -> R) -> R {
-    if core::mem::size_of::<T>() == 4 && params < 1024 {
+pub(crate) fn run_epoch<T: crate::Scalar, P: crate::nn::Params<T>, R>(
+    mut f: impl FnMut() -> R,
+) -> R {
+    // `const` blocks: the branches not taken are not compiled at all.
+    if const { P::PARAMS >= WHOLE_EPOCH_PARAMS } {
+        f()
+    } else if const { core::mem::size_of::<T>() == 4 } {
         run_avx2(f)
     } else {
         run(f)
@@ -251,23 +270,27 @@ fn map_chunks<T: crate::Scalar, const W: usize>(x: &[T], y: &mut [T], mut f: imp
 /// Cost: 0.96x `matrixmultiply::sgemm`'s time on f32 32 x 256 x 256
 /// (`cargo bench -p stackgrad-bench --bench compare`).
 #[inline(always)]
-pub(crate) fn matmul_acc_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
+pub(crate) fn matmul_acc_wide<T: crate::Scalar, const R: usize, const C: usize, const N: usize>(
     a: &[[T; C]; R],
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    wide::<T, Rows<R, C>, R, C, N>(a, b, out, false)
+    let d = gemm::Dims { r: R, c: C, n: N };
+    let (a, b) = (a.as_flattened(), b.as_flattened());
+    wide(a, Lhs::Rows, b, out.as_flattened_mut(), d, false)
 }
 
 /// [`matmul_acc_wide`] overwriting `out` with `a b` instead of adding to it:
 /// a dense layer's input gradient `D Wᵀ`, with no zeroing pass over `out`.
 #[inline(always)]
-pub(crate) fn matmul_set_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
+pub(crate) fn matmul_set_wide<T: crate::Scalar, const R: usize, const C: usize, const N: usize>(
     a: &[[T; C]; R],
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    wide::<T, Rows<R, C>, R, C, N>(a, b, out, true)
+    let d = gemm::Dims { r: R, c: C, n: N };
+    let (a, b) = (a.as_flattened(), b.as_flattened());
+    wide(a, Lhs::Rows, b, out.as_flattened_mut(), d, true)
 }
 
 /// [`matmul_acc_wide`] for `out = aᵀ b` with `a` stored `C x R` (a batch of
@@ -275,422 +298,32 @@ pub(crate) fn matmul_set_wide<T: 'static, const R: usize, const C: usize, const 
 /// read `a` down its columns, which costs the broadcasts nothing, instead of a
 /// transposed copy of `a`, and store their sums without zeroing `out` first.
 #[inline(always)]
-pub(crate) fn t_matmul_set_wide<T: 'static, const R: usize, const C: usize, const N: usize>(
+pub(crate) fn t_matmul_set_wide<
+    T: crate::Scalar,
+    const R: usize,
+    const C: usize,
+    const N: usize,
+>(
     a: &[[T; R]; C],
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    wide::<T, Cols<R, C>, R, C, N>(a, b, out, true)
+    let d = gemm::Dims { r: R, c: C, n: N };
+    let (a, b) = (a.as_flattened(), b.as_flattened());
+    wide(a, Lhs::Cols, b, out.as_flattened_mut(), d, true)
 }
 
-/// The wide kernel for `f32` or `f64` with the left operand laid out as `A`:
-/// `out += a b`, or `out = a b` when `set`.
+/// The wide kernel of `crate::kernel::gemm` on the arrays' elements.
 #[inline(always)]
-fn wide<T: 'static, A: Lhs<R, C>, const R: usize, const C: usize, const N: usize>(
-    a: &A::Stored<T>,
-    b: &[[T; N]; C],
-    out: &mut [[T; N]; R],
+fn wide<T: crate::Scalar>(
+    a: &[T],
+    lhs: Lhs,
+    b: &[T],
+    out: &mut [T],
+    d: gemm::Dims,
     set: bool,
 ) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::any::Any;
-        let (a, b, out): (&dyn Any, &dyn Any, &mut dyn Any) = (a, b, out);
-        if let (Some(a), Some(b), Some(out)) = (
-            a.downcast_ref::<A::Stored<f32>>(),
-            b.downcast_ref::<[[f32; N]; C]>(),
-            out.downcast_mut::<[[f32; N]; R]>(),
-        ) {
-            return x86::f32_wide::<A, R, C, N>(a, b, out, set);
-        }
-        if let (Some(a), Some(b), Some(out)) = (
-            a.downcast_ref::<A::Stored<f64>>(),
-            b.downcast_ref::<[[f64; N]; C]>(),
-            out.downcast_mut::<[[f64; N]; R]>(),
-        ) {
-            return x86::f64_wide::<A, R, C, N>(a, b, out, set);
-        }
-    }
-    let _ = (a, b, out, set);
-    false
-}
-
-/// How the wide kernel's left operand, logically `R x C`, is stored.
-pub(crate) trait Lhs<const R: usize, const C: usize> {
-    /// The stored array.
-    type Stored<T: 'static>: 'static;
-    /// Element `(i, k)`, `None` out of range.
-    fn get<T: Copy + 'static>(a: &Self::Stored<T>, i: usize, k: usize) -> Option<T>;
-}
-
-/// Row-major as is: `(i, k)` is `a[i][k]`.
-pub(crate) struct Rows<const R: usize, const C: usize>;
-impl<const R: usize, const C: usize> Lhs<R, C> for Rows<R, C> {
-    type Stored<T: 'static> = [[T; C]; R];
-    #[inline(always)]
-    fn get<T: Copy + 'static>(a: &[[T; C]; R], i: usize, k: usize) -> Option<T> {
-        a.get(i)?.get(k).copied()
-    }
-}
-
-/// Stored transposed: `(i, k)` is `a[k][i]`.
-pub(crate) struct Cols<const R: usize, const C: usize>;
-impl<const R: usize, const C: usize> Lhs<R, C> for Cols<R, C> {
-    type Stored<T: 'static> = [[T; R]; C];
-    #[inline(always)]
-    fn get<T: Copy + 'static>(a: &[[T; R]; C], i: usize, k: usize) -> Option<T> {
-        a.get(k)?.get(i).copied()
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::Lhs;
-    use pulp::x86::{V3, V4};
-    use pulp::{f32x8, f32x16, f64x4, f64x8};
-
-    /// A value aligned to a cache line (64 bytes).
-    #[repr(C, align(64))]
-    struct Aligned<P>(P);
-
-    /// Rows of `a` per register tile.
-    const MR: usize = 6;
-    /// Rows of `b` per packed panel: the panel is at most `KC` x 2 vectors
-    /// (32 KiB under AVX-512, within L1), whatever the layer's input size.
-    const KC: usize = 256;
-
-    macro_rules! kernel {
-        ($simd:ty, $acc:ident, $cols:ident, $block:ident, $rows:ident, $tile:ident, $t:ty, $v:ty, $w:literal, $splat:ident, $fma:ident) => {
-            /// `out += a b` (`out = a b` when `set`) over all of `out`, one
-            /// panel of columns at a time (two vectors wide; the last one
-            /// padded) so that the packed panel of `b` stays in L1 while every
-            /// row tile passes over it.
-            #[inline(always)]
-            pub(super) fn $acc<A: Lhs<R, C>, const R: usize, const C: usize, const N: usize>(
-                simd: $simd,
-                a: &A::Stored<$t>,
-                b: &[[$t; N]; C],
-                out: &mut [[$t; N]; R],
-                set: bool,
-            ) {
-                let mut j0 = 0;
-                while j0 + 2 * $w <= N {
-                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0, set);
-                    j0 += 2 * $w;
-                }
-                // The last columns: a panel padded with zero columns.
-                if N - j0 > $w {
-                    $cols::<A, 2, R, C, N>(simd, a, b, out, j0, set);
-                } else if N > j0 {
-                    $cols::<A, 1, R, C, N>(simd, a, b, out, j0, set);
-                }
-            }
-
-            /// One panel of `V` vectors of columns from `j0`, for all rows:
-            /// the whole depth as one block when `C <= KC` (every loop bound a
-            /// constant), else blocks of `KC`, 16 and 1 rows of `b`, so that
-            /// the packed panel never exceeds `KC` rows on the stack.
-            #[inline(always)]
-            fn $cols<
-                A: Lhs<R, C>,
-                const V: usize,
-                const R: usize,
-                const C: usize,
-                const N: usize,
-            >(
-                simd: $simd,
-                a: &A::Stored<$t>,
-                b: &[[$t; N]; C],
-                out: &mut [[$t; N]; R],
-                j0: usize,
-                set: bool,
-            ) {
-                // Only the first block of the depth sets `out`.
-                if C <= KC {
-                    $block::<A, V, C, R, C, N>(simd, a, b, out, j0, 0, set);
-                    return;
-                }
-                let mut k0 = 0;
-                while k0 + KC <= C {
-                    $block::<A, V, KC, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
-                    k0 += KC;
-                }
-                while k0 + 16 <= C {
-                    $block::<A, V, 16, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
-                    k0 += 16;
-                }
-                while k0 < C {
-                    $block::<A, V, 1, R, C, N>(simd, a, b, out, j0, k0, set && k0 == 0);
-                    k0 += 1;
-                }
-            }
-
-            /// Rows `k0..k0 + L` of `b` in the panel from `j0`, for all rows of
-            /// `a`: tiles of `MR` rows, then pairs, then a single row.
-            #[inline(always)]
-            fn $block<
-                A: Lhs<R, C>,
-                const V: usize,
-                const L: usize,
-                const R: usize,
-                const C: usize,
-                const N: usize,
-            >(
-                simd: $simd,
-                a: &A::Stored<$t>,
-                b: &[[$t; N]; C],
-                out: &mut [[$t; N]; R],
-                j0: usize,
-                k0: usize,
-                set: bool,
-            ) {
-                // A full panel of a small `b` (at most 32 KiB in these rows,
-                // so that at most 8 of them share an L1 set) is read where it
-                // is: packing it cost a `memset` and a copy per panel (the
-                // digits MLP's 64 x 64 layer and its weight gradient).
-                if j0 + V * $w <= N && L * N * core::mem::size_of::<$t>() <= 32 * 1024 {
-                    let zero = simd.$splat(0.0);
-                    return $rows::<A, V, L, R, C, N>(
-                        simd,
-                        a,
-                        k0,
-                        #[inline(always)]
-                        |k: usize| {
-                            let mut bv = [zero; V];
-                            if let Some(b_k) = b.get(k0 + k) {
-                                for (v, x) in bv.iter_mut().enumerate() {
-                                    let s = j0 + v * $w;
-                                    if let Some(Ok(chunk)) =
-                                        b_k.get(s..s + $w).map(<[$t; $w]>::try_from)
-                                    {
-                                        *x = pulp::cast::<[$t; $w], $v>(chunk);
-                                    }
-                                }
-                            }
-                            bv
-                        },
-                        out,
-                        j0,
-                        set,
-                    );
-                }
-                // The panel, packed: rows of `b` are `N` apart (1 KiB for 256
-                // f32 columns), a power-of-two stride that maps a whole panel
-                // onto a few L1 sets, so it would be evicted between row tiles.
-                let zero = simd.$splat(0.0);
-                // Cache-line aligned: pulp's vector types have the alignment of
-                // their lanes, and a 64-byte load that straddles two lines is
-                // split in two.
-                let mut panel = Aligned([[zero; V]; L]);
-                let panel = &mut panel.0;
-                for (p, b_k) in panel.iter_mut().zip(b.iter().skip(k0)) {
-                    // Copied as elements into the panel's memory; past the
-                    // last column it keeps its zeros, whose products are never
-                    // stored.
-                    let lanes = pulp::bytemuck::cast_slice_mut::<$v, $t>(p);
-                    let row = b_k.get(j0..).unwrap_or_default();
-                    let n = row.len().min(lanes.len());
-                    lanes[..n].copy_from_slice(&row[..n]);
-                }
-                let panel = &*panel;
-                $rows::<A, V, L, R, C, N>(
-                    simd,
-                    a,
-                    k0,
-                    #[inline(always)]
-                    |k: usize| panel[k],
-                    out,
-                    j0,
-                    set,
-                );
-            }
-
-            /// Every row of `a` (columns `k0..k0 + L`) against a panel whose
-            /// row `k` (of `L`) is `row(k)`: tiles of `MR` rows, then pairs,
-            /// then a single row.
-            #[inline(always)]
-            #[allow(clippy::too_many_arguments)]
-            fn $rows<
-                A: Lhs<R, C>,
-                const V: usize,
-                const L: usize,
-                const R: usize,
-                const C: usize,
-                const N: usize,
-            >(
-                simd: $simd,
-                a: &A::Stored<$t>,
-                k0: usize,
-                row: impl Fn(usize) -> [$v; V] + Copy,
-                out: &mut [[$t; N]; R],
-                j0: usize,
-                set: bool,
-            ) {
-                let mut o_tiles = out.chunks_exact_mut(MR);
-                let mut i0 = 0;
-                for o_t in &mut o_tiles {
-                    $tile::<A, MR, V, L, R, C, N>(simd, a, i0, k0, row, o_t, j0, set);
-                    i0 += MR;
-                }
-                let mut o_pairs = o_tiles.into_remainder().chunks_exact_mut(2);
-                for o_t in &mut o_pairs {
-                    $tile::<A, 2, V, L, R, C, N>(simd, a, i0, k0, row, o_t, j0, set);
-                    i0 += 2;
-                }
-                let o_r = o_pairs.into_remainder();
-                if !o_r.is_empty() {
-                    $tile::<A, 1, V, L, R, C, N>(simd, a, i0, k0, row, o_r, j0, set);
-                }
-            }
-
-            /// Rows `i0..i0 + M` of `a` (columns `k0..k0 + L`) by the `V`
-            /// vectors of a panel (columns from `j0`, row `k` given by
-            /// `row(k)`), accumulated in registers across the panel, then
-            /// added to `out`.
-            #[inline(always)]
-            // The tile's position (i0, k0, j0) and mode stay plain arguments,
-            // constants or loop counters that LLVM folds into the addressing.
-            #[allow(clippy::too_many_arguments)]
-            fn $tile<
-                A: Lhs<R, C>,
-                const M: usize,
-                const V: usize,
-                const L: usize,
-                const R: usize,
-                const C: usize,
-                const N: usize,
-            >(
-                simd: $simd,
-                a: &A::Stored<$t>,
-                i0: usize,
-                k0: usize,
-                row: impl Fn(usize) -> [$v; V],
-                out: &mut [[$t; N]],
-                j0: usize,
-                set: bool,
-            ) {
-                let zero = simd.$splat(0.0);
-                let mut acc = [[zero; V]; M];
-                // A short depth (a 10-unit layer's input gradient `D Wᵀ`, 10
-                // deep) as a known constant is unrolled whole, and LLVM then
-                // schedules the straight-line code one accumulator chain at a
-                // time and spills the broadcasts: 32 x 10 x 64 took 990 ns.
-                // Hidden from the optimizer, the loop keeps all the tile's
-                // chains in flight (590 ns); long loops keep their constant.
-                let depth = if L < 16 { core::hint::black_box(L) } else { L };
-                for k in 0..depth {
-                    let bv = row(k);
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let Some(a_rk) = A::get(a, i0 + r, k0 + k) else {
-                            continue;
-                        };
-                        let ar = simd.$splat(a_rk);
-                        for (s, &bx) in acc_r.iter_mut().zip(&bv) {
-                            *s = simd.$fma(ar, bx, *s);
-                        }
-                    }
-                }
-                for (o_r, acc_r) in out.iter_mut().zip(&acc) {
-                    for (v, &s) in acc_r.iter().enumerate() {
-                        let j = j0 + v * $w;
-                        // Only the columns that exist (a padded panel's last
-                        // vector is shorter).
-                        if let Some(o) = o_r.get_mut(j..) {
-                            let s = pulp::cast::<$v, [$t; $w]>(s);
-                            for (o, s) in o.iter_mut().zip(s) {
-                                *o = if set { s } else { *o + s };
-                            }
-                        }
-                    }
-                }
-            }
-        };
-    }
-
-    /// `out += a b` in the widest kernel the CPU runs; `false` if none.
-    macro_rules! widest {
-        ($name:ident, $t:ty, $v4:ident, $v3:ident) => {
-            #[inline(always)]
-            pub(super) fn $name<A: Lhs<R, C>, const R: usize, const C: usize, const N: usize>(
-                a: &A::Stored<$t>,
-                b: &[[$t; N]; C],
-                out: &mut [[$t; N]; R],
-                set: bool,
-            ) -> bool {
-                if let Some(simd) = V4::try_new() {
-                    simd.vectorize(
-                        #[inline(always)]
-                        || $v4::<A, R, C, N>(simd, a, b, out, set),
-                    );
-                    return true;
-                }
-                if let Some(simd) = V3::try_new() {
-                    simd.vectorize(
-                        #[inline(always)]
-                        || $v3::<A, R, C, N>(simd, a, b, out, set),
-                    );
-                    return true;
-                }
-                false
-            }
-        };
-    }
-
-    widest!(f32_wide, f32, f32_acc4, f32_acc);
-    widest!(f64_wide, f64, f64_acc4, f64_acc);
-
-    kernel!(
-        V3,
-        f32_acc,
-        f32_cols,
-        f32_block,
-        f32_rows,
-        f32_tile,
-        f32,
-        f32x8,
-        8,
-        splat_f32x8,
-        mul_add_f32x8
-    );
-    kernel!(
-        V3,
-        f64_acc,
-        f64_cols,
-        f64_block,
-        f64_rows,
-        f64_tile,
-        f64,
-        f64x4,
-        4,
-        splat_f64x4,
-        mul_add_f64x4
-    );
-    kernel!(
-        V4,
-        f32_acc4,
-        f32_cols4,
-        f32_block4,
-        f32_rows4,
-        f32_tile4,
-        f32,
-        f32x16,
-        16,
-        splat_f32x16,
-        mul_add_f32x16
-    );
-    kernel!(
-        V4,
-        f64_acc4,
-        f64_cols4,
-        f64_block4,
-        f64_rows4,
-        f64_tile4,
-        f64,
-        f64x8,
-        8,
-        splat_f64x8,
-        mul_add_f64x8
-    );
+    gemm::gemm(a, lhs, b, out, d, set)
 }
 
 #[cfg(test)]
@@ -865,19 +498,15 @@ mod tests {
         /// The AVX2 kernel for `$t` as stored (`$rows`, accumulating) and
         /// reading `a` by columns (`$cols`, overwriting).
         macro_rules! v3 {
-            ($t:ty, $acc:ident, $rows:ident, $cols:ident) => {
+            ($t:ty, $rows:ident, $cols:ident) => {
                 fn $rows<const R: usize, const C: usize, const N: usize>(
                     a: &[[$t; C]; R],
                     b: &[[$t; N]; C],
                     o: &mut [[$t; N]; R],
                 ) -> bool {
-                    pulp::x86::V3::try_new()
-                        .map(|simd| {
-                            simd.vectorize(|| {
-                                x86::$acc::<Rows<R, C>, R, C, N>(simd, a, b, o, false)
-                            })
-                        })
-                        .is_some()
+                    let d = gemm::Dims { r: R, c: C, n: N };
+                    let (a, b, o) = (a.as_flattened(), b.as_flattened(), o.as_flattened_mut());
+                    gemm::gemm_avx2(a, Lhs::Rows, b, o, d, false) == Some(true)
                 }
                 fn $cols<const R: usize, const C: usize, const N: usize>(
                     a: &[[$t; C]; R],
@@ -886,19 +515,15 @@ mod tests {
                 ) -> bool {
                     let at = transposed(a);
                     add_set(o, |p| {
-                        pulp::x86::V3::try_new()
-                            .map(|simd| {
-                                simd.vectorize(|| {
-                                    x86::$acc::<Cols<R, C>, R, C, N>(simd, &at, b, p, true)
-                                })
-                            })
-                            .is_some()
+                        let d = gemm::Dims { r: R, c: C, n: N };
+                        let (a, b, p) = (at.as_flattened(), b.as_flattened(), p.as_flattened_mut());
+                        gemm::gemm_avx2(a, Lhs::Cols, b, p, d, true) == Some(true)
                     })
                 }
             };
         }
-        v3!(f32, f32_acc, f32_v3, f32_v3_t);
-        v3!(f64, f64_acc, f64_v3, f64_v3_t);
+        v3!(f32, f32_v3, f32_v3_t);
+        v3!(f64, f64_v3, f64_v3_t);
         let ran = shapes!(f32_v3, f64_v3);
         let ran_t = shapes!(f32_v3_t, f64_v3_t);
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {

@@ -1172,12 +1172,9 @@ impl<Lo, O, const B: usize, S> Training<Lo, O, B, S> {
         O: Optimizer<T, P>,
         Y: Target<C>,
     {
-        // One runtime SIMD dispatch for the whole epoch (see `crate::simd`): the
-        // forward, backward and optimizer code of every batch, inlined here, is
-        // compiled for AVX2 or AVX-512 when the CPU has it, small layers included
-        // (`run_for` picks AVX2 for small f32 networks, where it is faster).
-        crate::simd::run_for::<T, _>(
-            P::PARAMS,
+        // A small network's epoch runs in one runtime SIMD dispatch, its
+        // layers inlined (see `crate::simd::run_epoch`).
+        crate::simd::run_epoch::<T, P, _>(
             #[inline(always)]
             || {
                 let mut stats = EpochStats::new(epoch);

@@ -20,7 +20,7 @@ use crate::shape::{
 };
 use crate::{Images, Scalar};
 
-mod kernel;
+use crate::kernel::conv as kernel;
 
 /// A 2-D convolution layer: `C` input channels, `F` output channels (filters),
 /// square `K x K` kernels, stride `S` (default 1), zero padding `P` (default 0).

@@ -1,0 +1,470 @@
+//! The register-tiled products behind the dense and convolutional layers,
+//! compiled once per element type in this crate (not in the user's crate, so
+//! a network's types add no copies of them) and run in the widest instruction
+//! set the CPU has: AVX-512, or AVX2 + FMA, chosen at run time through `pulp`.
+//! Each entry point returns `false`, having done nothing, where the CPU has
+//! neither or the shape is outside what its fixed buffers hold; the layer
+//! then runs its portable loops.
+//!
+//! A tile is `M` rows by `V` vectors of columns held in registers: each step
+//! of the depth broadcasts one element of each row of the left operand and
+//! multiply-adds it into the `V` vectors of the right operand's row
+//! ([`mul_tile`]), `M x V` fused multiply-adds for `M` broadcasts and `V`
+//! loads. [`gemm`] applies it to a matrix product, [`conv`] to a convolution
+//! through shifted copies of its images.
+//!
+//! Sums use fused multiply-adds, in a fixed order for a given machine and
+//! shape, so results are reproducible there; they differ from the portable
+//! loops in the last bits (tests bound the difference).
+
+use pulp::Simd;
+use pulp::bytemuck::Pod;
+
+pub(crate) mod conv;
+pub(crate) mod gemm;
+
+/// An element type and its vectors in the instruction set `S`.
+pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
+    /// A vector of `lanes::<S>()` elements.
+    type V<S: Simd>: Copy + Pod;
+    const ZERO: Self;
+    const ONE: Self;
+    fn lanes<S: Simd>() -> usize;
+    fn splat<S: Simd>(simd: S, x: Self) -> Self::V<S>;
+    /// `a b + c`, rounded once.
+    fn fma<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    /// The first `lanes` elements of `x`, or all of them, zero-filled, if fewer.
+    fn load<S: Simd>(simd: S, x: &[Self]) -> Self::V<S>;
+    /// Vector `v` of `x`, which holds at least `(v + 1) lanes` elements.
+    fn load_at<S: Simd>(x: &[Self], v: usize) -> Self::V<S>;
+    /// Stores into the first `lanes` elements of `x`, or all of them if fewer.
+    fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
+    /// `max(0, v)`, NaN kept.
+    fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+    /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
+    /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
+    /// element by element elsewhere and at the edges.
+    fn transpose<S: Simd>(
+        simd: S,
+        src: &[Self],
+        ss: usize,
+        dst: &mut [Self],
+        ds: usize,
+        rows: usize,
+        cols: usize,
+    );
+}
+
+/// [`Elem::transpose`] for blocks of `B x B` by `block` (which returns
+/// `false`, having done nothing, where it cannot run).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn transpose_blocks<T: Copy, const B: usize>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+    mut block: impl FnMut(&[T], usize, &mut [T], usize) -> bool,
+) {
+    let (rb, cb) = (rows / B * B, cols / B * B);
+    for r0 in (0..rb).step_by(B) {
+        for c0 in (0..cb).step_by(B) {
+            let (from, to) = (r0 * ss + c0, c0 * ds + r0);
+            let (Some(s), Some(d)) = (src.get(from..), dst.get_mut(to..)) else {
+                continue;
+            };
+            if !block(s, ss, d, ds) {
+                transpose_scalar(s, ss, d, ds, B, B);
+            }
+        }
+    }
+    // The edges: columns cb.. of every row, then rows rb.. of the first cb columns.
+    if cb < cols
+        && let (Some(s), Some(d)) = (src.get(cb..), dst.get_mut(cb * ds..))
+    {
+        transpose_scalar(s, ss, d, ds, rows, cols - cb);
+    }
+    if rb < rows
+        && let (Some(s), Some(d)) = (src.get(rb * ss..), dst.get_mut(rb..))
+    {
+        transpose_scalar(s, ss, d, ds, rows - rb, cb);
+    }
+}
+
+#[inline(always)]
+fn transpose_scalar<T: Copy>(
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    rows: usize,
+    cols: usize,
+) {
+    for r in 0..rows {
+        for c in 0..cols {
+            if let (Some(&v), Some(d)) = (src.get(r * ss + c), dst.get_mut(c * ds + r)) {
+                *d = v;
+            }
+        }
+    }
+}
+
+/// 8 x 8 `f32` and 4 x 4 `f64` transposes in AVX shuffles.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use core::arch::x86_64::{__m256, __m256d};
+    use pulp::x86::V3;
+
+    /// Rows `0..8` of `src` (`ss` apart, 8 elements each) into the columns
+    /// of `dst` (`ds` apart); `false` if a row does not fit.
+    #[inline(always)]
+    pub(super) fn f32_8x8(v3: V3, src: &[f32], ss: usize, dst: &mut [f32], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256> {
+            let s: [f32; 8] = src.get(r * ss..r * ss + 8)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5), Some(r6), Some(r7)) = (
+            row(0),
+            row(1),
+            row(2),
+            row(3),
+            row(4),
+            row(5),
+            row(6),
+            row(7),
+        ) else {
+            return false;
+        };
+        if dst.len() < 7 * ds + 8 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_ps(r0, r1), a._mm256_unpackhi_ps(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_ps(r2, r3), a._mm256_unpackhi_ps(r2, r3));
+        let (t4, t5) = (a._mm256_unpacklo_ps(r4, r5), a._mm256_unpackhi_ps(r4, r5));
+        let (t6, t7) = (a._mm256_unpacklo_ps(r6, r7), a._mm256_unpackhi_ps(r6, r7));
+        let u0 = a._mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = a._mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = a._mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = a._mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = a._mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = a._mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = a._mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = a._mm256_shuffle_ps::<0xEE>(t5, t7);
+        let out = [
+            a._mm256_permute2f128_ps::<0x20>(u0, u4),
+            a._mm256_permute2f128_ps::<0x20>(u1, u5),
+            a._mm256_permute2f128_ps::<0x20>(u2, u6),
+            a._mm256_permute2f128_ps::<0x20>(u3, u7),
+            a._mm256_permute2f128_ps::<0x31>(u0, u4),
+            a._mm256_permute2f128_ps::<0x31>(u1, u5),
+            a._mm256_permute2f128_ps::<0x31>(u2, u6),
+            a._mm256_permute2f128_ps::<0x31>(u3, u7),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 8) {
+                d.copy_from_slice(&pulp::cast::<__m256, [f32; 8]>(o));
+            }
+        }
+        true
+    }
+
+    /// [`f32_8x8`] for 4 x 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_4x4(v3: V3, src: &[f64], ss: usize, dst: &mut [f64], ds: usize) -> bool {
+        let row = |r: usize| -> Option<__m256d> {
+            let s: [f64; 4] = src.get(r * ss..r * ss + 4)?.try_into().ok()?;
+            Some(pulp::cast(s))
+        };
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) = (row(0), row(1), row(2), row(3)) else {
+            return false;
+        };
+        if dst.len() < 3 * ds + 4 {
+            return false;
+        }
+        let a = v3.avx;
+        let (t0, t1) = (a._mm256_unpacklo_pd(r0, r1), a._mm256_unpackhi_pd(r0, r1));
+        let (t2, t3) = (a._mm256_unpacklo_pd(r2, r3), a._mm256_unpackhi_pd(r2, r3));
+        let out = [
+            a._mm256_permute2f128_pd::<0x20>(t0, t2),
+            a._mm256_permute2f128_pd::<0x20>(t1, t3),
+            a._mm256_permute2f128_pd::<0x31>(t0, t2),
+            a._mm256_permute2f128_pd::<0x31>(t1, t3),
+        ];
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + 4) {
+                d.copy_from_slice(&pulp::cast::<__m256d, [f64; 4]>(o));
+            }
+        }
+        true
+    }
+
+    /// The AVX token of `simd`, if it is one of pulp's x86 levels with AVX.
+    #[inline(always)]
+    pub(super) fn v3<S: pulp::Simd>(simd: &S) -> Option<V3> {
+        let any: &dyn core::any::Any = simd;
+        if let Some(&v3) = any.downcast_ref::<V3>() {
+            return Some(v3);
+        }
+        any.downcast_ref::<pulp::x86::V4>().map(|v4| **v4)
+    }
+}
+
+macro_rules! elem {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident) => {
+        impl Elem for $t {
+            type V<S: Simd> = S::$v;
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            #[inline(always)]
+            fn lanes<S: Simd>() -> usize {
+                S::$lanes
+            }
+            #[inline(always)]
+            fn splat<S: Simd>(simd: S, x: $t) -> S::$v {
+                simd.$splat(x)
+            }
+            #[inline(always)]
+            fn fma<S: Simd>(simd: S, a: S::$v, b: S::$v, c: S::$v) -> S::$v {
+                simd.$fma(a, b, c)
+            }
+            #[inline(always)]
+            fn load<S: Simd>(simd: S, x: &[$t]) -> S::$v {
+                match S::$simd(x).0.first() {
+                    Some(&v) => v,
+                    None => simd.$pload(x),
+                }
+            }
+            #[inline(always)]
+            fn load_at<S: Simd>(x: &[$t], v: usize) -> S::$v {
+                S::$simd(x).0[v]
+            }
+            #[inline(always)]
+            fn store<S: Simd>(simd: S, x: &mut [$t], v: S::$v) {
+                if x.len() >= S::$lanes {
+                    S::$simd_mut(x).0[0] = v;
+                } else {
+                    simd.$pstore(x, v);
+                }
+            }
+            #[inline(always)]
+            fn transpose<S: Simd>(
+                simd: S,
+                src: &[$t],
+                ss: usize,
+                dst: &mut [$t],
+                ds: usize,
+                rows: usize,
+                cols: usize,
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    return transpose_blocks::<$t, $block>(
+                        src,
+                        ss,
+                        dst,
+                        ds,
+                        rows,
+                        cols,
+                        #[inline(always)]
+                        |s, ss, d, ds| avx::$avx(v3, s, ss, d, ds),
+                    );
+                }
+                let _ = simd;
+                transpose_scalar(src, ss, dst, ds, rows, cols);
+            }
+            #[inline(always)]
+            fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
+                // Positive lanes and NaN keep their value; the rest become 0.
+                let zero = simd.$splat(0.0);
+                simd.$select(simd.$gt(zero, v), zero, v)
+            }
+        }
+    };
+}
+
+elem!(
+    f32,
+    f32s,
+    F32_LANES,
+    splat_f32s,
+    mul_add_f32s,
+    as_simd_f32s,
+    as_mut_simd_f32s,
+    partial_load_f32s,
+    partial_store_f32s,
+    greater_than_f32s,
+    select_f32s,
+    8,
+    f32_8x8
+);
+elem!(
+    f64,
+    f64s,
+    F64_LANES,
+    splat_f64s,
+    mul_add_f64s,
+    as_simd_f64s,
+    as_mut_simd_f64s,
+    partial_load_f64s,
+    partial_store_f64s,
+    greater_than_f64s,
+    select_f64s,
+    4,
+    f64_4x4
+);
+
+/// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
+/// write up to a vector past `d0 + len` (callers write those elements later)
+/// and read past `s0 + len`; at the end of either slice it is partial.
+#[inline(always)]
+fn copy_spill<S: Simd, T: Elem>(
+    simd: S,
+    src: &[T],
+    s0: usize,
+    dst: &mut [T],
+    d0: usize,
+    len: usize,
+) {
+    let lanes = T::lanes::<S>();
+    let mut o = 0;
+    while o < len {
+        let v = T::load(simd, src.get(s0 + o..).unwrap_or_default());
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), v);
+        o += lanes;
+    }
+}
+
+/// `dst[d0..d0 + len] = 0` in whole vectors, spilling as [`copy_spill`].
+#[inline(always)]
+fn zero_spill<S: Simd, T: Elem>(simd: S, dst: &mut [T], d0: usize, len: usize) {
+    let lanes = T::lanes::<S>();
+    let zero = T::splat(simd, T::ZERO);
+    let mut o = 0;
+    while o < len {
+        T::store(simd, dst.get_mut(d0 + o..).unwrap_or_default(), zero);
+        o += lanes;
+    }
+}
+
+/// Whether `S` has vectors of 8 `f32` or more and fused multiply-adds
+/// (AVX2 + FMA, AVX-512): the kernels run there only.
+#[inline(always)]
+fn wide<S: Simd>() -> bool {
+    !S::IS_SCALAR && S::F32_LANES >= 8
+}
+
+/// `acc[r][v] += Σ_l a[r][l] b(l)[v]` for `l < n`: one broadcast per row and
+/// step, `M x V` fused multiply-adds.
+#[inline(always)]
+fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
+    simd: S,
+    a: &[&[T]; M],
+    n: usize,
+    b: impl Fn(usize) -> [T::V<S>; V],
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
+    if a.iter().any(|r| r.len() < n) {
+        return acc;
+    }
+    // Slices of exactly `n` elements (none is shorter, see above): the
+    // reads `a[r][l]` need no bounds checks.
+    let a: [&[T]; M] = core::array::from_fn(|r| &a[r][..n]);
+    mul_tile_by::<S, T, M, V>(simd, n, |l, r| Some(a[r][l]), b, acc)
+}
+
+/// [`mul_tile`] with row `r`'s element at step `l` given by `a(l, r)`,
+/// `None` (out of range: the row is skipped) never in practice. Each element
+/// is read right where it is broadcast: LLVM then broadcasts it from memory.
+/// (Read `M` at a time, a run that is contiguous in a left operand stored
+/// by columns was loaded as one vector and broadcast lane by lane with
+/// shuffles, which compete with the multiply-adds for a port: the digits
+/// MLP's weight gradients took 1.4x as long.)
+#[inline(always)]
+fn mul_tile_by<S: Simd, T: Elem, const M: usize, const V: usize>(
+    simd: S,
+    n: usize,
+    a: impl Fn(usize, usize) -> Option<T>,
+    b: impl Fn(usize) -> [T::V<S>; V],
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
+    // Taken and returned by value, indexed by constants once the loops over
+    // `M` and `V` are unrolled: the accumulators stay in registers.
+    let mut s = acc;
+    for l in 0..n {
+        let bl = b(l);
+        // `r` indexes the accumulators and names the row for `a`.
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..M {
+            let Some(x) = a(l, r) else {
+                continue;
+            };
+            let x = T::splat(simd, x);
+            for v in 0..V {
+                s[r][v] = T::fma(simd, x, bl[v], s[r][v]);
+            }
+        }
+    }
+    s
+}
+
+/// A product whose rows go in tiles of `M` rows.
+trait Tiles {
+    /// Four vectors of columns (fewer rows per tile).
+    const WIDE: bool = false;
+    fn tile<const M: usize>(&mut self, r0: usize);
+}
+
+/// Rows `0..rows` in tiles of `MR`, then 4, 2 and 1.
+#[inline(always)]
+fn for_tiles<J: Tiles, const MR: usize>(rows: usize, job: &mut J) {
+    let mut r0 = 0;
+    while r0 + MR <= rows {
+        job.tile::<MR>(r0);
+        r0 += MR;
+    }
+    if rows - r0 >= 4 {
+        job.tile::<4>(r0);
+        r0 += 4;
+    }
+    if rows - r0 >= 2 {
+        job.tile::<2>(r0);
+        r0 += 2;
+    }
+    if rows - r0 >= 1 {
+        job.tile::<1>(r0);
+    }
+}
+
+/// Tiles of 8 rows where there are 32 vector registers, else 6.
+#[inline(always)]
+fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
+    if S::REGISTER_COUNT >= 32 && J::WIDE {
+        for_tiles::<J, 6>(rows, job);
+    } else if S::REGISTER_COUNT >= 32 {
+        for_tiles::<J, 8>(rows, job);
+    } else {
+        for_tiles::<J, 6>(rows, job);
+    }
+}
+
+/// Loads `out[v lanes..]` (up to `cols` elements) as `V` vectors.
+#[inline(always)]
+fn load_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &[T]) -> [T::V<S>; V] {
+    let lanes = T::lanes::<S>();
+    core::array::from_fn(|v| T::load(simd, out.get(v * lanes..).unwrap_or_default()))
+}
+
+/// Stores `V` vectors into `out` (its length bounds what is written).
+#[inline(always)]
+fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T::V<S>; V]) {
+    let lanes = T::lanes::<S>();
+    for (v, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(v * lanes..) {
+            let n = o.len().min(lanes);
+            T::store(simd, &mut o[..n], a);
+        }
+    }
+}
