@@ -250,25 +250,16 @@ fn map_chunks<T: crate::Scalar, const W: usize>(x: &[T], y: &mut [T], mut f: imp
     }
 }
 
-/// `out += a b` through explicit register tiles with fused multiply-adds, when
-/// the element type is `f32` or `f64` and the CPU has AVX-512 (16 f32 or 8 f64
-/// lanes) or AVX2 + FMA (8 or 4); returns `false` (and does nothing) otherwise,
-/// for the caller's portable kernel to run.
+/// `out += a b` through the register-tiled product of `crate::kernel::gemm`
+/// (compiled once per element type in the library), when the element type is
+/// `f32` or `f64` and the CPU has AVX-512 (16 f32 or 8 f64 lanes) or AVX2 +
+/// FMA (8 or 4); returns `false` (and does nothing) otherwise, for the
+/// caller's portable kernel to run. Each output element gets, for each block
+/// of 256 `k`, the block's fused sum `fma(a_ik, b_kj, ...)` (in `k` order,
+/// from 0) added to `out_ij`.
 ///
-/// A tile is 6 rows by two vectors of columns (32 f32 columns under AVX-512):
-/// 12 accumulators, two loads and six broadcasts per step of `k`. Columns are
-/// taken one panel (two vectors) at a time, packed 256 rows of `b` at a time
-/// into a contiguous stack buffer (at most 32 KiB, within L1, whatever the
-/// layer's input size), because the rows of `b` sit a power-of-two apart in a
-/// typical layer and would otherwise share a few L1 sets. Remaining rows go in
-/// pairs, then singly; the last panel is padded with zero columns (a 10-unit
-/// layer is one padded vector, not ten strided scalar dot products, which took
-/// 18% of the digits training before). Each output element gets, for each block of 256 `k`,
-/// the block's fused sum `fma(a_ik, b_kj, ...)` (in `k` order, from 0) added
-/// to `out_ij`.
-///
-/// Cost: 0.96x `matrixmultiply::sgemm`'s time on f32 32 x 256 x 256
-/// (`cargo bench -p stackgrad-bench --bench compare`).
+/// Cost: 0.89x `matrixmultiply::sgemm`'s time on f32 32 x 256 x 256
+/// (`cargo bench -p stackgrad-bench --bench compare -- dense`).
 #[inline(always)]
 pub(crate) fn matmul_acc_wide<T: crate::Scalar, const R: usize, const C: usize, const N: usize>(
     a: &[[T; C]; R],

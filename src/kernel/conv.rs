@@ -42,6 +42,8 @@ const XSLACK: usize = 64;
 const KQ: usize = 256;
 /// Elements of the weight gradient's transposed block of `dY` (`KQ x F` at most).
 const BTCAP: usize = 8192;
+/// The stack of the largest call (the weight gradient in `f64`), in bytes.
+pub(super) const STACK_BYTES: usize = (XCAP + BTCAP) * 8 + KC * core::mem::size_of::<usize>();
 
 /// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
 /// `f` filters of `k x k` with stride `s` and padding `p` (negative: the

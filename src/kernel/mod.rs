@@ -23,6 +23,16 @@ use pulp::bytemuck::Pod;
 pub(crate) mod conv;
 pub(crate) mod gemm;
 
+/// The most stack that one kernel call takes for its buffers, in bytes (an
+/// `f64` convolution's weight gradient: its shifted copies, its transposed
+/// block of `dY` and its tap table). Kernels never nest, so this is also
+/// the most they add to any call chain.
+pub(crate) const STACK_BYTES: usize = if conv::STACK_BYTES > gemm::STACK_BYTES {
+    conv::STACK_BYTES
+} else {
+    gemm::STACK_BYTES
+};
+
 /// An element type and its vectors in the instruction set `S`.
 pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     /// A vector of `lanes::<S>()` elements.
