@@ -42,8 +42,26 @@ const XSLACK: usize = 64;
 const KQ: usize = 256;
 /// Elements of the weight gradient's transposed block of `dY` (`KQ x F` at most).
 const BTCAP: usize = 8192;
-/// The stack of the largest call (the weight gradient in `f64`), in bytes.
-pub(super) const STACK_BYTES: usize = (XCAP + BTCAP) * 8 + KC * core::mem::size_of::<usize>();
+/// Calls `f` with a zeroed buffer of at least `need` (at most [`XCAP`])
+/// elements: the smallest of 1024, 4096 and `XCAP`. Clearing the whole
+/// 64 KiB buffer on every call cost a small convolution (example 04's first
+/// layer, or any layer at batch 1) more than its products.
+#[inline(always)]
+fn with_buffer<T: Elem, R>(need: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    if need <= 1024 {
+        f(&mut [T::ZERO; 1024])
+    } else if need <= 4096 {
+        f(&mut [T::ZERO; 4096])
+    } else {
+        f(&mut [T::ZERO; XCAP])
+    }
+}
+
+/// The stack of the largest call (the weight gradient in `f64`), in bytes:
+/// the buffers of [`with_buffer`] (counted as if none shared its stack
+/// slot), the transposed `dY` block and the tap table.
+pub(super) const STACK_BYTES: usize =
+    (1024 + 4096 + XCAP + BTCAP) * 8 + KC * core::mem::size_of::<usize>();
 
 /// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
 /// `f` filters of `k x k` with stride `s` and padding `p` (negative: the
@@ -91,6 +109,45 @@ impl Geom {
             return None;
         }
         Some(self.c.div_ceil(self.c.div_ceil(g)))
+    }
+    /// Elements of the forward's shifted copies (one group of channels),
+    /// with room for a vector pair's over-read; 0 where the kernel cannot run.
+    fn forward_buffer(&self) -> usize {
+        self.group().map_or(0, |group| group * self.chan() + XSLACK)
+    }
+    /// The weight gradient's blocking for vectors of `lanes`: panels of `v`
+    /// vectors of filters, `fpad` filters per row of the transposed `dY`
+    /// block, pixel blocks of `lq_max`, `nb` whole images at a time where
+    /// they fit the buffers; `None` where the kernel cannot run.
+    fn weight_grad_blocks(&self, group: usize, lanes: usize) -> Option<(usize, usize, usize, usize)> {
+        let v = if self.f <= lanes { 1 } else { 2 };
+        let fpad = self.f.next_multiple_of(v * lanes);
+        let lq_max = KQ.min(BTCAP / fpad);
+        if lq_max == 0 {
+            return None;
+        }
+        let nb = if self.pix() <= lq_max {
+            (lq_max / self.pix())
+                .min((XCAP - XSLACK) / (group * self.chan()))
+                .clamp(1, self.n)
+        } else {
+            1
+        };
+        Some((v, fpad, lq_max, nb))
+    }
+    /// Elements of the weight gradient's shifted copies (`nb` images of one
+    /// group of channels), for either vector width; 0 where the kernel
+    /// cannot run.
+    fn weight_grad_buffer(&self) -> usize {
+        let Some(group) = self.group() else {
+            return 0;
+        };
+        [8, 16]
+            .iter()
+            .filter_map(|&lanes| self.weight_grad_blocks(group, lanes))
+            .map(|(.., nb)| nb * group * self.chan() + XSLACK)
+            .max()
+            .unwrap_or(0)
     }
     /// Offset of local channel `lc`'s tap `(ki, kj)` at output pixel 0 in the
     /// shifted copies.
@@ -285,11 +342,11 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
     bias: Option<&[T]>,
     y: &mut [T],
     relu: bool,
+    xs: &mut [T],
 ) {
     let pw = V * T::lanes::<S>();
     let (kk, pix) = (g.kk(), g.pix());
     let depth = g.c * kk;
-    let mut xs = [T::ZERO; XCAP];
     let taps = tap_table(g, group);
     for n in 0..g.n {
         let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
@@ -299,7 +356,7 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
         let mut c0 = 0;
         while c0 < g.c {
             let c1 = (c0 + group).min(g.c);
-            fill_shifted(simd, g, xn, c0, c1, &mut xs);
+            fill_shifted(simd, g, xn, c0, c1, xs);
             let mut j0 = 0;
             while j0 < pix {
                 let mut job = ForwardTiles::<S, T, V> {
@@ -308,7 +365,7 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
                     depth,
                     k0: c0 * kk,
                     rows: (c1 - c0) * kk,
-                    xs: &xs,
+                    xs,
                     taps: &taps,
                     bias,
                     first: c0 == 0,
@@ -342,6 +399,8 @@ struct Forward<'a, T> {
     bias: Option<&'a [T]>,
     y: &'a mut [T],
     relu: bool,
+    /// The shifted copies' buffer, at least [`Geom::forward_buffer`] long.
+    xs: &'a mut [T],
 }
 
 impl<T: Elem> WithSimd for Forward<'_, T> {
@@ -355,6 +414,7 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
             bias,
             y,
             relu,
+            xs,
         } = self;
         if !wide::<S>() || !forward_fits(g, x, w, bias, y) {
             return false;
@@ -362,12 +422,15 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
         let Some(group) = g.group() else {
             return false;
         };
+        if xs.len() < group * g.chan() + XSLACK {
+            return false;
+        }
         if g.pix() <= T::lanes::<S>() {
-            forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu);
+            forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu, xs);
         } else if g.pix() <= 2 * T::lanes::<S>() || S::REGISTER_COUNT < 32 {
-            forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu);
+            forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu, xs);
         } else {
-            forward_v::<S, T, 4>(simd, g, group, x, w, bias, y, relu);
+            forward_v::<S, T, 4>(simd, g, group, x, w, bias, y, relu, xs);
         }
         true
     }
@@ -382,14 +445,21 @@ fn forward_f32(
     y: &mut [f32],
     relu: bool,
 ) -> bool {
-    pulp::Arch::new().dispatch(Forward {
-        g,
-        x,
-        w,
-        bias,
-        y,
-        relu,
-    })
+    with_buffer(
+        g.forward_buffer(),
+        #[inline(always)]
+        |xs| {
+            pulp::Arch::new().dispatch(Forward {
+                g,
+                x,
+                w,
+                bias,
+                y,
+                relu,
+                xs,
+            })
+        },
+    )
 }
 
 #[inline(never)]
@@ -401,14 +471,21 @@ fn forward_f64(
     y: &mut [f64],
     relu: bool,
 ) -> bool {
-    pulp::Arch::new().dispatch(Forward {
-        g,
-        x,
-        w,
-        bias,
-        y,
-        relu,
-    })
+    with_buffer(
+        g.forward_buffer(),
+        #[inline(always)]
+        |xs| {
+            pulp::Arch::new().dispatch(Forward {
+                g,
+                x,
+                w,
+                bias,
+                y,
+                relu,
+                xs,
+            })
+        },
+    )
 }
 
 /// `y[n, f, q] = bias[f] + Σ_t w[f, t] X̂_n[t, q]` (then `max(0, ·)` when
@@ -532,10 +609,10 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
     x: &[T],
     dy: &[T],
     dwt: &mut [T],
+    xs: &mut [T],
 ) {
     let (kk, pix, image) = (g.kk(), g.pix(), g.c * g.h * g.w);
     let istride = group * g.chan();
-    let mut xs = [T::ZERO; XCAP];
     let mut bt = [T::ZERO; BTCAP];
     let taps = tap_table(g, group);
     let mut n0 = 0;
@@ -562,7 +639,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                 let mut job = GradTiles::<S, T, V> {
                     simd,
                     f: g.f,
-                    xs: &xs,
+                    xs,
                     istride,
                     nb: n1 - n0,
                     taps: &taps,
@@ -587,13 +664,15 @@ struct WeightGrad<'a, T> {
     x: &'a [T],
     dy: &'a [T],
     dwt: &'a mut [T],
+    /// The shifted copies' buffer, at least [`Geom::weight_grad_buffer`] long.
+    xs: &'a mut [T],
 }
 
 impl<T: Elem> WithSimd for WeightGrad<'_, T> {
     type Output = bool;
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> bool {
-        let Self { g, x, dy, dwt } = self;
+        let Self { g, x, dy, dwt, xs } = self;
         if !wide::<S>()
             || x.len() != g.n * g.c * g.h * g.w
             || dy.len() != g.n * g.f * g.pix()
@@ -604,25 +683,16 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         let Some(group) = g.group() else {
             return false;
         };
-        let lanes = T::lanes::<S>();
-        let v = if g.f <= lanes { 1 } else { 2 };
-        let fpad = g.f.next_multiple_of(v * lanes);
-        let lq_max = KQ.min(BTCAP / fpad);
-        if lq_max == 0 {
+        let Some((v, fpad, lq_max, nb)) = g.weight_grad_blocks(group, T::lanes::<S>()) else {
+            return false;
+        };
+        if xs.len() < nb * group * g.chan() + XSLACK {
             return false;
         }
-        // Whole images, several at a time, where they fit the buffers.
-        let nb = if g.pix() <= lq_max {
-            (lq_max / g.pix())
-                .min((XCAP - XSLACK) / (group * g.chan()))
-                .clamp(1, g.n)
-        } else {
-            1
-        };
         if v == 1 {
-            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
+            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, fpad, x, dy, dwt, xs);
         } else {
-            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);
+            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, fpad, x, dy, dwt, xs);
         }
         true
     }
@@ -630,12 +700,20 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
 
 #[inline(never)]
 fn weight_grad_f32(g: &Geom, x: &[f32], dy: &[f32], dwt: &mut [f32]) -> bool {
-    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+    with_buffer(
+        g.weight_grad_buffer(),
+        #[inline(always)]
+        |xs| pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt, xs }),
+    )
 }
 
 #[inline(never)]
 fn weight_grad_f64(g: &Geom, x: &[f64], dy: &[f64], dwt: &mut [f64]) -> bool {
-    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+    with_buffer(
+        g.weight_grad_buffer(),
+        #[inline(always)]
+        |xs| pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt, xs }),
+    )
 }
 
 /// `dwt[t, f] += Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` for `x: n x c x h x w`,

@@ -180,11 +180,14 @@ fn panel_v<S: Simd, T: Elem, const V: usize>(
                 |k| {
                     // Whole vectors, also past the panel's last column (the
                     // next row's elements, whose products are never stored);
-                    // a partial one only at the end of `b`.
+                    // partial ones only at the end of `b`.
                     let at = (k0 + k) * d.n + j0;
-                    core::array::from_fn(|v| {
-                        T::load(simd, b.get(at + v * lanes..).unwrap_or_default())
-                    })
+                    match b.get(at..at + pw) {
+                        Some(row) => core::array::from_fn(|v| T::load_at::<S>(row, v)),
+                        None => core::array::from_fn(|v| {
+                            T::load(simd, b.get(at + v * lanes..).unwrap_or_default())
+                        }),
+                    }
                 },
             );
         }
