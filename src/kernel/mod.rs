@@ -386,7 +386,7 @@ fn mul_tile<S: Simd, T: Elem, const M: usize, const V: usize>(
 }
 
 /// [`mul_tile`] with row `r`'s element at step `l` given by `a(l, r)`,
-/// `None` (out of range: the row is skipped) never in practice. Each element
+/// `None` (out of range: read as zero) never in practice. Each element
 /// is read right where it is broadcast: LLVM then broadcasts it from memory.
 /// (Read `M` at a time, a run that is contiguous in a left operand stored
 /// by columns was loaded as one vector and broadcast lane by lane with
@@ -408,10 +408,10 @@ fn mul_tile_by<S: Simd, T: Elem, const M: usize, const V: usize>(
         // `r` indexes the accumulators and names the row for `a`.
         #[allow(clippy::needless_range_loop)]
         for r in 0..M {
-            let Some(x) = a(l, r) else {
-                continue;
-            };
-            let x = T::splat(simd, x);
+            // `None` never happens in range: a select, not a branch, so that
+            // the loops unroll whole and `bl` stays in registers (with the
+            // branch, it went through the stack every step).
+            let x = T::splat(simd, a(l, r).unwrap_or(T::ZERO));
             for v in 0..V {
                 s[r][v] = T::fma(simd, x, bl[v], s[r][v]);
             }
