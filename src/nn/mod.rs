@@ -151,7 +151,7 @@ pub use walk::{LayerName, Path, Visitor, Walk};
 
 /// An upper bound on the stack that one forward pass, loss and backward pass
 /// of network `P` on input `In` needs in a **debug** build, in bytes:
-/// 64 KiB, plus the product kernels' fixed buffers (236 KiB: the largest,
+/// 64 KiB, plus the product kernels' fixed buffers (196 KiB: the largest,
 /// an `f64` convolution's weight gradient), plus 10 times the bytes of the
 /// values such a pass holds (the network, its gradients, the input, the
 /// output and the forward cache).
