@@ -435,57 +435,39 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
     }
 }
 
-#[inline(never)]
-fn forward_f32(
-    g: &Geom,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    y: &mut [f32],
-    relu: bool,
-) -> bool {
-    with_buffer(
-        g.forward_buffer(),
-        #[inline(always)]
-        |xs| {
-            pulp::Arch::new().dispatch(Forward {
-                g,
-                x,
-                w,
-                bias,
-                y,
-                relu,
-                xs,
-            })
-        },
-    )
+/// The forward's entry for one element type, compiled in this crate: the
+/// shifted copies' buffer sized to the call, then the dispatch.
+macro_rules! forward_entry {
+    ($name:ident, $t:ty) => {
+        #[inline(never)]
+        fn $name(
+            g: &Geom,
+            x: &[$t],
+            w: &[$t],
+            bias: Option<&[$t]>,
+            y: &mut [$t],
+            relu: bool,
+        ) -> bool {
+            with_buffer(
+                g.forward_buffer(),
+                #[inline(always)]
+                |xs| {
+                    pulp::Arch::new().dispatch(Forward {
+                        g,
+                        x,
+                        w,
+                        bias,
+                        y,
+                        relu,
+                        xs,
+                    })
+                },
+            )
+        }
+    };
 }
-
-#[inline(never)]
-fn forward_f64(
-    g: &Geom,
-    x: &[f64],
-    w: &[f64],
-    bias: Option<&[f64]>,
-    y: &mut [f64],
-    relu: bool,
-) -> bool {
-    with_buffer(
-        g.forward_buffer(),
-        #[inline(always)]
-        |xs| {
-            pulp::Arch::new().dispatch(Forward {
-                g,
-                x,
-                w,
-                bias,
-                y,
-                relu,
-                xs,
-            })
-        },
-    )
-}
+forward_entry!(forward_f32, f32);
+forward_entry!(forward_f64, f64);
 
 /// `y[n, f, q] = bias[f] + Σ_t w[f, t] X̂_n[t, q]` (then `max(0, ·)` when
 /// `relu`) for `x: n x c x h x w`, `w: f x c x k x k`, `y: n x f x oh x ow`,
@@ -694,15 +676,17 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
     }
 }
 
-#[inline(never)]
-fn weight_grad_f32(g: &Geom, x: &[f32], dy: &[f32], dwt: &mut [f32]) -> bool {
-    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+/// The weight gradient's entry for one element type, compiled in this crate.
+macro_rules! weight_grad_entry {
+    ($name:ident, $t:ty) => {
+        #[inline(never)]
+        fn $name(g: &Geom, x: &[$t], dy: &[$t], dwt: &mut [$t]) -> bool {
+            pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
+        }
+    };
 }
-
-#[inline(never)]
-fn weight_grad_f64(g: &Geom, x: &[f64], dy: &[f64], dwt: &mut [f64]) -> bool {
-    pulp::Arch::new().dispatch(WeightGrad { g, x, dy, dwt })
-}
+weight_grad_entry!(weight_grad_f32, f32);
+weight_grad_entry!(weight_grad_f64, f64);
 
 /// `dwt[t, f] += Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` for `x: n x c x h x w`,
 /// `dy: n x f x oh x ow`, `dwt: (c k k) x f`. `false`, with nothing

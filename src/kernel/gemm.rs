@@ -289,29 +289,25 @@ where
     }
 }
 
-#[inline(never)]
-fn gemm_f32(a: &[f32], lhs: Lhs, b: &[f32], out: &mut [f32], d: Dims, set: bool) -> bool {
-    pulp::Arch::new().dispatch(Gemm {
-        a,
-        lhs,
-        b,
-        out,
-        d,
-        set,
-    })
+/// The entry for one element type, compiled in this crate (a generic
+/// function would be instantiated again in every crate that calls it).
+macro_rules! gemm_entry {
+    ($name:ident, $t:ty) => {
+        #[inline(never)]
+        fn $name(a: &[$t], lhs: Lhs, b: &[$t], out: &mut [$t], d: Dims, set: bool) -> bool {
+            pulp::Arch::new().dispatch(Gemm {
+                a,
+                lhs,
+                b,
+                out,
+                d,
+                set,
+            })
+        }
+    };
 }
-
-#[inline(never)]
-fn gemm_f64(a: &[f64], lhs: Lhs, b: &[f64], out: &mut [f64], d: Dims, set: bool) -> bool {
-    pulp::Arch::new().dispatch(Gemm {
-        a,
-        lhs,
-        b,
-        out,
-        d,
-        set,
-    })
-}
+gemm_entry!(gemm_f32, f32);
+gemm_entry!(gemm_f64, f64);
 
 /// `out = a b` (`set`) or `out += a b` for `a` stored as `lhs`, every
 /// element of `out` written. `false`, with nothing written, where the kernel
