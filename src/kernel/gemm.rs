@@ -2,9 +2,10 @@
 //! `f64`, with `a` (logically `r x c`) stored by rows or by columns and `b`
 //! (`c x n`) and `out` (`r x n`) by rows.
 //!
-//! Columns go one panel of two vectors at a time (the last one padded); rows
-//! of `a` in tiles of 8 (AVX-512) or 6 (AVX2) rows, then 4, 2 and 1; the depth
-//! in blocks of [`KC`] rows of `b`. A block of `b` whose panel is at most
+//! Columns go one panel of two vectors at a time (four for fewer than 4
+//! rows, whose sums are chains of dependent multiply-adds; the last panel
+//! padded); rows of `a` in tiles of 8 (AVX-512) or 6 (AVX2) rows, then 4,
+//! 2 and 1; the depth in blocks of [`KC`] rows of `b`. A block of `b` whose panel is at most
 //! 32 KiB in place is read where it is; a larger one is first packed into a
 //! contiguous, cache-line aligned panel, because the rows of `b` in a typical
 //! layer sit a power of two apart (1 KiB for 256 `f32` columns) and would
@@ -111,7 +112,15 @@ fn panels<S: Simd, T: Elem>(
     let lanes = T::lanes::<S>();
     let mut j0 = 0;
     while j0 < d.n {
-        if d.n - j0 > lanes {
+        if d.r < 4 && panel.is_none() && d.n - j0 > 2 * lanes {
+            // Few rows (a single example): each row tile is a chain of
+            // dependent multiply-adds per vector, so wider panels keep more
+            // of them in flight (batch-1 inference of the digits MLP:
+            // 291 -> 217 ns). Not when packing: a packed panel is two
+            // vectors wide.
+            panel_v::<S, T, 4>(simd, a, lhs, b, out, d, j0, set, panel.as_deref_mut());
+            j0 += 4 * lanes;
+        } else if d.n - j0 > lanes {
             panel_v::<S, T, 2>(simd, a, lhs, b, out, d, j0, set, panel.as_deref_mut());
             j0 += 2 * lanes;
         } else {
@@ -238,6 +247,7 @@ impl<S: Simd, T: Elem, const V: usize, F> Tiles for Job<'_, '_, S, T, V, F>
 where
     F: Fn(usize) -> [T::V<S>; V],
 {
+    const WIDE: bool = V > 2;
     #[inline(always)]
     fn tile<const M: usize>(&mut self, r0: usize) {
         let GemmTiles {
@@ -256,7 +266,14 @@ where
             Lhs::Rows => {
                 let rows: [&[T]; M] =
                     core::array::from_fn(|i| a.get((r0 + i) * c + k0..).unwrap_or_default());
-                mul_tile::<S, T, M, V>(simd, &rows, depth, &self.row, acc)
+                mul_tile::<S, T, M, V>(
+                    simd,
+                    &rows,
+                    depth,
+                    #[inline(always)]
+                    |k| (self.row)(k),
+                    acc,
+                )
             }
             Lhs::Cols => mul_tile_by::<S, T, M, V>(
                 simd,
@@ -267,7 +284,8 @@ where
                     let at = (k0 + k) * r + r0;
                     a.get(at..at + M).map(|run| run[i])
                 },
-                &self.row,
+                #[inline(always)]
+                |k| (self.row)(k),
                 acc,
             ),
         };
