@@ -266,9 +266,7 @@ pub(crate) fn matmul_acc_wide<T: crate::Scalar, const R: usize, const C: usize, 
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    let d = gemm::Dims { r: R, c: C, n: N };
-    let (a, b) = (a.as_flattened(), b.as_flattened());
-    wide(a, Lhs::Rows, b, out.as_flattened_mut(), d, false)
+    wide(a.as_flattened(), Lhs::Rows, b, out, false)
 }
 
 /// [`matmul_acc_wide`] overwriting `out` with `a b` instead of adding to it:
@@ -279,9 +277,7 @@ pub(crate) fn matmul_set_wide<T: crate::Scalar, const R: usize, const C: usize, 
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    let d = gemm::Dims { r: R, c: C, n: N };
-    let (a, b) = (a.as_flattened(), b.as_flattened());
-    wide(a, Lhs::Rows, b, out.as_flattened_mut(), d, true)
+    wide(a.as_flattened(), Lhs::Rows, b, out, true)
 }
 
 /// [`matmul_acc_wide`] for `out = aᵀ b` with `a` stored `C x R` (a batch of
@@ -299,22 +295,21 @@ pub(crate) fn t_matmul_set_wide<
     b: &[[T; N]; C],
     out: &mut [[T; N]; R],
 ) -> bool {
-    let d = gemm::Dims { r: R, c: C, n: N };
-    let (a, b) = (a.as_flattened(), b.as_flattened());
-    wide(a, Lhs::Cols, b, out.as_flattened_mut(), d, true)
+    wide(a.as_flattened(), Lhs::Cols, b, out, true)
 }
 
-/// The wide kernel of `crate::kernel::gemm` on the arrays' elements.
+/// The wide kernel of `crate::kernel::gemm` for an `R x C` left operand
+/// (its elements as stored, by `lhs`) and the arrays `b` and `out`.
 #[inline(always)]
-fn wide<T: crate::Scalar>(
+fn wide<T: crate::Scalar, const R: usize, const C: usize, const N: usize>(
     a: &[T],
     lhs: Lhs,
-    b: &[T],
-    out: &mut [T],
-    d: gemm::Dims,
+    b: &[[T; N]; C],
+    out: &mut [[T; N]; R],
     set: bool,
 ) -> bool {
-    gemm::gemm(a, lhs, b, out, d, set)
+    let d = gemm::Dims { r: R, c: C, n: N };
+    gemm::gemm(a, lhs, b.as_flattened(), out.as_flattened_mut(), d, set)
 }
 
 #[cfg(test)]

@@ -124,30 +124,6 @@ impl Geom {
     fn forward_buffer(&self) -> usize {
         self.group().map_or(0, |group| group * self.chan() + XSLACK)
     }
-    /// The weight gradient's blocking for vectors of `lanes`: panels of `v`
-    /// vectors of filters, `fpad` filters per row of the transposed `dY`
-    /// block, pixel blocks of `lq_max`, `nb` whole images at a time where
-    /// they fit the buffers; `None` where the kernel cannot run.
-    fn weight_grad_blocks(
-        &self,
-        group: usize,
-        lanes: usize,
-    ) -> Option<(usize, usize, usize, usize)> {
-        let v = if self.f <= lanes { 1 } else { 2 };
-        let fpad = self.f.next_multiple_of(v * lanes);
-        let lq_max = KQ.min(BTCAP / fpad);
-        if lq_max == 0 {
-            return None;
-        }
-        let nb = if self.pix() <= lq_max {
-            (lq_max / self.pix())
-                .min((XCAP - XSLACK) / (group * self.chan()))
-                .clamp(1, self.n)
-        } else {
-            1
-        };
-        Some((v, fpad, lq_max, nb))
-    }
     /// Offset of local channel `lc`'s tap `(ki, kj)` at output pixel 0 in the
     /// shifted copies.
     fn tap(&self, lc: usize, ki: usize, kj: usize) -> usize {
@@ -664,8 +640,20 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         let Some(group) = g.group() else {
             return false;
         };
-        let Some((v, fpad, lq_max, nb)) = g.weight_grad_blocks(group, T::lanes::<S>()) else {
+        let lanes = T::lanes::<S>();
+        let v = if g.f <= lanes { 1 } else { 2 };
+        let fpad = g.f.next_multiple_of(v * lanes);
+        let lq_max = KQ.min(BTCAP / fpad);
+        if lq_max == 0 {
             return false;
+        }
+        // Whole images, several at a time, where they fit the buffers.
+        let nb = if g.pix() <= lq_max {
+            (lq_max / g.pix())
+                .min((XCAP - XSLACK) / (group * g.chan()))
+                .clamp(1, g.n)
+        } else {
+            1
         };
         if v == 1 {
             weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, fpad, x, dy, dwt);

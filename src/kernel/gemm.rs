@@ -56,27 +56,27 @@ pub(crate) enum Lhs {
 #[repr(C, align(64))]
 struct Aligned<P>(P);
 
-struct Gemm<'a, T> {
+/// A product's operands and mode: `out = a b` when `set`, else `out += a b`.
+#[derive(Clone, Copy)]
+struct Operands<'a, T> {
     a: &'a [T],
     lhs: Lhs,
     b: &'a [T],
-    out: &'a mut [T],
     d: Dims,
     set: bool,
+}
+
+struct Gemm<'a, T> {
+    ops: Operands<'a, T>,
+    out: &'a mut [T],
 }
 
 impl<T: Elem> WithSimd for Gemm<'_, T> {
     type Output = bool;
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> bool {
-        let Self {
-            a,
-            lhs,
-            b,
-            out,
-            d,
-            set,
-        } = self;
+        let Self { ops, out } = self;
+        let Operands { a, b, d, .. } = ops;
         if !wide::<S>()
             || a.len() != d.r * d.c
             || b.len() != d.c * d.n
@@ -88,9 +88,9 @@ impl<T: Elem> WithSimd for Gemm<'_, T> {
         // Packing pays where a block of `b` is too large to stay in L1 in place.
         if KC.min(d.c) * d.n * core::mem::size_of::<T>() > IN_PLACE {
             let mut panel = Aligned([T::ZERO; PANEL]);
-            panels::<S, T>(simd, a, lhs, b, out, d, set, Some(&mut panel.0));
+            panels::<S, T>(simd, ops, out, Some(&mut panel.0));
         } else {
-            panels::<S, T>(simd, a, lhs, b, out, d, set, None);
+            panels::<S, T>(simd, ops, out, None);
         }
         true
     }
@@ -98,17 +98,13 @@ impl<T: Elem> WithSimd for Gemm<'_, T> {
 
 /// Every panel of columns, packing each block of `b` into `panel` if given.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn panels<S: Simd, T: Elem>(
     simd: S,
-    a: &[T],
-    lhs: Lhs,
-    b: &[T],
+    ops: Operands<'_, T>,
     out: &mut [T],
-    d: Dims,
-    set: bool,
     mut panel: Option<&mut [T; PANEL]>,
 ) {
+    let d = ops.d;
     let lanes = T::lanes::<S>();
     let mut j0 = 0;
     while j0 < d.n {
@@ -118,13 +114,13 @@ fn panels<S: Simd, T: Elem>(
             // of them in flight (batch-1 inference of the digits MLP:
             // 291 -> 217 ns). Not when packing: a packed panel is two
             // vectors wide.
-            panel_v::<S, T, 4>(simd, a, lhs, b, out, d, j0, set, panel.as_deref_mut());
+            panel_v::<S, T, 4>(simd, ops, out, j0, panel.as_deref_mut());
             j0 += 4 * lanes;
         } else if d.n - j0 > lanes {
-            panel_v::<S, T, 2>(simd, a, lhs, b, out, d, j0, set, panel.as_deref_mut());
+            panel_v::<S, T, 2>(simd, ops, out, j0, panel.as_deref_mut());
             j0 += 2 * lanes;
         } else {
-            panel_v::<S, T, 1>(simd, a, lhs, b, out, d, j0, set, panel.as_deref_mut());
+            panel_v::<S, T, 1>(simd, ops, out, j0, panel.as_deref_mut());
             j0 += lanes;
         }
     }
@@ -133,18 +129,14 @@ fn panels<S: Simd, T: Elem>(
 /// One panel of `V` vectors of columns from `j0`, for all rows, block by
 /// block of the depth.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn panel_v<S: Simd, T: Elem, const V: usize>(
     simd: S,
-    a: &[T],
-    lhs: Lhs,
-    b: &[T],
+    ops: Operands<'_, T>,
     out: &mut [T],
-    d: Dims,
     j0: usize,
-    set: bool,
     mut panel: Option<&mut [T; PANEL]>,
 ) {
+    let Operands { a, lhs, b, d, set } = ops;
     let lanes = T::lanes::<S>();
     let pw = V * lanes;
     let cols = pw.min(d.n - j0);
@@ -313,14 +305,8 @@ macro_rules! gemm_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
         fn $name(a: &[$t], lhs: Lhs, b: &[$t], out: &mut [$t], d: Dims, set: bool) -> bool {
-            pulp::Arch::new().dispatch(Gemm {
-                a,
-                lhs,
-                b,
-                out,
-                d,
-                set,
-            })
+            let ops = Operands { a, lhs, b, d, set };
+            pulp::Arch::new().dispatch(Gemm { ops, out })
         }
     };
 }
@@ -362,12 +348,8 @@ pub(crate) fn gemm_avx2<T: Elem>(
         pulp::Simd::vectorize(
             simd,
             Gemm {
-                a,
-                lhs,
-                b,
+                ops: Operands { a, lhs, b, d, set },
                 out,
-                d,
-                set,
             },
         )
     })
