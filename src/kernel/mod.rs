@@ -47,6 +47,8 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     fn load<S: Simd>(simd: S, x: &[Self]) -> Self::V<S>;
     /// Vector `v` of `x`, which holds at least `(v + 1) lanes` elements.
     fn load_at<S: Simd>(x: &[Self], v: usize) -> Self::V<S>;
+    /// The whole vectors of `x`, in place.
+    fn vectors<S: Simd>(x: &[Self]) -> &[Self::V<S>];
     /// Stores into the first `lanes` elements of `x`, or all of them if fewer.
     fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
     /// `max(0, v)`, NaN kept.
@@ -250,6 +252,10 @@ macro_rules! elem {
             #[inline(always)]
             fn load_at<S: Simd>(x: &[$t], v: usize) -> S::$v {
                 S::$simd(x).0[v]
+            }
+            #[inline(always)]
+            fn vectors<S: Simd>(x: &[$t]) -> &[S::$v] {
+                S::$simd(x).0
             }
             #[inline(always)]
             fn store<S: Simd>(simd: S, x: &mut [$t], v: S::$v) {

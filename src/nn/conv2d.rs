@@ -1138,6 +1138,28 @@ mod tests {
                 kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), &mut dwt),
                 "{label}: the weight-gradient kernel did not run"
             );
+            // The AVX2 path too, on a CPU with AVX-512.
+            let mut y2 = Images::<T, N, F, OH, OW>::splat(T::nan());
+            let mut dwt2 = std::vec![T::zero(); C * K * K * F];
+            let ran = kernel::forward_and_weight_grad_avx2(
+                &g,
+                x.as_slice(),
+                conv.weights(),
+                &conv.bias,
+                y2.as_mut_slice(),
+                dy.as_slice(),
+                &mut dwt2,
+            );
+            if let Some(ran) = ran {
+                assert_eq!(ran, (true, true), "{label}: the AVX2 kernels did not run");
+                y_exact.check(&std::format!("{label} y (AVX2)"), y2.as_slice());
+                // dWᵀ (taps x filters) into the layer's order, filter first.
+                let taps = C * K * K;
+                let dw2: Vec<T> = (0..F * taps)
+                    .map(|e| dwt2[(e % taps) * F + e / taps])
+                    .collect();
+                dw_exact.check(&std::format!("{label} dW (AVX2)"), &dw2);
+            }
         }
     }
 
@@ -1159,7 +1181,9 @@ mod tests {
 
     // The shapes small CNNs use (channels 1-64, images 8-32, kernels 1-5,
     // strides 1-2, batches 1-64), the digits CNN's two layers, and edges:
-    // groups of channels (64 x 9 taps > 256), a pixel count below a vector,
+    // groups of channels (64 x 9 taps > 256; 12 channels of 32 x 32 > the
+    // weight gradient's 8192-element block), a last block of fewer images, a
+    // pixel count below a vector,
     // padding above K - 1 (the input gradient's padding is negative), even
     // and 1 x 1 kernels, odd filter counts.
     against_definition! {
@@ -1179,6 +1203,8 @@ mod tests {
         definition_k5_s2_f64: f64, N=2 C=3 H=13 W=12 F=5 K=5 S=2 P=2;
         definition_c64_f64: f64, N=1 C=64 H=8 W=8 F=9 K=3 S=1 P=1;
         definition_32x32_f64: f64, N=1 C=2 H=32 W=32 F=3 K=3 S=1 P=1;
+        definition_channel_groups_f32: f32, N=2 C=12 H=32 W=32 F=8 K=3 S=1 P=1;
+        definition_partial_image_block_f32: f32, N=5 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
     }
 
     #[test]
