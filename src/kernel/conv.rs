@@ -638,27 +638,38 @@ impl Steps {
                 let inside = Inside::new(g, ki, kj);
                 let (qa, qb) = (q0 / g.ow, (q0 + lq).div_ceil(g.ow));
                 let start = len;
-                for i in 0..nb {
-                    for a in inside.rows.0.max(qa)..inside.rows.1.min(qb) {
-                        for b in inside.cols.0..inside.cols.1 {
-                            let q = a * g.ow + b;
-                            if q < q0 || q >= q0 + lq {
-                                continue;
-                            }
-                            let p = (a * g.s * g.w + b * g.s) as isize + inside.at;
-                            let l = i * lq + q - q0;
-                            let o = (i * istride + p as usize) * group;
-                            if let (Some(e), Ok(l), Ok(o)) =
-                                (self.list.get_mut(len), u16::try_from(l), u16::try_from(o))
-                            {
-                                *e = (l, o);
-                                len += 1;
-                            }
+                // The first image's entries,
+                for a in inside.rows.0.max(qa)..inside.rows.1.min(qb) {
+                    for b in inside.cols.0..inside.cols.1 {
+                        let q = a * g.ow + b;
+                        if q < q0 || q >= q0 + lq {
+                            continue;
+                        }
+                        let p = (a * g.s * g.w + b * g.s) as isize + inside.at;
+                        let (l, o) = (q - q0, p as usize * group);
+                        if let (Some(e), Ok(l), Ok(o)) =
+                            (self.list.get_mut(len), u16::try_from(l), u16::try_from(o))
+                        {
+                            *e = (l, o);
+                            len += 1;
                         }
                     }
                 }
+                // then the others', shifted by whole images.
+                let per = len - start;
+                let (dl, dp) = (lq as u16, (istride * group) as u16);
+                if let Some(all) = self.list.get_mut(start..start + nb * per) {
+                    let (first, rest) = all.split_at_mut(per);
+                    for (i, copy) in rest.chunks_exact_mut(per.max(1)).enumerate() {
+                        let i = i as u16 + 1;
+                        for (e, &(l, o)) in copy.iter_mut().zip(&*first) {
+                            *e = (l + i * dl, o + i * dp);
+                        }
+                    }
+                    len += (nb - 1) * per;
+                }
                 if let Some(t) = self.taps.get_mut(ki * g.k + kj) {
-                    *t = (start, (len - start) / nb);
+                    *t = (start, per);
                 }
             }
         }
@@ -687,6 +698,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
     x: &[T],
     dy: &[T],
     dwt: &mut [T],
+    db: &mut [T],
     xs: &mut [T],
     bt: &mut [T],
 ) {
@@ -728,6 +740,26 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                         let src = dyn_.get(f0 * pix + q0..).unwrap_or_default();
                         T::transpose(simd, src, pix, rows, pw, pw.min(g.f - f0), lq);
                     }
+                }
+                // db: the sums of the block's rows, panel by panel (with the
+                // first group of channels).
+                let rows = (n1 - n0) * lq;
+                let bv = T::vectors::<S>(bt);
+                for (j, f0) in (0..g.f).step_by(pw).enumerate().filter(|_| c0 == 0) {
+                    let (panel, _) = bv
+                        .get(j * rows * V..(j + 1) * rows * V)
+                        .unwrap_or_default()
+                        .as_chunks::<V>();
+                    let out = db.get_mut(f0..).unwrap_or_default();
+                    let mut acc = load_row::<S, T, V>(simd, out);
+                    let one = T::splat(simd, T::ONE);
+                    for row in panel {
+                        for (a, &b) in acc.iter_mut().zip(row) {
+                            // b 1 + a: a sum, rounded once.
+                            *a = T::fma(simd, b, one, *a);
+                        }
+                    }
+                    store_row::<S, T, V>(simd, out, &acc);
                 }
                 if steps.block != (q0, lq) {
                     steps.build(g, q0, lq, nb, chan, group);
@@ -823,11 +855,20 @@ impl GradPlan {
     }
 }
 
+/// The weight gradient's outputs: `dw` (`F x taps`) and `db` (`F`),
+/// overwritten, and `dwt`, zeros on entry, where `dWᵀ` (`taps x F`) is
+/// summed.
+pub(crate) struct Grads<'a, T> {
+    pub dwt: &'a mut [T],
+    pub dw: &'a mut [T],
+    pub db: &'a mut [T],
+}
+
 struct WeightGrad<'a, T> {
     g: &'a Geom,
     x: &'a [T],
     dy: &'a [T],
-    dwt: &'a mut [T],
+    out: Grads<'a, T>,
     xs: &'a mut [T],
     bt: &'a mut [T],
 }
@@ -840,15 +881,19 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             g,
             x,
             dy,
-            dwt,
+            out,
             xs,
             bt,
         } = self;
+        let Grads { dwt, dw, db } = out;
         let lanes = T::lanes::<S>();
+        let taps = g.c * g.kk();
         if !wide::<S>()
             || x.len() != g.n * g.c * g.h * g.w
             || dy.len() != g.n * g.f * g.pix()
-            || dwt.len() != g.c * g.kk() * g.f
+            || dwt.len() != taps * g.f
+            || dw.len() != taps * g.f
+            || db.len() != g.f
         {
             return false;
         }
@@ -861,11 +906,13 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         let GradPlan {
             group, nb, lq_max, ..
         } = plan;
+        db.fill(T::ZERO);
         if plan.v == 1 {
-            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, x, dy, dwt, xs, bt);
+            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, x, dy, dwt, db, xs, bt);
         } else {
-            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, x, dy, dwt, xs, bt);
+            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, x, dy, dwt, db, xs, bt);
         }
+        T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
         true
     }
 }
@@ -874,7 +921,7 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
 macro_rules! weight_grad_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
-        fn $name(g: &Geom, x: &[$t], dy: &[$t], dwt: &mut [$t]) -> bool {
+        fn $name(g: &Geom, x: &[$t], dy: &[$t], out: Grads<'_, $t>) -> bool {
             let Some((need_xs, need_bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
                 return false;
             };
@@ -888,7 +935,7 @@ macro_rules! weight_grad_entry {
                             g,
                             x,
                             dy,
-                            dwt,
+                            out,
                             xs,
                             bt,
                         })
@@ -900,14 +947,28 @@ macro_rules! weight_grad_entry {
 weight_grad_entry!(weight_grad_f32, f32);
 weight_grad_entry!(weight_grad_f64, f64);
 
-/// `dwt[t, f] += Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` for `x: n x c x h x w`,
-/// `dy: n x f x oh x ow`, `dwt: (c k k) x f`. `false`, with nothing
-/// written, where the kernel does not run.
+/// `dw[f, t] = Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` and `db[f] = Σ_n Σ_q dy[n, f, q]`
+/// for `x: n x c x h x w`, `dy: n x f x oh x ow`, `dw: f x (c k k)`, through
+/// `dwt`, `(c k k) x f` zeros. `false`, with `dw` and `db` not written,
+/// where the kernel does not run.
 #[inline(always)]
-pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], dwt: &mut [T]) -> bool {
+pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], out: Grads<'_, T>) -> bool {
+    let Grads { dwt, dw, db } = out;
     match (T::slice(x), T::slice(dy), T::slice_mut(dwt)) {
-        (Slice::F32(x), Slice::F32(dy), SliceMut::F32(dwt)) => weight_grad_f32(g, x, dy, dwt),
-        (Slice::F64(x), Slice::F64(dy), SliceMut::F64(dwt)) => weight_grad_f64(g, x, dy, dwt),
+        (Slice::F32(x), Slice::F32(dy), SliceMut::F32(dwt)) => {
+            let (SliceMut::F32(dw), SliceMut::F32(db)) = (T::slice_mut(dw), T::slice_mut(db))
+            else {
+                return false;
+            };
+            weight_grad_f32(g, x, dy, Grads { dwt, dw, db })
+        }
+        (Slice::F64(x), Slice::F64(dy), SliceMut::F64(dwt)) => {
+            let (SliceMut::F64(dw), SliceMut::F64(db)) = (T::slice_mut(dw), T::slice_mut(db))
+            else {
+                return false;
+            };
+            weight_grad_f64(g, x, dy, Grads { dwt, dw, db })
+        }
         _ => false,
     }
 }
@@ -917,21 +978,15 @@ pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], dwt: &mut [T])
 #[cfg(all(test, target_arch = "x86_64"))]
 pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
     g: &Geom,
-    x: &[T],
-    w: &[T],
-    bias: &[T],
-    y: &mut [T],
+    (x, w, bias, y): (&[T], &[T], &[T], &mut [T]),
     dy: &[T],
-    dwt: &mut [T],
+    out: Grads<'_, T>,
 ) -> Option<(bool, bool)> {
     fn run<T: Elem>(
         g: &Geom,
-        x: &[T],
-        w: &[T],
-        bias: &[T],
-        y: &mut [T],
+        (x, w, bias, y): (&[T], &[T], &[T], &mut [T]),
         dy: &[T],
-        dwt: &mut [T],
+        out: Grads<'_, T>,
     ) -> Option<(bool, bool)> {
         let simd = pulp::x86::V3::try_new()?;
         let xs = &mut std::vec![T::ZERO; XCAP];
@@ -957,25 +1012,36 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
                 g,
                 x,
                 dy,
-                dwt,
+                out,
                 xs,
                 bt,
             },
         );
         Some((forward, grad))
     }
+    let Grads { dwt, dw, db } = out;
     match (T::slice(x), T::slice(w), T::slice(bias), T::slice_mut(y)) {
         (Slice::F32(x), Slice::F32(w), Slice::F32(b), SliceMut::F32(y)) => {
-            let (Slice::F32(dy), SliceMut::F32(dwt)) = (T::slice(dy), T::slice_mut(dwt)) else {
+            let (Slice::F32(dy), SliceMut::F32(dwt), SliceMut::F32(dw), SliceMut::F32(db)) = (
+                T::slice(dy),
+                T::slice_mut(dwt),
+                T::slice_mut(dw),
+                T::slice_mut(db),
+            ) else {
                 return None;
             };
-            run(g, x, w, b, y, dy, dwt)
+            run(g, (x, w, b, y), dy, Grads { dwt, dw, db })
         }
         (Slice::F64(x), Slice::F64(w), Slice::F64(b), SliceMut::F64(y)) => {
-            let (Slice::F64(dy), SliceMut::F64(dwt)) = (T::slice(dy), T::slice_mut(dwt)) else {
+            let (Slice::F64(dy), SliceMut::F64(dwt), SliceMut::F64(dw), SliceMut::F64(db)) = (
+                T::slice(dy),
+                T::slice_mut(dwt),
+                T::slice_mut(dw),
+                T::slice_mut(db),
+            ) else {
                 return None;
             };
-            run(g, x, w, b, y, dy, dwt)
+            run(g, (x, w, b, y), dy, Grads { dwt, dw, db })
         }
         _ => None,
     }

@@ -419,33 +419,6 @@ fn backward_rows<
     }
 }
 
-/// `db[f] = Σ_{n,a,b} dY[n,f,a,b]` (overwritten), each filter's sum in 16
-/// partial sums: the compiler keeps them in vector registers (one running
-/// sum was a chain of dependent additions, a third of the first layer's
-/// weight gradient).
-#[inline(always)]
-fn bias_grad<T: Scalar, const N: usize, const F: usize, const OH: usize, const OW: usize>(
-    dy: &Images<T, N, F, OH, OW>,
-    db: &mut [T; F],
-) {
-    for (f, b) in db.iter_mut().enumerate() {
-        let mut lanes = [T::zero(); 16];
-        let mut rest = T::zero();
-        for dyn_ in dy.as_array() {
-            let (chunks, tail) = dyn_[f].as_flattened().as_chunks::<16>();
-            for chunk in chunks {
-                for (l, &d) in lanes.iter_mut().zip(chunk) {
-                    *l += d;
-                }
-            }
-            for &d in tail {
-                rest += d;
-            }
-        }
-        *b = lanes.iter().fold(rest, |s, &l| s + l);
-    }
-}
-
 /// The parameter gradients (overwritten) and, when `dx` is given, the input
 /// gradient (overwritten): the packed products of `kernel` where they run,
 /// else the portable loops.
@@ -470,26 +443,24 @@ fn backward_to<
     dx: Option<&mut Images<T, N, C, H, W>>,
 ) {
     let g = geom(N, C, H, W, F, K, S, P as isize, OH, OW);
-    // dWᵀ, taps x filters, then transposed into the layer's layout.
+    // Where the kernel sums dWᵀ (taps x filters).
     let mut dwt = [[[[T::zero(); F]; K]; K]; C];
-    let flat = dwt.as_flattened_mut().as_flattened_mut().as_flattened_mut();
-    if !kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), flat) {
+    let out = kernel::Grads {
+        dwt: dwt.as_flattened_mut().as_flattened_mut().as_flattened_mut(),
+        dw: grads
+            .weight
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut(),
+        db: &mut grads.bias,
+    };
+    if !kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), out) {
         backward_rows(layer, x, dy, grads);
         if let Some(dx) = dx {
             input_grad_rows(layer, dy, dx);
         }
         return;
     }
-    for (f, gf) in grads.weight.iter_mut().enumerate() {
-        for (gc, dc) in gf.iter_mut().zip(&dwt) {
-            for (gr, dr) in gc.iter_mut().zip(dc) {
-                for (gv, dv) in gr.iter_mut().zip(dr) {
-                    *gv = dv[f];
-                }
-            }
-        }
-    }
-    bias_grad(dy, &mut grads.bias);
     let Some(dx) = dx else {
         return;
     };
@@ -1133,32 +1104,42 @@ mod tests {
             );
             assert!(ran, "{label}: the forward kernel did not run");
             assert!(yk == y, "{label}: the layer's output is not the kernel's");
+            // The weight gradient and bias, as the layer's backward gave them.
             let mut dwt = std::vec![T::zero(); C * K * K * F];
+            let (mut dw, mut db) = (std::vec![T::nan(); C * K * K * F], [T::nan(); F]);
+            let out = kernel::Grads {
+                dwt: &mut dwt,
+                dw: &mut dw,
+                db: &mut db,
+            };
             assert!(
-                kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), &mut dwt),
+                kernel::weight_grad(&g, x.as_slice(), dy.as_slice(), out),
                 "{label}: the weight-gradient kernel did not run"
+            );
+            assert!(
+                dw == grads.weights() && db == grads.bias,
+                "{label}: the layer's dW is not the kernel's"
             );
             // The AVX2 path too, on a CPU with AVX-512.
             let mut y2 = Images::<T, N, F, OH, OW>::splat(T::nan());
-            let mut dwt2 = std::vec![T::zero(); C * K * K * F];
-            let ran = kernel::forward_and_weight_grad_avx2(
-                &g,
+            dwt.fill(T::zero());
+            let out = kernel::Grads {
+                dwt: &mut dwt,
+                dw: &mut dw,
+                db: &mut db,
+            };
+            let x_w_b_y = (
                 x.as_slice(),
                 conv.weights(),
-                &conv.bias,
+                &conv.bias[..],
                 y2.as_mut_slice(),
-                dy.as_slice(),
-                &mut dwt2,
             );
+            let ran = kernel::forward_and_weight_grad_avx2(&g, x_w_b_y, dy.as_slice(), out);
             if let Some(ran) = ran {
                 assert_eq!(ran, (true, true), "{label}: the AVX2 kernels did not run");
                 y_exact.check(&std::format!("{label} y (AVX2)"), y2.as_slice());
-                // dWᵀ (taps x filters) into the layer's order, filter first.
-                let taps = C * K * K;
-                let dw2: Vec<T> = (0..F * taps)
-                    .map(|e| dwt2[(e % taps) * F + e / taps])
-                    .collect();
-                dw_exact.check(&std::format!("{label} dW (AVX2)"), &dw2);
+                dw_exact.check(&std::format!("{label} dW (AVX2)"), &dw);
+                db_exact.check(&std::format!("{label} db (AVX2)"), &db);
             }
         }
     }
