@@ -587,20 +587,13 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
                 .get(at..at + self.panel * V)
                 .unwrap_or_default()
                 .as_chunks::<V>();
-            for &(l, o) in steps {
-                let Some(bl) = b.get(usize::from(l)) else {
-                    continue;
-                };
-                let o = usize::from(o) & (QW - 1);
-                // `r` indexes the accumulators and names the channel.
-                #[allow(clippy::needless_range_loop)]
-                for r in 0..M {
-                    let x = T::splat(simd, xs[o + r]);
-                    for v in 0..V {
-                        s[r][v] = T::fma(simd, x, bl[v], s[r][v]);
-                    }
-                }
-            }
+            s = if M * V >= 8 {
+                grad_steps::<S, T, M, V, 1>(simd, steps, b, xs, s)
+            } else {
+                // Too few accumulators to hide the multiply-adds' latency
+                // (a 1-channel layer: one chain): four sets, pixel by pixel.
+                grad_steps::<S, T, M, V, 4>(simd, steps, b, xs, s)
+            };
             for (r, acc_r) in s.iter().enumerate() {
                 let row = out_row(r);
                 if let Some(out) = self.dwt.get_mut(row + j0..row + f) {
@@ -610,6 +603,61 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
             j0 += pw;
         }
     }
+}
+
+/// `acc[r] += Σ_(l, o) xs[o + r] b[l]` over the `steps`, in `U` sets of
+/// accumulators taking the steps in turn (then added).
+#[inline(always)]
+fn grad_steps<S: Simd, T: Elem, const M: usize, const V: usize, const U: usize>(
+    simd: S,
+    steps: &[(u16, u16)],
+    b: &[[T::V<S>; V]],
+    xs: &[T; QW + 8],
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
+    let mut s = [[[T::splat(simd, T::ZERO); V]; M]; U];
+    s[0] = acc;
+    #[inline(always)]
+    fn step<S: Simd, T: Elem, const M: usize, const V: usize>(
+        simd: S,
+        su: &mut [[T::V<S>; V]; M],
+        (l, o): (u16, u16),
+        b: &[[T::V<S>; V]],
+        xs: &[T; QW + 8],
+    ) {
+        let Some(bl) = b.get(usize::from(l)) else {
+            return;
+        };
+        let o = usize::from(o) & (QW - 1);
+        // `r` indexes the accumulators and names the channel.
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..M {
+            let x = T::splat(simd, xs[o + r]);
+            for v in 0..V {
+                su[r][v] = T::fma(simd, x, bl[v], su[r][v]);
+            }
+        }
+    }
+    let (chunks, rest) = steps.as_chunks::<U>();
+    for chunk in chunks {
+        for (su, &e) in s.iter_mut().zip(chunk) {
+            step(simd, su, e, b, xs);
+        }
+    }
+    for &e in rest {
+        step(simd, &mut s[0], e, b, xs);
+    }
+    let mut out = s[0];
+    let one = T::splat(simd, T::ONE);
+    for su in &s[1..] {
+        for (o, a) in out.iter_mut().zip(su) {
+            for (o, &a) in o.iter_mut().zip(a) {
+                // a 1 + o: a sum, rounded once.
+                *o = T::fma(simd, a, one, *o);
+            }
+        }
+    }
+    out
 }
 
 /// Entries of the weight gradient's table of pixels (see [`Steps`]).
