@@ -174,24 +174,30 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                 if s == 1 && ow == g.w {
                     // A "same" convolution: the copy is the image shifted by
                     // (P, P - kj) as one run (row u, column b is element
-                    // (u - P) W + b + kj - P), with the rows above and below
-                    // it zero and the columns that wrapped around set to 0.
+                    // (u - P) W + b + kj - P), with the columns that wrapped
+                    // around set to 0. The rows above and below it are never
+                    // written (the run's last store is partial): they stay
+                    // zero, as the buffer starts.
                     let u0 = p.clamp(0, hq as isize) as usize;
                     let u1 = (h + p).clamp(u0 as isize, hq as isize) as usize;
-                    zero_spill(simd, xs, base, u0 * ow);
                     let mut from = (u0 as isize - p) * w + first;
                     let (mut to, mut len) = (base + u0 * ow, (u1 - u0) * ow);
                     if from < 0 {
                         let skip = (-from) as usize;
                         (to, len, from) = (to + skip, len.saturating_sub(skip), 0);
                     }
-                    copy_spill(simd, src, from as usize, xs, to, len);
-                    zero_spill(simd, xs, base + u1 * ow, (hq - u1) * ow);
+                    let lanes = T::lanes::<S>();
+                    let (from, dst) = (from as usize, xs.get_mut(to..to + len).unwrap_or_default());
+                    for (o, d) in (0..).step_by(lanes).zip(dst.chunks_mut(lanes)) {
+                        T::store(simd, d, T::load(simd, src.get(from + o..).unwrap_or_default()));
+                    }
                     // Down each wrapped column (at most P of them).
                     let rows = xs.get_mut(base + u0 * ow..).unwrap_or_default();
                     for b in (0..lo).chain(hi..ow) {
-                        for d in rows.iter_mut().skip(b).step_by(ow).take(u1 - u0) {
-                            *d = T::ZERO;
+                        for u in 0..u1 - u0 {
+                            if let Some(d) = rows.get_mut(u * ow + b) {
+                                *d = T::ZERO;
+                            }
                         }
                     }
                     continue;
