@@ -37,6 +37,7 @@ use pulp::{Simd, WithSimd};
 
 use super::{Elem, Tiles, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill};
 
+use super::gemm::{Dims, Lhs, gemm};
 use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
@@ -76,6 +77,12 @@ pub(super) const STACK_BYTES: usize = {
         weight_grad
     } else {
         forward
+    };
+    let input_grad = DXCAP * 8 + super::gemm::STACK_BYTES;
+    let larger = if input_grad > larger {
+        input_grad
+    } else {
+        larger
     };
     (1024 + 4096 + XCAP) * 8 + larger
 };
@@ -189,7 +196,11 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                     let lanes = T::lanes::<S>();
                     let (from, dst) = (from as usize, xs.get_mut(to..to + len).unwrap_or_default());
                     for (o, d) in (0..).step_by(lanes).zip(dst.chunks_mut(lanes)) {
-                        T::store(simd, d, T::load(simd, src.get(from + o..).unwrap_or_default()));
+                        T::store(
+                            simd,
+                            d,
+                            T::load(simd, src.get(from + o..).unwrap_or_default()),
+                        );
                     }
                     // Down each wrapped column (at most P of them).
                     let rows = xs.get_mut(base + u0 * ow..).unwrap_or_default();
@@ -1023,6 +1034,102 @@ pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], out: Grads<'_,
             };
             weight_grad_f64(g, x, dy, Grads { dwt, dw, db })
         }
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------ input grad
+
+/// Elements of the input gradient's block of `dX̂` (taps x pixels).
+const DXCAP: usize = 16384;
+
+/// The input gradient's entry for one element type, compiled in this crate.
+macro_rules! input_grad_entry {
+    ($name:ident, $t:ty) => {
+        #[inline(never)]
+        fn $name(g: &Geom, wt: &[$t], dy: &[$t], dx: &mut [$t]) -> bool {
+            let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
+            if wt.len() != g.c * kk * g.f
+                || dy.len() != g.n * g.f * pix
+                || dx.len() != g.n * g.c * chan
+                || g.f == 0
+                || g.s == 0
+                || kk * pix == 0
+                || kk * pix > DXCAP
+            {
+                return false;
+            }
+            let cb = (DXCAP / (kk * pix)).min(g.c);
+            let mut buf = [0.0; DXCAP];
+            dx.fill(0.0);
+            for (dyn_, dxn) in dy
+                .chunks_exact(g.f * pix)
+                .zip(dx.chunks_exact_mut(g.c * chan))
+            {
+                let mut c0 = 0;
+                while c0 < g.c {
+                    let c1 = (c0 + cb).min(g.c);
+                    let rows = (c1 - c0) * kk;
+                    let (Some(a), Some(out)) = (
+                        wt.get(c0 * kk * g.f..c1 * kk * g.f),
+                        buf.get_mut(..rows * pix),
+                    ) else {
+                        return false;
+                    };
+                    let d = Dims {
+                        r: rows,
+                        c: g.f,
+                        n: pix,
+                    };
+                    if !gemm::<$t>(a, Lhs::Rows, dyn_, out, d, true) {
+                        return false;
+                    }
+                    col2im(g, out, c0, c1, dxn);
+                    c0 = c1;
+                }
+            }
+            true
+        }
+    };
+}
+input_grad_entry!(input_grad_f32, f32);
+input_grad_entry!(input_grad_f64, f64);
+
+/// `dxn[c, i, j] += dxh[t, q]` for channels `c0..c1` of one image, over
+/// the taps `t = (c - c0, ki, kj)` and the pixels `q = (a, b)` where they
+/// read inside it, `i = aS + ki - P`, `j = bS + kj - P`: the gradient of
+/// the im2col matrix, summed back onto the image.
+fn col2im<T: Scalar>(g: &Geom, dxh: &[T], c0: usize, c1: usize, dxn: &mut [T]) {
+    let (pix, chan) = (g.pix(), g.h * g.w);
+    for (lc, taps) in dxh.chunks_exact(g.kk() * pix).take(c1 - c0).enumerate() {
+        let dxc = dxn.get_mut((c0 + lc) * chan..).unwrap_or_default();
+        for (t, src) in taps.chunks_exact(pix).enumerate() {
+            let inside = Inside::new(g, t / g.k, t % g.k);
+            for a in inside.rows.0..inside.rows.1 {
+                let row = (a * g.s * g.w) as isize + inside.at;
+                let src = src.get(a * g.ow..).unwrap_or_default();
+                for b in inside.cols.0..inside.cols.1 {
+                    let i = (row + (b * g.s) as isize) as usize;
+                    if let (Some(d), Some(&v)) = (dxc.get_mut(i), src.get(b)) {
+                        *d += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dx[n, c, i, j] = Σ_(f, ki, kj) w[f, c, ki, kj] dy[n, f, a, b]` over the
+/// `(a, b)` with `aS + ki - P = i`, `bS + kj - P = j`, for any stride, from
+/// `wt` (`w` transposed: `(c k k) x f`): the product `Wᵀ dY` (the gradient
+/// of the im2col matrix) by the dense kernel, a block of channels at a
+/// time, then summed back onto the image. `false`, with `dx` maybe
+/// cleared, where it does not run.
+#[inline(always)]
+pub(crate) fn input_grad<T: Scalar>(g: &Geom, wt: &[T], dy: &[T], dx: &mut [T]) -> bool {
+    match (T::slice(wt), T::slice(dy), T::slice_mut(dx)) {
+        (Slice::F32(wt), Slice::F32(dy), SliceMut::F32(dx)) => input_grad_f32(g, wt, dy, dx),
+        (Slice::F64(wt), Slice::F64(dy), SliceMut::F64(dx)) => input_grad_f64(g, wt, dy, dx),
         _ => false,
     }
 }

@@ -482,6 +482,22 @@ fn backward_to<
         if kernel::forward(&gt, dy.as_slice(), wt, None, dx.as_mut_slice(), false) {
             return;
         }
+    } else {
+        // Other strides: Wᵀ (taps x filters, in dwt's place) times dY, summed
+        // back onto the image.
+        for (f, wf) in layer.weight.iter().enumerate() {
+            for (dc, wc) in dwt.iter_mut().zip(wf) {
+                for (dr, wr) in dc.iter_mut().zip(wc) {
+                    for (dv, &w) in dr.iter_mut().zip(wr) {
+                        dv[f] = w;
+                    }
+                }
+            }
+        }
+        let wt = dwt.as_flattened().as_flattened().as_flattened();
+        if kernel::input_grad(&g, wt, dy.as_slice(), dx.as_mut_slice()) {
+            return;
+        }
     }
     input_grad_rows(layer, dy, dx);
 }
@@ -1120,6 +1136,17 @@ mod tests {
                 dw == grads.weights() && db == grads.bias,
                 "{label}: the layer's dW is not the kernel's"
             );
+            // Strides above 1: the input gradient's product and sum back.
+            if S != 1 {
+                let taps = C * K * K;
+                let wt: Vec<T> = (0..taps * F)
+                    .map(|e| conv.weights()[(e % F) * taps + e / F])
+                    .collect();
+                let mut dxk = Images::<T, N, C, H, W>::splat(T::nan());
+                let ran = kernel::input_grad(&g, &wt, dy.as_slice(), dxk.as_mut_slice());
+                assert!(ran, "{label}: the input-gradient kernel did not run");
+                assert!(dxk == dx, "{label}: the layer's dX is not the kernel's");
+            }
             // The AVX2 path too, on a CPU with AVX-512.
             let mut y2 = Images::<T, N, F, OH, OW>::splat(T::nan());
             dwt.fill(T::zero());
