@@ -35,7 +35,9 @@
 
 use pulp::{Simd, WithSimd};
 
-use super::{Elem, Tiles, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill};
+use super::{
+    Aligned, Elem, Tiles, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
+};
 
 use super::gemm::{Dims, Lhs, gemm};
 use crate::Scalar;
@@ -86,11 +88,6 @@ pub(super) const STACK_BYTES: usize = {
     };
     (1024 + 4096 + XCAP) * 8 + larger
 };
-
-/// A buffer on a cache line's boundary: the kernels' vector loads from it
-/// then never straddle two lines.
-#[repr(align(64))]
-struct Aligned<A>(A);
 
 /// The sizes of one call: `n` images of `c` channels of `h x w` pixels,
 /// `f` filters of `k x k` with stride `s` and padding `p` (negative: the
@@ -226,12 +223,13 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                         let from = (srow as isize + lo as isize + first) as usize;
                         copy_spill(simd, src, from, xs, row + lo, hi - lo);
                     } else {
-                        for b in lo..hi {
-                            let j = (b * s) as isize + first;
-                            let e = src.get(srow + j as usize).copied().unwrap_or(T::ZERO);
-                            if let Some(d) = xs.get_mut(row + b) {
-                                *d = e;
-                            }
+                        // Every S-th element of the row from column
+                        // lo S + kj - P (inside the image for lo <= b < hi).
+                        let from = (srow as isize + (lo * s) as isize + first) as usize;
+                        let src = src.get(from..).unwrap_or_default().iter().step_by(s);
+                        let dst = xs.get_mut(row + lo..row + hi).unwrap_or_default();
+                        for (d, &e) in dst.iter_mut().zip(src) {
+                            *d = e;
                         }
                     }
                     zero_spill(simd, xs, row + hi, ow - hi);

@@ -18,7 +18,7 @@
 
 use pulp::{Simd, WithSimd};
 
-use super::{Elem, Tiles, load_row, mul_tile, mul_tile_by, store_row, tiles, wide};
+use super::{Aligned, Elem, Tiles, load_row, mul_tile, mul_tile_by, store_row, tiles, wide};
 use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
@@ -50,11 +50,6 @@ pub(crate) enum Lhs {
     /// per step, so no transposed copy is made.
     Cols,
 }
-
-/// A value aligned to a cache line (64 bytes): a 64-byte load that
-/// straddles two lines is split in two.
-#[repr(C, align(64))]
-struct Aligned<P>(P);
 
 /// A product's operands and mode: `out = a b` when `set`, else `out += a b`.
 #[derive(Clone, Copy)]

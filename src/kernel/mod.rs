@@ -33,6 +33,11 @@ pub(crate) const STACK_BYTES: usize = if conv::STACK_BYTES > gemm::STACK_BYTES {
     gemm::STACK_BYTES
 };
 
+/// A value aligned to a cache line (64 bytes): a 64-byte load that
+/// straddles two lines is split in two.
+#[repr(C, align(64))]
+struct Aligned<P>(P);
+
 /// An element type and its vectors in the instruction set `S`.
 pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     /// A vector of `lanes::<S>()` elements.
