@@ -1,7 +1,7 @@
 //! The convolution's three products against the CPU's fused multiply-add
 //! peak, measured in the same run: forward, weight gradient and input
-//! gradient of the digits CNN's two layers at batch 16 (f32), in GFLOP/s and
-//! percent of the peak.
+//! gradient of the digits CNN's two layers and of a stride-2 layer at batch
+//! 16 (f32), in GFLOP/s and percent of the peak.
 //!
 //! ```sh
 //! cargo bench -p stackgrad-bench --bench conv_throughput
@@ -28,27 +28,30 @@ use timing::{CHAIN_FLOPS, alternated, fma_chains, fmt_time, load_average};
 /// Times the three products of one shape (a macro: each shape's sizes are
 /// checked where it is written).
 macro_rules! shape {
-    ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal) => {{
+    ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, stride $s:literal) => {{
     const N: usize = $n;
     const C: usize = $c;
     const F: usize = $f;
     const H: usize = $h;
     const W: usize = $w;
-    let conv = Conv2d::<f32, C, F, 3, 1, 1>::he_normal(&mut StdRng::seed_from_u64(1));
+    const S: usize = $s;
+    const OH: usize = (H - 1) / S + 1;
+    const OW: usize = (W - 1) / S + 1;
+    let conv = Conv2d::<f32, C, F, 3, S, 1>::he_normal(&mut StdRng::seed_from_u64(1));
     let x = Images::<f32, N, C, H, W>::from_fn(|n, c, i, j| {
         ((n * 1000 + c * 131 + i * 17 + j) as f32 * 0.1).sin()
     });
-    let dy = Images::<f32, N, F, H, W>::from_fn(|n, f, i, j| {
+    let dy = Images::<f32, N, F, OH, OW>::from_fn(|n, f, i, j| {
         ((n * 500 + f * 7 + i * 3 + j) as f32 * 0.2).cos()
     });
     let (y, ()) = conv.forward(&x);
     let mut y_out = y;
     let mut dx = Images::<f32, N, C, H, W>::zeros();
     let (mut grads, mut grads2) = (conv.zeros_like(), conv.zeros_like());
-    let flops = 2.0 * (N * F * C * 9 * H * W) as f64;
+    let flops = 2.0 * (N * F * C * 9 * OH * OW) as f64;
     let lanes = fma_chains();
     println!(
-        "conv {C}x{H}x{W} -> {F}x{H}x{W}, 3x3, pad 1, f32, batch {N}: {:.2} MFLOP per product; load average {}",
+        "conv {C}x{H}x{W} -> {F}x{OH}x{OW}, 3x3, stride {S}, pad 1, f32, batch {N}: {:.2} MFLOP per product; load average {}",
         flops / 1e6,
         load_average()
     );
@@ -89,6 +92,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    shape!(16, 16, 32, 8, 8);
-    shape!(16, 1, 16, 8, 8);
+    shape!(16, 16, 32, 8, 8, stride 1);
+    shape!(16, 1, 16, 8, 8, stride 1);
+    shape!(16, 16, 32, 16, 16, stride 2);
 }
