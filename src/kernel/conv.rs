@@ -68,25 +68,24 @@ fn with_buffer<T: Elem, R>(need: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     }
 }
 
-/// The stack of the largest call in `f64`, in bytes: the buffers of
-/// [`with_buffer`] (counted as if none shared its stack slot) and the
-/// weight gradient's transposed `dY` block and pixel table, or the
-/// forward's tap table.
+/// The stack of the largest call in `f64`, in bytes: the forward's and the
+/// weight gradient's buffers of [`with_buffer`] (counted as if none shared
+/// its stack slot) with, for the forward, its tap table, for the weight
+/// gradient, its transposed `dY` block and pixel table; or the input
+/// gradient's block of `dX̂` and the dense kernel's panel.
 pub(super) const STACK_BYTES: usize = {
-    let weight_grad = BTCAP * 8 + core::mem::size_of::<Steps>();
-    let forward = KC * core::mem::size_of::<usize>();
-    let larger = if weight_grad > forward {
-        weight_grad
-    } else {
-        forward
-    };
+    let buffers = (1024 + 4096 + XCAP) * 8;
+    let forward = buffers + KC * core::mem::size_of::<usize>();
+    let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps>();
     let input_grad = DXCAP * 8 + super::gemm::STACK_BYTES;
-    let larger = if input_grad > larger {
-        input_grad
-    } else {
-        larger
-    };
-    (1024 + 4096 + XCAP) * 8 + larger
+    let mut most = forward;
+    if weight_grad > most {
+        most = weight_grad;
+    }
+    if input_grad > most {
+        most = input_grad;
+    }
+    most
 };
 
 /// The sizes of one call: `n` images of `c` channels of `h x w` pixels,

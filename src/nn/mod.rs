@@ -151,7 +151,7 @@ pub use walk::{LayerName, Path, Visitor, Walk};
 
 /// An upper bound on the stack that one forward pass, loss and backward pass
 /// of network `P` on input `In` needs in a **debug** build, in bytes:
-/// 64 KiB, plus the product kernels' fixed buffers (196 KiB: the largest,
+/// 64 KiB, plus the product kernels' fixed buffers (261 KiB: the largest,
 /// an `f64` convolution's weight gradient), plus 10 times the bytes of the
 /// values such a pass holds (the network, its gradients, the input, the
 /// output and the forward cache).
@@ -161,8 +161,8 @@ pub use walk::{LayerName, Path, Visitor, Walk};
 /// Measured needs (debug / release, `cargo test --test debug_stack` checks
 /// the bound on each of these networks): the digits MLP 64-64-10 at batch 32,
 /// 0.6 MiB / 0.13 MiB (bound 0.9 MiB); example 04's CNN at batch 1,
-/// 0.75 / 0.19 MiB (bound 1.3 MiB), at batch 16, 4.3 / 1.6 MiB (bound
-/// 5.5 MiB); an MLP 784-128-10 at batch 32, 3.4 / 1.1 MiB (bound 9.3 MiB).
+/// 0.75 / 0.19 MiB (bound 1.4 MiB), at batch 16, 4.3 / 1.6 MiB (bound
+/// 5.5 MiB); an MLP 784-128-10 at batch 32, 3.4 / 1.1 MiB (bound 9.4 MiB).
 ///
 /// Being a `const fn`, it turns "this network overflows my thread" into a
 /// compile-time error with a message of one's own:
