@@ -1178,29 +1178,23 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
         Some((forward, grad))
     }
     let Grads { dwt, dw, db } = out;
+    // The same for either element type.
+    macro_rules! arm {
+        ($e:ident, $x:ident, $w:ident, $b:ident, $y:ident) => {{
+            let (Slice::$e(dy), SliceMut::$e(dwt), SliceMut::$e(dw), SliceMut::$e(db)) = (
+                T::slice(dy),
+                T::slice_mut(dwt),
+                T::slice_mut(dw),
+                T::slice_mut(db),
+            ) else {
+                return None;
+            };
+            run(g, ($x, $w, $b, $y), dy, Grads { dwt, dw, db })
+        }};
+    }
     match (T::slice(x), T::slice(w), T::slice(bias), T::slice_mut(y)) {
-        (Slice::F32(x), Slice::F32(w), Slice::F32(b), SliceMut::F32(y)) => {
-            let (Slice::F32(dy), SliceMut::F32(dwt), SliceMut::F32(dw), SliceMut::F32(db)) = (
-                T::slice(dy),
-                T::slice_mut(dwt),
-                T::slice_mut(dw),
-                T::slice_mut(db),
-            ) else {
-                return None;
-            };
-            run(g, (x, w, b, y), dy, Grads { dwt, dw, db })
-        }
-        (Slice::F64(x), Slice::F64(w), Slice::F64(b), SliceMut::F64(y)) => {
-            let (Slice::F64(dy), SliceMut::F64(dwt), SliceMut::F64(dw), SliceMut::F64(db)) = (
-                T::slice(dy),
-                T::slice_mut(dwt),
-                T::slice_mut(dw),
-                T::slice_mut(db),
-            ) else {
-                return None;
-            };
-            run(g, (x, w, b, y), dy, Grads { dwt, dw, db })
-        }
+        (Slice::F32(x), Slice::F32(w), Slice::F32(b), SliceMut::F32(y)) => arm!(F32, x, w, b, y),
+        (Slice::F64(x), Slice::F64(w), Slice::F64(b), SliceMut::F64(y)) => arm!(F64, x, w, b, y),
         _ => None,
     }
 }
