@@ -212,25 +212,31 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                 for u in 0..hq {
                     let row = base + u * ow;
                     let i = (u * s + ri) as isize - p;
+                    if s != 1 {
+                        // Every S-th element of the row from column
+                        // lo S + kj - P (inside the image for lo <= b < hi),
+                        // written exactly: the rows and columns outside the
+                        // image are never written and stay zero, as the
+                        // buffer starts.
+                        if i < 0 || i >= h {
+                            continue;
+                        }
+                        let from = (i as usize * g.w) as isize + (lo * s) as isize + first;
+                        let src = src.get(from as usize..).unwrap_or_default();
+                        let dst = xs.get_mut(row + lo..row + hi).unwrap_or_default();
+                        for (d, &e) in dst.iter_mut().zip(src.iter().step_by(s)) {
+                            *d = e;
+                        }
+                        continue;
+                    }
                     if i < 0 || i >= h {
                         zero_spill(simd, xs, row, ow);
                         continue;
                     }
                     let srow = i as usize * g.w;
                     zero_spill(simd, xs, row, lo);
-                    if s == 1 {
-                        let from = (srow as isize + lo as isize + first) as usize;
-                        copy_spill(simd, src, from, xs, row + lo, hi - lo);
-                    } else {
-                        // Every S-th element of the row from column
-                        // lo S + kj - P (inside the image for lo <= b < hi).
-                        let from = (srow as isize + (lo * s) as isize + first) as usize;
-                        let src = src.get(from..).unwrap_or_default().iter().step_by(s);
-                        let dst = xs.get_mut(row + lo..row + hi).unwrap_or_default();
-                        for (d, &e) in dst.iter_mut().zip(src) {
-                            *d = e;
-                        }
-                    }
+                    let from = (srow as isize + lo as isize + first) as usize;
+                    copy_spill(simd, src, from, xs, row + lo, hi - lo);
                     zero_spill(simd, xs, row + hi, ow - hi);
                 }
             }
