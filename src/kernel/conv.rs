@@ -45,8 +45,9 @@ use crate::scalar::sealed::{Slice, SliceMut};
 
 /// Taps per block of the products' depth (rows of the weight gradient's tiles).
 const KC: usize = 512;
-/// Elements of the shifted copies of a group of channels, and room past
-/// their end for a vector pair's over-read.
+/// Elements of the forward's shifted copies of a group of channels (and
+/// room past their end for a vector pair's over-read), and of the weight
+/// gradient's channels-last copies of a block of images.
 const XCAP: usize = 16384;
 const XSLACK: usize = 64;
 /// Pixels per block of the weight gradient's depth.
@@ -557,11 +558,12 @@ impl Inside {
 }
 
 /// The weight gradient's row tiles, for one kernel position `(ki, kj)`:
-/// channels `r0..r0 + M` of the group (from `c * chan` in the copies), over
-/// the block's pixels inside the image (`steps`: the pixel's row in a panel
-/// of the transposed `dY` block and the element it reads
-/// relative to its channel's start), against every panel of filters, added
-/// into `dwt` (`taps x F`): channel `c0 + c`'s tap is row `(c0 + c) K² + tap`.
+/// channels `r0..r0 + M` of the group (adjacent at each pixel of the
+/// channels-last copies), over the block's pixels inside the image
+/// (`steps`: the pixel's row in a panel of the transposed `dY` block and
+/// where the group's channels at the pixel it reads start), against every
+/// panel of filters, added into `dwt` (`taps x F`): channel `c0 + c`'s tap
+/// is row `(c0 + c) K² + tap`.
 struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
     simd: S,
     f: usize,
@@ -752,9 +754,9 @@ impl Steps {
 
 /// The weight gradient with panels of `V` vectors of filters, `nb` images
 /// and `group` channels at a time, pixel blocks of `lq_max` (all of an
-/// image's pixels when `nb > 1`); `xs` holds at least
-/// `(group - 1) H W + QW` elements, `bt` at least `nb lq_max F` rounded up
-/// to panels.
+/// image's pixels when `nb > 1`); `xs` holds at least `group + QW + 8`
+/// elements (the block's copies, channels-last, take at most `QW`), `bt`
+/// at least `nb lq_max F` rounded up to panels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
