@@ -43,7 +43,7 @@ use super::gemm::{Dims, Lhs, gemm};
 use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
-/// Taps per block of the products' depth (rows of the weight gradient's tiles).
+/// Taps per block of the forward's depth (the rows its tap table holds).
 const KC: usize = 512;
 /// Elements of the forward's shifted copies of a group of channels (and
 /// room past their end for a vector pair's over-read), and of the weight
