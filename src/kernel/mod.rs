@@ -132,26 +132,45 @@ fn transpose_scalar<T: Copy>(
 #[cfg(target_arch = "x86_64")]
 mod avx {
     use core::arch::x86_64::{__m256, __m256d};
+    use pulp::bytemuck::{self, Pod};
     use pulp::x86::V3;
+
+    /// Rows `0..R` of `src` (`ss` apart, `B` elements each) as vectors;
+    /// `None` where one does not fit.
+    #[inline(always)]
+    fn rows<T: Pod, V: Pod, const B: usize, const R: usize>(
+        src: &[T],
+        ss: usize,
+    ) -> Option<[V; R]> {
+        let mut out = [V::zeroed(); R];
+        for (r, o) in out.iter_mut().enumerate() {
+            // `B` elements are the vector's bytes (the callers' types).
+            let s = src.get(r * ss..r * ss + B)?;
+            *o = bytemuck::pod_read_unaligned(bytemuck::cast_slice(s));
+        }
+        Some(out)
+    }
+
+    /// Vectors of `B` elements into the rows of `dst` (`ds` apart), as far
+    /// as they fit.
+    #[inline(always)]
+    fn store_rows<T: Pod, V: Pod, const B: usize, const R: usize>(
+        out: [V; R],
+        dst: &mut [T],
+        ds: usize,
+    ) {
+        for (c, o) in out.into_iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * ds..c * ds + B) {
+                bytemuck::cast_slice_mut::<T, u8>(d).copy_from_slice(bytemuck::bytes_of(&o));
+            }
+        }
+    }
 
     /// Rows `0..8` of `src` (`ss` apart, 8 elements each) into the columns
     /// of `dst` (`ds` apart); `false` if a row does not fit.
     #[inline(always)]
     pub(super) fn f32_8x8(v3: V3, src: &[f32], ss: usize, dst: &mut [f32], ds: usize) -> bool {
-        let row = |r: usize| -> Option<__m256> {
-            let s: [f32; 8] = src.get(r * ss..r * ss + 8)?.try_into().ok()?;
-            Some(pulp::cast(s))
-        };
-        let (Some(r0), Some(r1), Some(r2), Some(r3), Some(r4), Some(r5), Some(r6), Some(r7)) = (
-            row(0),
-            row(1),
-            row(2),
-            row(3),
-            row(4),
-            row(5),
-            row(6),
-            row(7),
-        ) else {
+        let Some([r0, r1, r2, r3, r4, r5, r6, r7]) = rows::<f32, __m256, 8, 8>(src, ss) else {
             return false;
         };
         if dst.len() < 7 * ds + 8 {
@@ -180,22 +199,14 @@ mod avx {
             a._mm256_permute2f128_ps::<0x31>(u2, u6),
             a._mm256_permute2f128_ps::<0x31>(u3, u7),
         ];
-        for (c, o) in out.into_iter().enumerate() {
-            if let Some(d) = dst.get_mut(c * ds..c * ds + 8) {
-                d.copy_from_slice(&pulp::cast::<__m256, [f32; 8]>(o));
-            }
-        }
+        store_rows::<f32, __m256, 8, 8>(out, dst, ds);
         true
     }
 
     /// [`f32_8x8`] for 4 x 4 `f64`.
     #[inline(always)]
     pub(super) fn f64_4x4(v3: V3, src: &[f64], ss: usize, dst: &mut [f64], ds: usize) -> bool {
-        let row = |r: usize| -> Option<__m256d> {
-            let s: [f64; 4] = src.get(r * ss..r * ss + 4)?.try_into().ok()?;
-            Some(pulp::cast(s))
-        };
-        let (Some(r0), Some(r1), Some(r2), Some(r3)) = (row(0), row(1), row(2), row(3)) else {
+        let Some([r0, r1, r2, r3]) = rows::<f64, __m256d, 4, 4>(src, ss) else {
             return false;
         };
         if dst.len() < 3 * ds + 4 {
@@ -210,11 +221,7 @@ mod avx {
             a._mm256_permute2f128_pd::<0x31>(t0, t2),
             a._mm256_permute2f128_pd::<0x31>(t1, t3),
         ];
-        for (c, o) in out.into_iter().enumerate() {
-            if let Some(d) = dst.get_mut(c * ds..c * ds + 4) {
-                d.copy_from_slice(&pulp::cast::<__m256d, [f64; 4]>(o));
-            }
-        }
+        store_rows::<f64, __m256d, 4, 4>(out, dst, ds);
         true
     }
 
