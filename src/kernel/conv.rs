@@ -78,7 +78,7 @@ pub(super) const STACK_BYTES: usize = {
     let buffers = (1024 + 4096 + XCAP) * 8;
     let forward = buffers + KC * core::mem::size_of::<usize>();
     let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps>();
-    let input_grad = DXCAP * 8 + super::gemm::STACK_BYTES;
+    let input_grad = (DXCAP + PADCAP) * 8 + super::gemm::STACK_BYTES;
     let mut most = forward;
     if weight_grad > most {
         most = weight_grad;
@@ -163,18 +163,8 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
             for kj in 0..k {
                 let base = lc * chan + (ri * k + kj) * hq * ow;
                 // Columns b read j = bS + kj - P: inside for lo <= b < hi.
+                let (lo, hi) = Inside::new(g, 0, kj).cols;
                 let first = kj as isize - p;
-                let lo = if first >= 0 {
-                    0
-                } else {
-                    ((-first) as usize).div_ceil(s)
-                };
-                let hi = if w > first {
-                    ((w - first - 1) as usize / s + 1).min(ow)
-                } else {
-                    0
-                }
-                .max(lo);
                 if s == 1 && ow == g.w {
                     // A "same" convolution: the copy is the image shifted by
                     // (P, P - kj) as one run (row u, column b is element
@@ -207,6 +197,34 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                                 *d = T::ZERO;
                             }
                         }
+                    }
+                    continue;
+                }
+                if s == 2 {
+                    // Row u reads image row i = 2u + ri - P: rows u0..u1
+                    // are inside, the others never written (they stay zero,
+                    // as the buffer starts). Each row of the copy is every
+                    // other element of its image row from column
+                    // 2 lo + kj - P; past `hi`, zeros up to a vector: the
+                    // rest of the row, or the next row's first (written
+                    // after it).
+                    let top = p - ri as isize;
+                    let u0 = if top > 0 {
+                        (top as usize).div_ceil(2)
+                    } else {
+                        0
+                    };
+                    let u1 = if h + top > 0 {
+                        ((h + top - 1) as usize / 2 + 1).min(hq)
+                    } else {
+                        0
+                    };
+                    let col = (2 * lo) as isize + first;
+                    for u in u0..u1 {
+                        let from = ((2 * u) as isize - top) as usize * g.w;
+                        let from = (from as isize + col) as usize;
+                        let dst = xs.get_mut(base + u * ow + lo..).unwrap_or_default();
+                        T::gather2(simd, src.get(from..).unwrap_or_default(), dst, hi - lo);
                     }
                     continue;
                 }
@@ -535,15 +553,22 @@ struct Inside {
 impl Inside {
     fn new(g: &Geom, ki: usize, kj: usize) -> Self {
         // Output indices u with 0 <= uS + k - P < n, within 0..out.
+        // `a / S` without a division instruction for the common strides
+        // (a division costs as much as this whole call otherwise).
+        let div = |a: usize| match g.s {
+            1 => a,
+            2 => a >> 1,
+            s => a / s,
+        };
         let range = |k: usize, n: usize, out: usize| {
             let first = k as isize - g.p;
             let lo = if first >= 0 {
                 0
             } else {
-                ((-first) as usize).div_ceil(g.s)
+                div((-first) as usize + g.s - 1)
             };
             let hi = if (n as isize) > first {
-                ((n as isize - first - 1) as usize / g.s + 1).min(out)
+                (div((n as isize - first - 1) as usize) + 1).min(out)
             } else {
                 0
             };
@@ -1047,77 +1072,162 @@ pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], out: Grads<'_,
 
 /// Elements of the input gradient's block of `dX̂` (taps x pixels).
 const DXCAP: usize = 16384;
+/// Elements of the stride-2 input gradient's zero-padded channel.
+const PADCAP: usize = 4096;
+
+/// The input gradient's product and sum, for any stride (see [`input_grad`]).
+struct InputGrad<'a, T> {
+    g: &'a Geom,
+    wt: &'a [T],
+    dy: &'a [T],
+    dx: &'a mut [T],
+    /// The block of `dX̂`.
+    buf: &'a mut [T; DXCAP],
+    /// A channel of `dX`, zero-padded (see [`col2im`]).
+    pad: &'a mut [T; PADCAP],
+    /// The dense kernel for this element type.
+    gemm: DenseKernel<T>,
+}
+
+/// [`gemm`] for one element type.
+type DenseKernel<T> = fn(&[T], Lhs, &[T], &mut [T], Dims, bool) -> bool;
+
+impl<T: Elem> WithSimd for InputGrad<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self {
+            g,
+            wt,
+            dy,
+            dx,
+            buf,
+            pad,
+            gemm,
+        } = self;
+        let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
+        if wt.len() != g.c * kk * g.f
+            || dy.len() != g.n * g.f * pix
+            || dx.len() != g.n * g.c * chan
+            || g.f == 0
+            || g.s == 0
+            || kk * pix == 0
+            || kk * pix > DXCAP
+        {
+            return false;
+        }
+        // A vector of room past the block (see `col2im`).
+        let cb = ((DXCAP - 8) / (kk * pix)).min(g.c);
+        for (dyn_, dxn) in dy
+            .chunks_exact(g.f * pix)
+            .zip(dx.chunks_exact_mut(g.c * chan))
+        {
+            let mut c0 = 0;
+            while c0 < g.c {
+                let c1 = (c0 + cb).min(g.c);
+                let rows = (c1 - c0) * kk;
+                let (Some(a), Some(out)) = (
+                    wt.get(c0 * kk * g.f..c1 * kk * g.f),
+                    buf.get_mut(..rows * pix),
+                ) else {
+                    return false;
+                };
+                let d = Dims {
+                    r: rows,
+                    c: g.f,
+                    n: pix,
+                };
+                if !gemm(a, Lhs::Rows, dyn_, out, d, true) {
+                    return false;
+                }
+                col2im(simd, g, buf, c0, c1, dxn, pad);
+                c0 = c1;
+            }
+        }
+        true
+    }
+}
 
 /// The input gradient's entry for one element type, compiled in this crate.
 macro_rules! input_grad_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
         fn $name(g: &Geom, wt: &[$t], dy: &[$t], dx: &mut [$t]) -> bool {
-            let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
-            if wt.len() != g.c * kk * g.f
-                || dy.len() != g.n * g.f * pix
-                || dx.len() != g.n * g.c * chan
-                || g.f == 0
-                || g.s == 0
-                || kk * pix == 0
-                || kk * pix > DXCAP
-            {
-                return false;
-            }
-            let cb = (DXCAP / (kk * pix)).min(g.c);
-            let mut buf = [0.0; DXCAP];
-            dx.fill(0.0);
-            for (dyn_, dxn) in dy
-                .chunks_exact(g.f * pix)
-                .zip(dx.chunks_exact_mut(g.c * chan))
-            {
-                let mut c0 = 0;
-                while c0 < g.c {
-                    let c1 = (c0 + cb).min(g.c);
-                    let rows = (c1 - c0) * kk;
-                    let (Some(a), Some(out)) = (
-                        wt.get(c0 * kk * g.f..c1 * kk * g.f),
-                        buf.get_mut(..rows * pix),
-                    ) else {
-                        return false;
-                    };
-                    let d = Dims {
-                        r: rows,
-                        c: g.f,
-                        n: pix,
-                    };
-                    if !gemm::<$t>(a, Lhs::Rows, dyn_, out, d, true) {
-                        return false;
-                    }
-                    col2im(g, out, c0, c1, dxn);
-                    c0 = c1;
-                }
-            }
-            true
+            pulp::Arch::new().dispatch(InputGrad {
+                g,
+                wt,
+                dy,
+                dx,
+                buf: &mut [0.0; DXCAP],
+                pad: &mut [0.0; PADCAP],
+                gemm: gemm::<$t>,
+            })
         }
     };
 }
 input_grad_entry!(input_grad_f32, f32);
 input_grad_entry!(input_grad_f64, f64);
 
-/// `dxn[c, i, j] += dxh[t, q]` for channels `c0..c1` of one image, over
+/// `dxn[c, i, j] = Σ dxh[t, q]` for channels `c0..c1` of one image, over
 /// the taps `t = (c - c0, ki, kj)` and the pixels `q = (a, b)` where they
 /// read inside it, `i = aS + ki - P`, `j = bS + kj - P`: the gradient of
-/// the im2col matrix, summed back onto the image.
-fn col2im<T: Scalar>(g: &Geom, dxh: &[T], c0: usize, c1: usize, dxn: &mut [T]) {
-    let (pix, chan) = (g.pix(), g.h * g.w);
-    for (lc, taps) in dxh.chunks_exact(g.kk() * pix).take(c1 - c0).enumerate() {
-        let dxc = dxn.get_mut((c0 + lc) * chan..).unwrap_or_default();
-        for (t, src) in taps.chunks_exact(pix).enumerate() {
+/// the im2col matrix, summed back onto the image. `dxh` holds a vector
+/// past the block's last tap. For stride 2 (and `P >= 0`), each channel is
+/// summed into a zero-padded image in `pad`, a row of taps at a time in AVX
+/// shuffles, then its inside copied out; elsewhere element by element.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn col2im<S: Simd, T: Elem>(
+    simd: S,
+    g: &Geom,
+    dxh: &[T],
+    c0: usize,
+    c1: usize,
+    dxn: &mut [T],
+    pad: &mut [T; PADCAP],
+) {
+    let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
+    if g.s == 2 && g.p >= 0 {
+        // Rows of `wp` elements, wide enough for the whole vectors of a row of
+        // taps (those past `ow` add -0, in the padding).
+        let p = g.p as usize;
+        let wp = (g.w + 2 * p).max(2 * g.ow.next_multiple_of(8) + g.k);
+        let hp = g.h + 2 * p;
+        if let Some(acc) = pad.get_mut(..hp * wp) {
+            for lc in 0..c1 - c0 {
+                acc.fill(T::ZERO);
+                for t in 0..kk {
+                    let src = dxh.get((lc * kk + t) * pix..).unwrap_or_default();
+                    let at = (t / g.k) * wp + t % g.k;
+                    let dst = acc.get_mut(at..).unwrap_or_default();
+                    T::scatter_add2(simd, src, g.oh, g.ow, dst, 2 * wp);
+                }
+                // Row i of the channel from padded row i + P, column P. A
+                // row's last vector spills into the next (written after it).
+                let at = (c0 + lc) * chan;
+                for i in 0..g.h {
+                    copy_spill(simd, acc, (i + p) * wp + p, dxn, at + i * g.w, g.w);
+                }
+            }
+            return;
+        }
+    }
+    for lc in 0..c1 - c0 {
+        let dxc = dxn
+            .get_mut((c0 + lc) * chan..(c0 + lc + 1) * chan)
+            .unwrap_or_default();
+        dxc.fill(T::ZERO);
+        for t in 0..kk {
             let inside = Inside::new(g, t / g.k, t % g.k);
+            let (b0, b1) = inside.cols;
+            let src = dxh.get((lc * kk + t) * pix..).unwrap_or_default();
             for a in inside.rows.0..inside.rows.1 {
                 let row = (a * g.s * g.w) as isize + inside.at;
-                let src = src.get(a * g.ow..).unwrap_or_default();
-                for b in inside.cols.0..inside.cols.1 {
-                    let i = (row + (b * g.s) as isize) as usize;
-                    if let (Some(d), Some(&v)) = (dxc.get_mut(i), src.get(b)) {
-                        *d += v;
-                    }
+                let src = src.get(a * g.ow + b0..a * g.ow + b1).unwrap_or_default();
+                let i0 = (row + (b0 * g.s) as isize) as usize;
+                let dst = dxc.get_mut(i0..).unwrap_or_default();
+                for (&v, d) in src.iter().zip(dst.iter_mut().step_by(g.s)) {
+                    *d += v;
                 }
             }
         }

@@ -39,7 +39,7 @@ pub(crate) const STACK_BYTES: usize = if conv::STACK_BYTES > gemm::STACK_BYTES {
 struct Aligned<P>(P);
 
 /// An element type and its vectors in the instruction set `S`.
-pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
+pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static {
     /// A vector of `lanes::<S>()` elements.
     type V<S: Simd>: Copy + Pod;
     const ZERO: Self;
@@ -58,6 +58,23 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + 'static {
     fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
     /// `max(0, v)`, NaN kept.
     fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+    /// `dst[b] = src[2 b]` for `b < n` (0 where `2 b` is past the end of
+    /// `src`), and maybe `dst[b] = 0` for `n <= b < n'`, `n'` the next
+    /// multiple of 8 (`f32`) or 4 (`f64`): a row of a stride-2
+    /// convolution's shifted copy, in AVX shuffles where `S` has AVX.
+    fn gather2<S: Simd>(simd: S, src: &[Self], dst: &mut [Self], n: usize);
+    /// `dst[r ds + 2 b] += src[r cols + b]` for `r < rows`, `b < cols`, the
+    /// other elements of `dst` unchanged: [`gather2`](Self::gather2)'s
+    /// gradient, in AVX shuffles where `S` has AVX and the slices hold the
+    /// whole vectors (`src` its rows' last up to the next multiple of 8 or 4).
+    fn scatter_add2<S: Simd>(
+        simd: S,
+        src: &[Self],
+        rows: usize,
+        cols: usize,
+        dst: &mut [Self],
+        ds: usize,
+    );
     /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
     /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
     /// element by element elsewhere and at the edges.
@@ -131,7 +148,7 @@ fn transpose_scalar<T: Copy>(
 /// 8 x 8 `f32` and 4 x 4 `f64` transposes in AVX shuffles.
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    use core::arch::x86_64::{__m256, __m256d};
+    use core::arch::x86_64::{__m256, __m256d, __m256i};
     use pulp::bytemuck::{self, Pod};
     use pulp::x86::V3;
 
@@ -225,6 +242,99 @@ mod avx {
         true
     }
 
+    /// The even elements of `a` then `b` (8 `f32` each): `a0 a2 .. a6 b0 .. b6`.
+    #[inline(always)]
+    pub(super) fn f32_evens(v3: V3, a: __m256, b: __m256) -> __m256 {
+        let (x, x2) = (v3.avx, v3.avx2);
+        // a0 a2 b0 b2 | a4 a6 b4 b6, then its 64-bit pairs in order 0 2 1 3.
+        let e = x._mm256_shuffle_ps::<0x88>(a, b);
+        x._mm256_castpd_ps(x2._mm256_permute4x64_pd::<0xD8>(x._mm256_castps_pd(e)))
+    }
+
+    /// `a` (8 `f32`) spread over the even lanes of two vectors, the odd
+    /// lanes `z`: `a0 z a1 z .. a3 z`, `a4 z .. a7 z`.
+    #[inline(always)]
+    pub(super) fn f32_spread(v3: V3, a: __m256, z: __m256) -> (__m256, __m256) {
+        let x = v3.avx;
+        // a0 z a1 z | a4 z a5 z and a2 z a3 z | a6 z a7 z.
+        let (lo, hi) = (x._mm256_unpacklo_ps(a, z), x._mm256_unpackhi_ps(a, z));
+        (
+            x._mm256_permute2f128_ps::<0x20>(lo, hi),
+            x._mm256_permute2f128_ps::<0x31>(lo, hi),
+        )
+    }
+
+    /// [`f32_evens`] for 4 `f64`: `a0 a2 b0 b2`.
+    #[inline(always)]
+    pub(super) fn f64_evens(v3: V3, a: __m256d, b: __m256d) -> __m256d {
+        // a0 b0 | a2 b2, then in order 0 2 1 3.
+        v3.avx2
+            ._mm256_permute4x64_pd::<0xD8>(v3.avx._mm256_unpacklo_pd(a, b))
+    }
+
+    /// [`f32_spread`] for 4 `f64`: `a0 z a1 z`, `a2 z a3 z`.
+    #[inline(always)]
+    pub(super) fn f64_spread(v3: V3, a: __m256d, z: __m256d) -> (__m256d, __m256d) {
+        let x = v3.avx;
+        // a0 z | a2 z and a1 z | a3 z.
+        let (lo, hi) = (x._mm256_unpacklo_pd(a, z), x._mm256_unpackhi_pd(a, z));
+        (
+            x._mm256_permute2f128_pd::<0x20>(lo, hi),
+            x._mm256_permute2f128_pd::<0x31>(lo, hi),
+        )
+    }
+
+    /// The first `n` lanes of `v` (8 `f32`), the others `z`'s.
+    #[inline(always)]
+    pub(super) fn f32_first(v3: V3, v: __m256, n: usize, z: __m256) -> __m256 {
+        let iota: __m256i = bytemuck::cast([0i32, 1, 2, 3, 4, 5, 6, 7]);
+        let n = v3.avx._mm256_set1_epi32(n.min(8) as i32);
+        let keep = v3
+            .avx
+            ._mm256_castsi256_ps(v3.avx2._mm256_cmpgt_epi32(n, iota));
+        v3.avx._mm256_blendv_ps(z, v, keep)
+    }
+
+    /// [`f32_first`] for 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_first(v3: V3, v: __m256d, n: usize, z: __m256d) -> __m256d {
+        let iota: __m256i = bytemuck::cast([0i64, 1, 2, 3]);
+        let n = v3.avx._mm256_set1_epi64x(n.min(4) as i64);
+        let keep = v3
+            .avx
+            ._mm256_castsi256_pd(v3.avx2._mm256_cmpgt_epi64(n, iota));
+        v3.avx._mm256_blendv_pd(z, v, keep)
+    }
+
+    /// `a + b`, 8 `f32`.
+    #[inline(always)]
+    pub(super) fn f32_add(v3: V3, a: __m256, b: __m256) -> __m256 {
+        v3.avx._mm256_add_ps(a, b)
+    }
+
+    /// `a + b`, 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_add(v3: V3, a: __m256d, b: __m256d) -> __m256d {
+        v3.avx._mm256_add_pd(a, b)
+    }
+
+    /// Elements `at..at + B` of `src` as a vector, if they are there.
+    #[inline(always)]
+    pub(super) fn read<T: Pod, V: Pod, const B: usize>(src: &[T], at: usize) -> Option<V> {
+        let s: &[T; B] = src.get(at..at + B)?.try_into().ok()?;
+        Some(bytemuck::pod_read_unaligned(bytemuck::cast_slice(s)))
+    }
+
+    /// `v` into elements `at..at + B` of `dst`; `false` if they are not there.
+    #[inline(always)]
+    pub(super) fn write<T: Pod, V: Pod, const B: usize>(dst: &mut [T], at: usize, v: V) -> bool {
+        let Some(d) = dst.get_mut(at..at + B) else {
+            return false;
+        };
+        bytemuck::cast_slice_mut::<T, u8>(d).copy_from_slice(bytemuck::bytes_of(&v));
+        true
+    }
+
     /// The AVX token of `simd`, if it is one of pulp's x86 levels with AVX.
     #[inline(always)]
     pub(super) fn v3<S: pulp::Simd>(simd: &S) -> Option<V3> {
@@ -237,7 +347,7 @@ mod avx {
 }
 
 macro_rules! elem {
-    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident) => {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $evens:ident, $spread:ident, $first:ident, $addv:ident) => {
         impl Elem for $t {
             type V<S: Simd> = S::$v;
             const ZERO: $t = 0.0;
@@ -304,6 +414,109 @@ macro_rules! elem {
                 transpose_scalar(src, ss, dst, ds, rows, cols);
             }
             #[inline(always)]
+            fn gather2<S: Simd>(simd: S, src: &[$t], dst: &mut [$t], n: usize) {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    use pulp::bytemuck::cast;
+                    const B: usize = $block;
+                    let z = cast(v3.$splat(0.0));
+                    for o in (0..n).step_by(B) {
+                        let (a, b) = match (
+                            avx::read::<_, _, B>(src, 2 * o),
+                            avx::read::<_, _, B>(src, 2 * o + B),
+                        ) {
+                            (Some(a), Some(b)) => (a, b),
+                            // The end of `src`: zero-filled.
+                            _ => {
+                                let s = src.get(2 * o..).unwrap_or_default();
+                                (
+                                    cast(Self::load(v3, s)),
+                                    cast(Self::load(v3, s.get(B..).unwrap_or_default())),
+                                )
+                            }
+                        };
+                        let mut e = avx::$evens(v3, a, b);
+                        if n - o < B {
+                            e = avx::$first(v3, e, n - o, z);
+                        }
+                        if !avx::write::<_, _, B>(dst, o, e) {
+                            Self::store(v3, dst.get_mut(o..).unwrap_or_default(), cast(e));
+                        }
+                    }
+                    return;
+                }
+                let _ = simd;
+                for (b, d) in dst.iter_mut().take(n).enumerate() {
+                    *d = src.get(2 * b).copied().unwrap_or(0.0);
+                }
+            }
+            #[inline(always)]
+            fn scatter_add2<S: Simd>(
+                simd: S,
+                src: &[$t],
+                rows: usize,
+                cols: usize,
+                dst: &mut [$t],
+                ds: usize,
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    use pulp::bytemuck::cast;
+                    const B: usize = $block;
+                    let chunks = cols.div_ceil(B);
+                    let last = rows.saturating_sub(1);
+                    if rows > 0
+                        && src.len() >= last * cols + chunks * B
+                        && dst.len() >= last * ds + 2 * chunks * B
+                    {
+                        // -0 in the lanes not added: x + (-0) is x for every x.
+                        let z = cast(v3.$splat(-0.0));
+                        let rem = cols - (chunks - 1) * B;
+                        for (r, drow) in dst.chunks_mut(ds).take(rows).enumerate() {
+                            // In range: checked above.
+                            let (Some(srow), Some(drow)) = (
+                                src.get(r * cols..r * cols + chunks * B),
+                                drow.get_mut(..2 * chunks * B),
+                            ) else {
+                                return;
+                            };
+                            for (k, (s, d)) in srow
+                                .chunks_exact(B)
+                                .zip(drow.chunks_exact_mut(2 * B))
+                                .enumerate()
+                            {
+                                let (Some(mut v), (d0, d1)) =
+                                    (avx::read::<_, _, B>(s, 0), d.split_at_mut(B))
+                                else {
+                                    return;
+                                };
+                                if k + 1 == chunks && rem < B {
+                                    v = avx::$first(v3, v, rem, z);
+                                }
+                                let (lo, hi) = avx::$spread(v3, v, z);
+                                if let (Some(a), Some(b)) =
+                                    (avx::read::<_, _, B>(d0, 0), avx::read::<_, _, B>(d1, 0))
+                                {
+                                    avx::write::<_, _, B>(d0, 0, avx::$addv(v3, a, lo));
+                                    avx::write::<_, _, B>(d1, 0, avx::$addv(v3, b, hi));
+                                }
+                            }
+                        }
+                        return;
+                    }
+                }
+                let _ = simd;
+                for r in 0..rows {
+                    for b in 0..cols {
+                        if let (Some(d), Some(&v)) =
+                            (dst.get_mut(r * ds + 2 * b), src.get(r * cols + b))
+                        {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+            #[inline(always)]
             fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
                 // Positive lanes and NaN keep their value; the rest become 0.
                 let zero = simd.$splat(0.0);
@@ -326,7 +539,11 @@ elem!(
     greater_than_f32s,
     select_f32s,
     8,
-    f32_8x8
+    f32_8x8,
+    f32_evens,
+    f32_spread,
+    f32_first,
+    f32_add
 );
 elem!(
     f64,
@@ -341,7 +558,11 @@ elem!(
     greater_than_f64s,
     select_f64s,
     4,
-    f64_4x4
+    f64_4x4,
+    f64_evens,
+    f64_spread,
+    f64_first,
+    f64_add
 );
 
 /// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
@@ -494,5 +715,83 @@ fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T:
             let n = o.len().min(lanes);
             T::store(simd, &mut o[..n], a);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Elem;
+
+    /// `gather2` and `scatter_add2` against their definitions, for every
+    /// length around a vector, in AVX (where the CPU has it) and portably.
+    fn stride2<T: Elem + core::fmt::Debug + From<i8>>() {
+        let val = |i: usize| T::from((i % 97) as i8 - 48);
+        let check =
+            |simd_gather: &dyn Fn(&[T], &mut [T], usize),
+             simd_scatter: &dyn Fn(&[T], usize, usize, &mut [T], usize)| {
+                for n in 0..20usize {
+                    for extra in 0..3 {
+                        let src: std::vec::Vec<T> = (0..2 * n + extra).map(val).collect();
+                        let mut dst = std::vec![T::ONE; n + 16];
+                        simd_gather(&src, &mut dst, n);
+                        for (b, &d) in dst.iter().enumerate() {
+                            let want = if b < n {
+                                src.get(2 * b).copied().unwrap_or(T::ZERO)
+                            } else {
+                                T::ONE
+                            };
+                            // Past n: unchanged, or zeros up to the next vector.
+                            assert!(
+                                d == want || (b >= n && b < n.next_multiple_of(8) && d == T::ZERO),
+                                "gather n {n} b {b}"
+                            );
+                        }
+                    }
+                }
+                for rows in 1..4 {
+                    for cols in 1..19usize {
+                        let ds = 2 * cols.next_multiple_of(8) + 3;
+                        // The whole vectors: the last row's up to a multiple of 8.
+                        let src: std::vec::Vec<T> = (0..rows * cols + 8).map(val).collect();
+                        let mut dst: std::vec::Vec<T> =
+                            (0..rows * ds + 16).map(|i| val(i + 5)).collect();
+                        let mut want = dst.clone();
+                        for r in 0..rows {
+                            for b in 0..cols {
+                                want[r * ds + 2 * b] += src[r * cols + b];
+                            }
+                        }
+                        simd_scatter(&src, rows, cols, &mut dst, ds);
+                        assert_eq!(dst, want, "scatter rows {rows} cols {cols}");
+                        // Slices too short for whole vectors: the same sums.
+                        let mut short = (0..(rows - 1) * ds + 2 * cols - 1)
+                            .map(|i| val(i + 5))
+                            .collect::<std::vec::Vec<T>>();
+                        simd_scatter(&src[..rows * cols], rows, cols, &mut short, ds);
+                        assert_eq!(
+                            short[..],
+                            want[..short.len()],
+                            "short rows {rows} cols {cols}"
+                        );
+                    }
+                }
+            };
+        let scalar = pulp::Scalar::new();
+        check(&|s, d, n| T::gather2(scalar, s, d, n), &|s, r, c, d, ds| {
+            T::scatter_add2(scalar, s, r, c, d, ds)
+        });
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v3) = pulp::x86::V3::try_new() {
+            check(
+                &|s, d, n| v3.vectorize(|| T::gather2(v3, s, d, n)),
+                &|s, r, c, d, ds| v3.vectorize(|| T::scatter_add2(v3, s, r, c, d, ds)),
+            );
+        }
+    }
+
+    #[test]
+    fn stride2_copies_and_sums() {
+        stride2::<f32>();
+        stride2::<f64>();
     }
 }
