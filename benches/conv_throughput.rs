@@ -1,10 +1,14 @@
 //! The convolution's three products against the CPU's fused multiply-add
 //! peak, measured in the same run: forward, weight gradient and input
 //! gradient of the digits CNN's two layers and of a stride-2 layer at batch
-//! 16 (f32), in GFLOP/s and percent of the peak.
+//! 16 (f32), in GFLOP/s and percent of the peak. With `--sweep`, a table of
+//! the three products' medians over the shapes small CNNs use (channels 1
+//! to 64, images 8x8 to 32x32, kernels 1, 3 and 5, strides 1 and 2,
+//! batches 1 to 64; fewer rounds each).
 //!
 //! ```sh
 //! cargo bench -p stackgrad-bench --bench conv_throughput
+//! cargo bench -p stackgrad-bench --bench conv_throughput -- --sweep
 //! ```
 //!
 //! Work counted as PyTorch's profilers count it: `2 N F C K² OH OW` flops per
@@ -25,71 +29,153 @@ use stackgrad::nn::{Conv2d, Layer, Params};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use timing::{CHAIN_FLOPS, alternated, fma_chains, fmt_time, load_average};
 
-/// Times the three products of one shape (a macro: each shape's sizes are
-/// checked where it is written).
+/// Times the three products of one shape, `K x K` kernels with padding
+/// `K / 2`, in `rounds` alternated rounds with the peak's chains; returns
+/// the peak in GFLOP/s, the work of one product in flops, and the
+/// (median, fastest) times of the forward, the weight gradient and the
+/// input gradient. A macro: each shape's sizes are checked where it is
+/// written.
+macro_rules! measure {
+    ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal, $rounds:expr) => {{
+        const N: usize = $n;
+        const C: usize = $c;
+        const F: usize = $f;
+        const H: usize = $h;
+        const W: usize = $w;
+        const K: usize = $k;
+        const S: usize = $s;
+        const P: usize = K / 2;
+        const OH: usize = (H + 2 * P - K) / S + 1;
+        const OW: usize = (W + 2 * P - K) / S + 1;
+        let conv = Conv2d::<f32, C, F, K, S, P>::he_normal(&mut StdRng::seed_from_u64(1));
+        let x = Images::<f32, N, C, H, W>::from_fn(|n, c, i, j| {
+            ((n * 1000 + c * 131 + i * 17 + j) as f32 * 0.1).sin()
+        });
+        let dy = Images::<f32, N, F, OH, OW>::from_fn(|n, f, i, j| {
+            ((n * 500 + f * 7 + i * 3 + j) as f32 * 0.2).cos()
+        });
+        let (y, ()) = conv.forward(&x);
+        let mut y_out = y;
+        let mut dx = Images::<f32, N, C, H, W>::zeros();
+        let (mut grads, mut grads2) = (conv.zeros_like(), conv.zeros_like());
+        let flops = 2.0 * (N * F * C * K * K * OH * OW) as f64;
+        let lanes = fma_chains();
+        let t = alternated(
+            &mut [
+                &mut || {
+                    fma_chains();
+                },
+                &mut || conv.forward_into(black_box(&x), &mut y_out, &mut ()),
+                &mut || conv.backward_params(black_box(&x), &y, &(), black_box(&dy), &mut grads),
+                &mut || {
+                    conv.backward_into(
+                        black_box(&x),
+                        &y,
+                        &(),
+                        &mut (),
+                        black_box(&dy),
+                        &mut dx,
+                        &mut grads2,
+                    )
+                },
+            ],
+            $rounds,
+        );
+        black_box((&y_out, &dx, &grads, &grads2));
+        // The chains' fastest block: what the core does when nothing else runs.
+        let peak = CHAIN_FLOPS * lanes as f64 / t[0].1 / 1e9;
+        let input = (t[3].0 - t[2].0, t[3].1 - t[2].1);
+        (
+            format!("{C}x{H}x{W} -> {F}x{OH}x{OW}, {K}x{K}, stride {S}, pad {P}, batch {N}"),
+            lanes,
+            peak,
+            flops,
+            [t[1], t[2], input],
+        )
+    }};
+}
+
+/// Prints the three products of one shape in detail.
 macro_rules! shape {
     ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, stride $s:literal) => {{
-    const N: usize = $n;
-    const C: usize = $c;
-    const F: usize = $f;
-    const H: usize = $h;
-    const W: usize = $w;
-    const S: usize = $s;
-    const OH: usize = (H - 1) / S + 1;
-    const OW: usize = (W - 1) / S + 1;
-    let conv = Conv2d::<f32, C, F, 3, S, 1>::he_normal(&mut StdRng::seed_from_u64(1));
-    let x = Images::<f32, N, C, H, W>::from_fn(|n, c, i, j| {
-        ((n * 1000 + c * 131 + i * 17 + j) as f32 * 0.1).sin()
-    });
-    let dy = Images::<f32, N, F, OH, OW>::from_fn(|n, f, i, j| {
-        ((n * 500 + f * 7 + i * 3 + j) as f32 * 0.2).cos()
-    });
-    let (y, ()) = conv.forward(&x);
-    let mut y_out = y;
-    let mut dx = Images::<f32, N, C, H, W>::zeros();
-    let (mut grads, mut grads2) = (conv.zeros_like(), conv.zeros_like());
-    let flops = 2.0 * (N * F * C * 9 * OH * OW) as f64;
-    let lanes = fma_chains();
-    println!(
-        "conv {C}x{H}x{W} -> {F}x{OH}x{OW}, 3x3, stride {S}, pad 1, f32, batch {N}: {:.2} MFLOP per product; load average {}",
-        flops / 1e6,
-        load_average()
-    );
-    let t = alternated(
-        &mut [
-            &mut || {
-                fma_chains();
-            },
-            &mut || conv.forward_into(black_box(&x), &mut y_out, &mut ()),
-            &mut || conv.backward_params(black_box(&x), &y, &(), black_box(&dy), &mut grads),
-            &mut || {
-                conv.backward_into(black_box(&x), &y, &(), &mut (), black_box(&dy), &mut dx, &mut grads2)
-            },
-        ],
-        300,
-    );
-    black_box((&y_out, &dx, &grads, &grads2));
-    // The chains' fastest block: what the core does when nothing else runs.
-    let peak = CHAIN_FLOPS * lanes as f64 / t[0].1 / 1e9;
-    println!("  FMA peak {peak:.1} GFLOP/s ({lanes}-lane chains, alternated with the products)");
-    let row = |name: &str, (median, fastest): (f64, f64)| {
-        let gflops = flops / median / 1e9;
+        let (name, lanes, peak, flops, t) = measure!($n, $c, $f, $h, $w, k 3, stride $s, 300);
         println!(
-            "  {name:<16} median {:>10}  {gflops:6.1} GFLOP/s  {:5.1}% of peak;  fastest {:>10}  {:5.1}%",
-            fmt_time(median),
-            100.0 * gflops / peak,
-            fmt_time(fastest),
-            100.0 * flops / fastest / 1e9 / peak,
+            "conv {name}, f32: {:.2} MFLOP per product; load average {}",
+            flops / 1e6,
+            load_average()
         );
-    };
-    row("forward", t[1]);
-    row("weight gradient", t[2]);
-    row("input gradient", (t[3].0 - t[2].0, t[3].1 - t[2].1));
+        println!("  FMA peak {peak:.1} GFLOP/s ({lanes}-lane chains, alternated with the products)");
+        for (name, (median, fastest)) in ["forward", "weight gradient", "input gradient"].into_iter().zip(t) {
+            let gflops = flops / median / 1e9;
+            println!(
+                "  {name:<16} median {:>10}  {gflops:6.1} GFLOP/s  {:5.1}% of peak;  fastest {:>10}  {:5.1}%",
+                fmt_time(median),
+                100.0 * gflops / peak,
+                fmt_time(fastest),
+                100.0 * flops / fastest / 1e9 / peak,
+            );
+        }
     }};
+}
+
+/// One row of the sweep's table: the three products' medians in percent of
+/// the peak measured with them.
+macro_rules! row {
+    ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal) => {{
+        let (name, _, peak, flops, t) = measure!($n, $c, $f, $h, $w, k $k, stride $s, 60);
+        let pct = |(median, _): (f64, f64)| 100.0 * flops / median / 1e9 / peak;
+        println!(
+            "{name:<46} {:>7.3} {:>10} {:>6.1}% {:>6.1}% {:>6.1}%",
+            flops / 1e6,
+            fmt_time(t[0].0),
+            pct(t[0]),
+            pct(t[1]),
+            pct(t[2]),
+        );
+    }};
+}
+
+/// The sweep, on a thread with room for its largest tensors (several MiB).
+fn sweep() {
+    println!("load average {}", load_average());
+    println!(
+        "{:<46} {:>7} {:>10} {:>7} {:>7} {:>7}",
+        "f32 conv", "MFLOP", "forward", "fwd", "w grad", "x grad"
+    );
+    // First layers: one channel.
+    row!(16, 1, 16, 8, 8, k 3, stride 1);
+    row!(16, 1, 32, 28, 28, k 5, stride 1);
+    row!(16, 1, 16, 32, 32, k 3, stride 2);
+    // Stride 1, 3 x 3.
+    row!(16, 16, 32, 8, 8, k 3, stride 1);
+    row!(16, 16, 32, 16, 16, k 3, stride 1);
+    row!(16, 32, 64, 8, 8, k 3, stride 1);
+    row!(16, 64, 64, 8, 8, k 3, stride 1);
+    row!(16, 16, 16, 32, 32, k 3, stride 1);
+    // Other kernels.
+    row!(16, 32, 64, 16, 16, k 1, stride 1);
+    row!(16, 16, 32, 16, 16, k 5, stride 1);
+    // Stride 2.
+    row!(16, 16, 32, 16, 16, k 3, stride 2);
+    row!(16, 32, 64, 16, 16, k 3, stride 2);
+    row!(16, 16, 32, 32, 32, k 3, stride 2);
+    // Batches.
+    row!(1, 16, 32, 8, 8, k 3, stride 1);
+    row!(64, 16, 32, 8, 8, k 3, stride 1);
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if std::env::args().any(|a| a == "--sweep") {
+        let sweep = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(sweep);
+        if !sweep.is_ok_and(|t| t.join().is_ok()) {
+            eprintln!("the sweep did not run to its end");
+            std::process::exit(1);
+        }
         return;
     }
     shape!(16, 16, 32, 8, 8, stride 1);

@@ -39,7 +39,7 @@ use super::{
     Aligned, Elem, Tiles, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
 };
 
-use super::gemm::{Dims, Lhs, gemm};
+use super::gemm::{Dims, Lhs, gemm, gemm_bias};
 use crate::Scalar;
 use crate::scalar::sealed::{Slice, SliceMut};
 
@@ -510,6 +510,9 @@ pub(crate) fn forward<T: Scalar>(
     y: &mut [T],
     relu: bool,
 ) -> bool {
+    if g.k == 1 && g.s == 1 && g.p == 0 && !relu {
+        return pointwise(g, x, w, bias, y);
+    }
     match (T::slice(x), T::slice(w), T::slice_mut(y)) {
         (Slice::F32(x), Slice::F32(w), SliceMut::F32(y)) => {
             let bias = match bias.map(T::slice) {
@@ -529,6 +532,33 @@ pub(crate) fn forward<T: Scalar>(
         }
         _ => false,
     }
+}
+
+/// [`forward`] for 1 x 1 filters, stride 1, no padding: a matrix product
+/// per image, `Y_n (F x HW) = W (F x C) X_n (C x HW)` (plus the bias), by
+/// the dense kernel. `false`, with nothing written, where that kernel does
+/// not run (for every image or none).
+#[inline(always)]
+fn pointwise<T: Scalar>(g: &Geom, x: &[T], w: &[T], bias: Option<&[T]>, y: &mut [T]) -> bool {
+    let pix = g.pix();
+    if g.oh != g.h || g.ow != g.w || !forward_fits(g, x, w, bias, y) || pix == 0 {
+        return false;
+    }
+    let d = Dims {
+        r: g.f,
+        c: g.c,
+        n: pix,
+    };
+    for (xn, yn) in x.chunks_exact(g.c * pix).zip(y.chunks_exact_mut(g.f * pix)) {
+        let ran = match bias {
+            Some(bias) => gemm_bias(w, xn, yn, d, bias),
+            None => gemm(w, Lhs::Rows, xn, yn, d, true),
+        };
+        if !ran {
+            return false;
+        }
+    }
+    true
 }
 
 // ---------------------------------------------------------- weight gradient
@@ -950,6 +980,94 @@ impl GradPlan {
     }
 }
 
+/// Elements of [`weight_grad_im2col`]'s block of `X̂`.
+const ACAP: usize = 3072;
+
+/// Whether [`weight_grad_im2col`] takes the call: few channels, where the
+/// channels-last tiles would hold fewer than 4 rows.
+fn im2col_grad(g: &Geom) -> bool {
+    g.c < 4 && g.group().is_some() && g.forward_buffer() <= XCAP
+}
+
+/// `dWᵀ += X̂_n dY_nᵀ` as the dense kernel's products, per image, group of
+/// channels and block of pixels `q0..q1`: the block's rows of `X̂` (taps x
+/// pixels, copied from the forward's shifted copies, where each is a run)
+/// times the block of `dY` transposed (pixels x filters, in `bt`), into
+/// the group's rows of `dwt`; `db` gets the block's column sums. Rows are
+/// taps, so a 1-channel layer's tiles still have 8 rows. `false`, with
+/// nothing written, where the dense kernel does not run.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weight_grad_im2col<S: Simd, T: Elem>(
+    simd: S,
+    g: &Geom,
+    x: &[T],
+    dy: &[T],
+    dwt: &mut [T],
+    db: &mut [T],
+    xs: &mut [T],
+    bt: &mut [T],
+    gemm: DenseKernel<T>,
+) -> bool {
+    let (kk, pix, f) = (g.kk(), g.pix(), g.f);
+    let Some(group) = g.group() else {
+        return false;
+    };
+    let qb = (ACAP / (group * kk)).min(BTCAP / f).min(pix);
+    if qb == 0 || f == 0 || xs.len() < g.forward_buffer() {
+        return false;
+    }
+    let a = &mut [T::ZERO; ACAP];
+    let taps = tap_table(g, group);
+    for n in 0..g.n {
+        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
+        let dyn_ = dy.get(n * f * pix..(n + 1) * f * pix).unwrap_or_default();
+        let mut c0 = 0;
+        while c0 < g.c {
+            let c1 = (c0 + group).min(g.c);
+            let rows = (c1 - c0) * kk;
+            fill_shifted(simd, g, xn, c0, c1, xs);
+            let mut q0 = 0;
+            while q0 < pix {
+                let nq = qb.min(pix - q0);
+                let src = dyn_.get(q0..).unwrap_or_default();
+                T::transpose(simd, src, pix, bt, f, f, nq);
+                if c0 == 0 {
+                    for row in bt.chunks_exact(f).take(nq) {
+                        for (d, &v) in db.iter_mut().zip(row) {
+                            *d += v;
+                        }
+                    }
+                }
+                for (&tap, row) in taps.iter().zip(a.chunks_exact_mut(nq)).take(rows) {
+                    if let Some(run) = xs.get(tap + q0..tap + q0 + nq) {
+                        row.copy_from_slice(run);
+                    }
+                }
+                let (Some(a), Some(b), Some(out)) = (
+                    a.get(..rows * nq),
+                    bt.get(..nq * f),
+                    dwt.get_mut(c0 * kk * f..c1 * kk * f),
+                ) else {
+                    return false;
+                };
+                let d = Dims {
+                    r: rows,
+                    c: nq,
+                    n: f,
+                };
+                // The group's rows are set by the first image's first block.
+                if !gemm(a, Lhs::Rows, b, out, d, n == 0 && q0 == 0) {
+                    return false;
+                }
+                q0 += nq;
+            }
+            c0 = c1;
+        }
+    }
+    true
+}
+
 /// The weight gradient's outputs: `dw` (`F x taps`) and `db` (`F`),
 /// overwritten, and `dwt`, zeros on entry, where `dWᵀ` (`taps x F`) is
 /// summed.
@@ -966,6 +1084,8 @@ struct WeightGrad<'a, T> {
     out: Grads<'a, T>,
     xs: &'a mut [T],
     bt: &'a mut [T],
+    /// The dense kernel, where the call goes through [`weight_grad_im2col`].
+    im2col: Option<DenseKernel<T>>,
 }
 
 impl<T: Elem> WithSimd for WeightGrad<'_, T> {
@@ -979,6 +1099,7 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             out,
             xs,
             bt,
+            im2col,
         } = self;
         let Grads { dwt, dw, db } = out;
         let lanes = T::lanes::<S>();
@@ -991,6 +1112,14 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             || db.len() != g.f
         {
             return false;
+        }
+        if let Some(gemm) = im2col {
+            db.fill(T::ZERO);
+            if !weight_grad_im2col(simd, g, x, dy, dwt, db, xs, bt, gemm) {
+                return false;
+            }
+            T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
+            return true;
         }
         let Some(plan) = GradPlan::new(g, lanes) else {
             return false;
@@ -1017,8 +1146,13 @@ macro_rules! weight_grad_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
         fn $name(g: &Geom, x: &[$t], dy: &[$t], out: Grads<'_, $t>) -> bool {
-            let Some((need_xs, need_bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
-                return false;
+            let (need_xs, need_bt, im2col) = if im2col_grad(g) {
+                (g.forward_buffer(), 0, Some(gemm::<$t> as DenseKernel<$t>))
+            } else {
+                let Some((xs, bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
+                    return false;
+                };
+                (xs, bt, None)
             };
             with_buffer(
                 need_xs,
@@ -1033,6 +1167,7 @@ macro_rules! weight_grad_entry {
                             out,
                             xs,
                             bt,
+                            im2col,
                         })
                 },
             )
@@ -1291,6 +1426,7 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
                 out,
                 xs,
                 bt,
+                im2col: None,
             },
         );
         Some((forward, grad))

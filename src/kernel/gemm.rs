@@ -51,7 +51,9 @@ pub(crate) enum Lhs {
     Cols,
 }
 
-/// A product's operands and mode: `out = a b` when `set`, else `out += a b`.
+/// A product's operands and mode: `out = a b` when `set` (`out[i, j] =
+/// bias[i] + Σ_k a[i, k] b[k, j]` with a `bias`, one per row), else
+/// `out += a b`.
 #[derive(Clone, Copy)]
 struct Operands<'a, T> {
     a: &'a [T],
@@ -59,6 +61,7 @@ struct Operands<'a, T> {
     b: &'a [T],
     d: Dims,
     set: bool,
+    bias: Option<&'a [T]>,
 }
 
 struct Gemm<'a, T> {
@@ -77,6 +80,7 @@ impl<T: Elem> WithSimd for Gemm<'_, T> {
             || b.len() != d.c * d.n
             || out.len() != d.r * d.n
             || d.c == 0
+            || ops.bias.is_some_and(|b| b.len() != d.r || !ops.set)
         {
             return false;
         }
@@ -131,7 +135,14 @@ fn panel_v<S: Simd, T: Elem, const V: usize>(
     j0: usize,
     mut panel: Option<&mut [T; PANEL]>,
 ) {
-    let Operands { a, lhs, b, d, set } = ops;
+    let Operands {
+        a,
+        lhs,
+        b,
+        d,
+        set,
+        bias,
+    } = ops;
     let lanes = T::lanes::<S>();
     let pw = V * lanes;
     let cols = pw.min(d.n - j0);
@@ -148,6 +159,7 @@ fn panel_v<S: Simd, T: Elem, const V: usize>(
             j0,
             cols,
             set: set && k0 == 0,
+            bias: bias.filter(|_| k0 == 0),
         };
         if let Some(p) = panel.as_deref_mut() {
             for (k, dst) in p.chunks_exact_mut(pw).take(depth).enumerate() {
@@ -205,6 +217,8 @@ struct GemmTiles<'a, S: Simd, T: Elem, const V: usize> {
     j0: usize,
     cols: usize,
     set: bool,
+    /// Where the sums start, by row (the first block of a `set` only).
+    bias: Option<&'a [T]>,
 }
 
 impl<'a, S: Simd, T: Elem, const V: usize> GemmTiles<'a, S, T, V> {
@@ -247,8 +261,12 @@ where
             j0,
             cols,
             set,
+            bias,
         } = self.tiles;
-        let acc = [[T::splat(simd, T::ZERO); V]; M];
+        let acc = core::array::from_fn(|i| {
+            let b = bias.and_then(|b| b.get(r0 + i).copied());
+            [T::splat(simd, b.unwrap_or(T::ZERO)); V]
+        });
         let acc = match lhs {
             Lhs::Rows => {
                 let rows: [&[T]; M] =
@@ -299,8 +317,22 @@ where
 macro_rules! gemm_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
-        fn $name(a: &[$t], lhs: Lhs, b: &[$t], out: &mut [$t], d: Dims, set: bool) -> bool {
-            let ops = Operands { a, lhs, b, d, set };
+        fn $name(
+            a: &[$t],
+            lhs: Lhs,
+            b: &[$t],
+            out: &mut [$t],
+            d: Dims,
+            (set, bias): (bool, Option<&[$t]>),
+        ) -> bool {
+            let ops = Operands {
+                a,
+                lhs,
+                b,
+                d,
+                set,
+                bias,
+            };
             pulp::Arch::new().dispatch(Gemm { ops, out })
         }
     };
@@ -322,8 +354,29 @@ pub(crate) fn gemm<T: Scalar>(
     set: bool,
 ) -> bool {
     match (T::slice(a), T::slice(b), T::slice_mut(out)) {
-        (Slice::F32(a), Slice::F32(b), SliceMut::F32(out)) => gemm_f32(a, lhs, b, out, d, set),
-        (Slice::F64(a), Slice::F64(b), SliceMut::F64(out)) => gemm_f64(a, lhs, b, out, d, set),
+        (Slice::F32(a), Slice::F32(b), SliceMut::F32(out)) => {
+            gemm_f32(a, lhs, b, out, d, (set, None))
+        }
+        (Slice::F64(a), Slice::F64(b), SliceMut::F64(out)) => {
+            gemm_f64(a, lhs, b, out, d, (set, None))
+        }
+        _ => false,
+    }
+}
+
+/// `out[i, j] = bias[i] + Σ_k a[i, k] b[k, j]` for `a` stored by rows,
+/// every element of `out` written (the sums start from the bias). `false`,
+/// with nothing written, where the kernel does not run (as [`gemm`], or a
+/// bias that is not one per row).
+#[inline(always)]
+pub(crate) fn gemm_bias<T: Scalar>(a: &[T], b: &[T], out: &mut [T], d: Dims, bias: &[T]) -> bool {
+    match (T::slice(a), T::slice(b), T::slice_mut(out), T::slice(bias)) {
+        (Slice::F32(a), Slice::F32(b), SliceMut::F32(out), Slice::F32(bias)) => {
+            gemm_f32(a, Lhs::Rows, b, out, d, (true, Some(bias)))
+        }
+        (Slice::F64(a), Slice::F64(b), SliceMut::F64(out), Slice::F64(bias)) => {
+            gemm_f64(a, Lhs::Rows, b, out, d, (true, Some(bias)))
+        }
         _ => false,
     }
 }
@@ -343,7 +396,14 @@ pub(crate) fn gemm_avx2<T: Elem>(
         pulp::Simd::vectorize(
             simd,
             Gemm {
-                ops: Operands { a, lhs, b, d, set },
+                ops: Operands {
+                    a,
+                    lhs,
+                    b,
+                    d,
+                    set,
+                    bias: None,
+                },
                 out,
             },
         )

@@ -722,60 +722,62 @@ fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T:
 mod tests {
     use super::Elem;
 
+    /// `gather2` and `scatter_add2` in one instruction set.
+    type Gather<'a, T> = &'a dyn Fn(&[T], &mut [T], usize);
+    type Scatter<'a, T> = &'a dyn Fn(&[T], usize, usize, &mut [T], usize);
+
     /// `gather2` and `scatter_add2` against their definitions, for every
     /// length around a vector, in AVX (where the CPU has it) and portably.
     fn stride2<T: Elem + core::fmt::Debug + From<i8>>() {
         let val = |i: usize| T::from((i % 97) as i8 - 48);
-        let check =
-            |simd_gather: &dyn Fn(&[T], &mut [T], usize),
-             simd_scatter: &dyn Fn(&[T], usize, usize, &mut [T], usize)| {
-                for n in 0..20usize {
-                    for extra in 0..3 {
-                        let src: std::vec::Vec<T> = (0..2 * n + extra).map(val).collect();
-                        let mut dst = std::vec![T::ONE; n + 16];
-                        simd_gather(&src, &mut dst, n);
-                        for (b, &d) in dst.iter().enumerate() {
-                            let want = if b < n {
-                                src.get(2 * b).copied().unwrap_or(T::ZERO)
-                            } else {
-                                T::ONE
-                            };
-                            // Past n: unchanged, or zeros up to the next vector.
-                            assert!(
-                                d == want || (b >= n && b < n.next_multiple_of(8) && d == T::ZERO),
-                                "gather n {n} b {b}"
-                            );
-                        }
-                    }
-                }
-                for rows in 1..4 {
-                    for cols in 1..19usize {
-                        let ds = 2 * cols.next_multiple_of(8) + 3;
-                        // The whole vectors: the last row's up to a multiple of 8.
-                        let src: std::vec::Vec<T> = (0..rows * cols + 8).map(val).collect();
-                        let mut dst: std::vec::Vec<T> =
-                            (0..rows * ds + 16).map(|i| val(i + 5)).collect();
-                        let mut want = dst.clone();
-                        for r in 0..rows {
-                            for b in 0..cols {
-                                want[r * ds + 2 * b] += src[r * cols + b];
-                            }
-                        }
-                        simd_scatter(&src, rows, cols, &mut dst, ds);
-                        assert_eq!(dst, want, "scatter rows {rows} cols {cols}");
-                        // Slices too short for whole vectors: the same sums.
-                        let mut short = (0..(rows - 1) * ds + 2 * cols - 1)
-                            .map(|i| val(i + 5))
-                            .collect::<std::vec::Vec<T>>();
-                        simd_scatter(&src[..rows * cols], rows, cols, &mut short, ds);
-                        assert_eq!(
-                            short[..],
-                            want[..short.len()],
-                            "short rows {rows} cols {cols}"
+        let check = |simd_gather: Gather<'_, T>, simd_scatter: Scatter<'_, T>| {
+            for n in 0..20usize {
+                for extra in 0..3 {
+                    let src: std::vec::Vec<T> = (0..2 * n + extra).map(val).collect();
+                    let mut dst = std::vec![T::ONE; n + 16];
+                    simd_gather(&src, &mut dst, n);
+                    for (b, &d) in dst.iter().enumerate() {
+                        let want = if b < n {
+                            src.get(2 * b).copied().unwrap_or(T::ZERO)
+                        } else {
+                            T::ONE
+                        };
+                        // Past n: unchanged, or zeros up to the next vector.
+                        assert!(
+                            d == want || (b >= n && b < n.next_multiple_of(8) && d == T::ZERO),
+                            "gather n {n} b {b}"
                         );
                     }
                 }
-            };
+            }
+            for rows in 1..4 {
+                for cols in 1..19usize {
+                    let ds = 2 * cols.next_multiple_of(8) + 3;
+                    // The whole vectors: the last row's up to a multiple of 8.
+                    let src: std::vec::Vec<T> = (0..rows * cols + 8).map(val).collect();
+                    let mut dst: std::vec::Vec<T> =
+                        (0..rows * ds + 16).map(|i| val(i + 5)).collect();
+                    let mut want = dst.clone();
+                    for r in 0..rows {
+                        for b in 0..cols {
+                            want[r * ds + 2 * b] += src[r * cols + b];
+                        }
+                    }
+                    simd_scatter(&src, rows, cols, &mut dst, ds);
+                    assert_eq!(dst, want, "scatter rows {rows} cols {cols}");
+                    // Slices too short for whole vectors: the same sums.
+                    let mut short = (0..(rows - 1) * ds + 2 * cols - 1)
+                        .map(|i| val(i + 5))
+                        .collect::<std::vec::Vec<T>>();
+                    simd_scatter(&src[..rows * cols], rows, cols, &mut short, ds);
+                    assert_eq!(
+                        short[..],
+                        want[..short.len()],
+                        "short rows {rows} cols {cols}"
+                    );
+                }
+            }
+        };
         let scalar = pulp::Scalar::new();
         check(&|s, d, n| T::gather2(scalar, s, d, n), &|s, r, c, d, ds| {
             T::scatter_add2(scalar, s, r, c, d, ds)

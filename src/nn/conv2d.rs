@@ -1209,6 +1209,7 @@ mod tests {
         definition_s3_f32: f32, N=1 C=2 H=10 W=10 F=3 K=3 S=3 P=0;
         definition_digits_conv2_f64: f64, N=4 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
         definition_k5_s2_f64: f64, N=2 C=3 H=13 W=12 F=5 K=5 S=2 P=2;
+        definition_k1_f64: f64, N=2 C=6 H=5 W=9 F=3 K=1 S=1 P=0;
         definition_c64_f64: f64, N=1 C=64 H=8 W=8 F=9 K=3 S=1 P=1;
         definition_32x32_f64: f64, N=1 C=2 H=32 W=32 F=3 K=3 S=1 P=1;
         definition_channel_groups_f32: f32, N=2 C=12 H=32 W=32 F=8 K=3 S=1 P=1;
