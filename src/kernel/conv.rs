@@ -136,10 +136,51 @@ impl Geom {
         }
         Some(self.c.div_ceil(self.c.div_ceil(g)))
     }
-    /// Elements of the forward's shifted copies (one group of channels),
-    /// with room for a vector pair's over-read; 0 where the kernel cannot run.
+    /// Elements of the shifted copies of `group` channels, with room for a
+    /// vector pair's over-read.
+    fn copies(&self, group: usize) -> usize {
+        group * self.chan() + XSLACK
+    }
+    /// The forward's bands and groups: output rows per band (the copies
+    /// hold a band of rows of a group of channels at a time) and channels
+    /// per group. One band (the whole image) where its copies hold enough
+    /// channels for a depth of 128 taps (or all of them); else bands as
+    /// tall as hold them (a band's copies hold `(K - 1) / S` more rows),
+    /// where that gives larger groups. `None` where not even one channel's
+    /// copies of one row fit.
+    fn plan(&self) -> Option<(usize, usize)> {
+        if self.k == 0 || self.s == 0 || self.c == 0 || self.oh == 0 || self.ow == 0 {
+            return None;
+        }
+        let whole = self.group();
+        let want = 128usize
+            .div_ceil(self.kk())
+            .min(KC / self.kk())
+            .min(self.c)
+            .max(1);
+        if let Some(group) = whole.filter(|&g| g >= want) {
+            return Some((self.oh, group));
+        }
+        let halo = (self.k - 1) / self.s;
+        let rows = (XCAP - XSLACK) / (want * self.s * self.k * self.ow);
+        let ob = rows.saturating_sub(halo).clamp(1, self.oh);
+        // Bands of balanced heights.
+        let ob = self.oh.div_ceil(self.oh.div_ceil(ob));
+        match (whole, self.band(ob).group()) {
+            (Some(w), Some(b)) if b > w => Some((ob, b)),
+            (Some(w), _) => Some((self.oh, w)),
+            (None, b) => b.map(|b| (ob, b)),
+        }
+    }
+    /// The geometry of a band of `ob` output rows: its copies' sizes.
+    fn band(&self, ob: usize) -> Self {
+        Self { oh: ob, ..*self }
+    }
+    /// Elements of the forward's shifted copies (one band of one group of
+    /// channels); 0 where the kernel cannot run.
     fn forward_buffer(&self) -> usize {
-        self.group().map_or(0, |group| group * self.chan() + XSLACK)
+        self.plan()
+            .map_or(0, |(ob, group)| self.band(ob).copies(group))
     }
     /// Offset of local channel `lc`'s tap `(ki, kj)` at output pixel 0 in the
     /// shifted copies.
@@ -150,13 +191,34 @@ impl Geom {
 }
 
 /// Copies channels `c0..c1` of the image that starts `xn` into `xs` as
-/// shifted copies (see the module's docs): channel `lc` from `lc g.chan()`,
-/// copy `(ri, kj)` from `(ri K + kj) hq OW`, its element `(u, b)` being
-/// `X[c, uS + ri - P, bS + kj - P]` or zero.
+/// shifted copies (see the module's docs) of the band of `g.oh` output rows
+/// from row `a0` (`g` a band's geometry, [`Geom::band`]): channel `lc` from
+/// `lc g.chan()`, copy `(ri, kj)` from `(ri K + kj) hq OW`, its element
+/// `(u, b)` being `X[c, (a0 + u)S + ri - P, bS + kj - P]` or zero. Rows
+/// outside the image are written (as zeros) only if `zero_rows`: a call
+/// whose buffer has held other bands; elsewhere they stay zero, as the
+/// buffer starts.
 #[inline(always)]
-fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: usize, xs: &mut [T]) {
+#[allow(clippy::too_many_arguments)]
+fn fill_shifted<S: Simd, T: Elem>(
+    simd: S,
+    g: &Geom,
+    a0: usize,
+    zero_rows: bool,
+    xn: &[T],
+    c0: usize,
+    c1: usize,
+    xs: &mut [T],
+) {
     let (s, k, hq, ow, chan, p) = (g.s, g.k, g.hq(), g.ow, g.chan(), g.p);
     let (h, w) = (g.h as isize, g.w as isize);
+    // The rows' padding, for the band: copy row u reads image row uS + ri - pr.
+    let pr = p - (s * a0) as isize;
+    let zero = |xs: &mut [T], from: usize, to: usize| {
+        if zero_rows && let Some(rows) = xs.get_mut(from..to) {
+            rows.fill(T::ZERO);
+        }
+    };
     for lc in 0..c1 - c0 {
         let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
         for ri in 0..s {
@@ -169,12 +231,13 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                     // A "same" convolution: the copy is the image shifted by
                     // (P, P - kj) as one run (row u, column b is element
                     // (u - P) W + b + kj - P), with the columns that wrapped
-                    // around set to 0. The rows above and below it are never
-                    // written (the run's last store is partial): they stay
-                    // zero, as the buffer starts.
-                    let u0 = p.clamp(0, hq as isize) as usize;
-                    let u1 = (h + p).clamp(u0 as isize, hq as isize) as usize;
-                    let mut from = (u0 as isize - p) * w + first;
+                    // around set to 0. The rows above and below it are
+                    // not written by the run (its last store is partial).
+                    let u0 = pr.clamp(0, hq as isize) as usize;
+                    let u1 = (h + pr).clamp(u0 as isize, hq as isize) as usize;
+                    zero(xs, base, base + u0 * ow);
+                    zero(xs, base + u1 * ow, base + hq * ow);
+                    let mut from = (u0 as isize - pr) * w + first;
                     let (mut to, mut len) = (base + u0 * ow, (u1 - u0) * ow);
                     if from < 0 {
                         let skip = (-from) as usize;
@@ -208,7 +271,7 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                     // 2 lo + kj - P; past `hi`, zeros up to a vector: the
                     // rest of the row, or the next row's first (written
                     // after it).
-                    let top = p - ri as isize;
+                    let top = pr - ri as isize;
                     let u0 = if top > 0 {
                         (top as usize).div_ceil(2)
                     } else {
@@ -219,6 +282,8 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                     } else {
                         0
                     };
+                    zero(xs, base, base + u0.min(hq) * ow);
+                    zero(xs, base + u1.max(u0) * ow, base + hq * ow);
                     let col = (2 * lo) as isize + first;
                     for u in u0..u1 {
                         let from = ((2 * u) as isize - top) as usize * g.w;
@@ -230,7 +295,7 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                 }
                 for u in 0..hq {
                     let row = base + u * ow;
-                    let i = (u * s + ri) as isize - p;
+                    let i = (u * s + ri) as isize - pr;
                     if s != 1 {
                         // Every S-th element of the row from column
                         // lo S + kj - P (inside the image for lo <= b < hi),
@@ -238,6 +303,7 @@ fn fill_shifted<S: Simd, T: Elem>(simd: S, g: &Geom, xn: &[T], c0: usize, c1: us
                         // image are never written and stay zero, as the
                         // buffer starts.
                         if i < 0 || i >= h {
+                            zero(xs, row, row + ow);
                             continue;
                         }
                         let from = (i as usize * g.w) as isize + (lo * s) as isize + first;
@@ -282,7 +348,9 @@ struct ForwardTiles<'a, S: Simd, T: Elem, const V: usize> {
     relu: bool,
     y: &'a mut [T],
     pix: usize,
+    /// The first pixel, in `y` and in the band's copies.
     j0: usize,
+    xj: usize,
     cols: usize,
 }
 
@@ -308,7 +376,7 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
                 load_row::<S, T, V>(simd, out.get(..self.cols).unwrap_or_default())
             };
         }
-        let (xs, taps, j0) = (self.xs, self.taps, self.j0);
+        let (xs, taps, xj) = (self.xs, self.taps, self.xj);
         let mut acc = mul_tile::<S, T, M, V>(
             simd,
             &a,
@@ -316,7 +384,7 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for ForwardTiles<'_, S, T, V> {
             #[inline(always)]
             |l| {
                 // In bounds: the copies leave `XSLACK` elements after them.
-                let at = taps[l] + j0;
+                let at = taps[l] + xj;
                 let row = &xs[at..at + V * lanes];
                 core::array::from_fn(|v| T::load_at::<S>(row, v))
             },
@@ -363,7 +431,7 @@ fn tap_table(g: &Geom, group: usize) -> [usize; KC] {
 fn forward_v<S: Simd, T: Elem, const V: usize>(
     simd: S,
     g: &Geom,
-    group: usize,
+    (ob, group): (usize, usize),
     x: &[T],
     w: &[T],
     bias: Option<&[T]>,
@@ -374,39 +442,48 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
     let pw = V * T::lanes::<S>();
     let (kk, pix) = (g.kk(), g.pix());
     let depth = g.c * kk;
-    let taps = tap_table(g, group);
+    // Every band's copies are `ob` rows tall (the last band's rows past the
+    // image are zeros, their products never stored).
+    let gb = g.band(ob);
+    let banded = ob < g.oh;
+    let taps = tap_table(&gb, group);
     for n in 0..g.n {
         let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
         let Some(yn) = y.get_mut(n * g.f * pix..(n + 1) * g.f * pix) else {
             return;
         };
-        let mut c0 = 0;
-        while c0 < g.c {
-            let c1 = (c0 + group).min(g.c);
-            fill_shifted(simd, g, xn, c0, c1, xs);
-            let mut j0 = 0;
-            while j0 < pix {
-                let mut job = ForwardTiles::<S, T, V> {
-                    simd,
-                    w,
-                    depth,
-                    k0: c0 * kk,
-                    rows: (c1 - c0) * kk,
-                    xs,
-                    taps: &taps,
-                    bias,
-                    first: c0 == 0,
-                    last: c1 == g.c,
-                    relu,
-                    y: &mut *yn,
-                    pix,
-                    j0,
-                    cols: pw.min(pix - j0),
-                };
-                tiles::<S, _>(g.f, &mut job);
-                j0 += pw;
+        for a0 in (0..g.oh).step_by(ob) {
+            // The band's pixels.
+            let (q0, q1) = (a0 * g.ow, ((a0 + ob).min(g.oh)) * g.ow);
+            let mut c0 = 0;
+            while c0 < g.c {
+                let c1 = (c0 + group).min(g.c);
+                fill_shifted(simd, &gb, a0, banded, xn, c0, c1, xs);
+                let mut j0 = q0;
+                while j0 < q1 {
+                    let mut job = ForwardTiles::<S, T, V> {
+                        simd,
+                        w,
+                        depth,
+                        k0: c0 * kk,
+                        rows: (c1 - c0) * kk,
+                        xs,
+                        taps: &taps,
+                        bias,
+                        first: c0 == 0,
+                        last: c1 == g.c,
+                        relu,
+                        y: &mut *yn,
+                        pix,
+                        j0,
+                        xj: j0 - q0,
+                        cols: pw.min(q1 - j0),
+                    };
+                    tiles::<S, _>(g.f, &mut job);
+                    j0 += pw;
+                }
+                c0 = c1;
             }
-            c0 = c1;
         }
     }
 }
@@ -446,18 +523,18 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
         if !wide::<S>() || !forward_fits(g, x, w, bias, y) {
             return false;
         }
-        let Some(group) = g.group() else {
+        let Some((ob, group)) = g.plan() else {
             return false;
         };
-        if xs.len() < group * g.chan() + XSLACK {
+        if xs.len() < g.band(ob).copies(group) {
             return false;
         }
         if g.pix() <= T::lanes::<S>() {
-            forward_v::<S, T, 1>(simd, g, group, x, w, bias, y, relu, xs);
+            forward_v::<S, T, 1>(simd, g, (ob, group), x, w, bias, y, relu, xs);
         } else if g.pix() <= 2 * T::lanes::<S>() || S::REGISTER_COUNT < 32 {
-            forward_v::<S, T, 2>(simd, g, group, x, w, bias, y, relu, xs);
+            forward_v::<S, T, 2>(simd, g, (ob, group), x, w, bias, y, relu, xs);
         } else {
-            forward_v::<S, T, 4>(simd, g, group, x, w, bias, y, relu, xs);
+            forward_v::<S, T, 4>(simd, g, (ob, group), x, w, bias, y, relu, xs);
         }
         true
     }
@@ -986,7 +1063,7 @@ const ACAP: usize = 3072;
 /// Whether [`weight_grad_im2col`] takes the call: few channels, where the
 /// channels-last tiles would hold fewer than 4 rows.
 fn im2col_grad(g: &Geom) -> bool {
-    g.c < 4 && g.group().is_some() && g.forward_buffer() <= XCAP
+    g.c < 4 && g.group().is_some_and(|group| g.copies(group) <= XCAP)
 }
 
 /// `dWᵀ += X̂_n dY_nᵀ` as the dense kernel's products, per image, group of
@@ -1014,7 +1091,7 @@ fn weight_grad_im2col<S: Simd, T: Elem>(
         return false;
     };
     let qb = (ACAP / (group * kk)).min(BTCAP / f).min(pix);
-    if qb == 0 || f == 0 || xs.len() < g.forward_buffer() {
+    if qb == 0 || f == 0 || xs.len() < g.copies(group) {
         return false;
     }
     let a = &mut [T::ZERO; ACAP];
@@ -1026,7 +1103,7 @@ fn weight_grad_im2col<S: Simd, T: Elem>(
         while c0 < g.c {
             let c1 = (c0 + group).min(g.c);
             let rows = (c1 - c0) * kk;
-            fill_shifted(simd, g, xn, c0, c1, xs);
+            fill_shifted(simd, g, 0, false, xn, c0, c1, xs);
             let mut q0 = 0;
             while q0 < pix {
                 let nq = qb.min(pix - q0);
@@ -1147,7 +1224,8 @@ macro_rules! weight_grad_entry {
         #[inline(never)]
         fn $name(g: &Geom, x: &[$t], dy: &[$t], out: Grads<'_, $t>) -> bool {
             let (need_xs, need_bt, im2col) = if im2col_grad(g) {
-                (g.forward_buffer(), 0, Some(gemm::<$t> as DenseKernel<$t>))
+                let need = g.group().map_or(0, |group| g.copies(group));
+                (need, 0, Some(gemm::<$t> as DenseKernel<$t>))
             } else {
                 let Some((xs, bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
                     return false;
@@ -1450,5 +1528,46 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
         (Slice::F32(x), Slice::F32(w), Slice::F32(b), SliceMut::F32(y)) => arm!(F32, x, w, b, y),
         (Slice::F64(x), Slice::F64(w), Slice::F64(b), SliceMut::F64(y)) => arm!(F64, x, w, b, y),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Geom;
+
+    fn geom(c: usize, hw: usize, k: usize, s: usize, p: isize) -> Geom {
+        let o = (hw + 2 * p as usize - k) / s + 1;
+        Geom {
+            n: 1,
+            c,
+            h: hw,
+            w: hw,
+            f: 8,
+            k,
+            s,
+            p,
+            oh: o,
+            ow: o,
+        }
+    }
+
+    /// The forward's bands for the shapes of the layer's definition tests
+    /// (`definition_bands_*`, `definition_channel_groups_f32`): those do
+    /// run in bands, the last one shorter where it says so.
+    #[test]
+    fn bands() {
+        // (output rows per band, channels per group)
+        assert_eq!(geom(16, 8, 3, 1, 1).plan(), Some((8, 16)), "one band");
+        assert_eq!(
+            geom(12, 32, 3, 1, 1).plan(),
+            Some((11, 12)),
+            "11 + 11 + 10 rows"
+        );
+        assert_eq!(geom(16, 32, 3, 2, 1).plan(), Some((8, 16)), "stride 2");
+        assert_eq!(geom(24, 40, 3, 3, 1).plan(), Some((7, 12)), "stride 3");
+        assert_eq!(geom(8, 32, 3, 1, 1).plan(), Some((16, 8)), "f64 test's");
+        assert_eq!(geom(16, 32, 3, 1, 1).plan(), Some((8, 16)), "16x32x32");
+        // An input gradient of a 5 x 5 first layer: 32 channels of 28 x 28.
+        assert_eq!(geom(32, 28, 5, 1, 2).plan(), Some((14, 6)), "28x28");
     }
 }

@@ -1214,6 +1214,9 @@ mod tests {
         definition_32x32_f64: f64, N=1 C=2 H=32 W=32 F=3 K=3 S=1 P=1;
         definition_channel_groups_f32: f32, N=2 C=12 H=32 W=32 F=8 K=3 S=1 P=1;
         definition_partial_image_block_f32: f32, N=5 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
+        definition_bands_s2_f32: f32, N=2 C=16 H=32 W=32 F=8 K=3 S=2 P=1;
+        definition_bands_s3_f32: f32, N=1 C=24 H=40 W=40 F=4 K=3 S=3 P=1;
+        definition_bands_f64: f64, N=1 C=8 H=32 W=32 F=5 K=3 S=1 P=1;
     }
 
     #[test]
