@@ -225,7 +225,7 @@ fn fill_shifted<S: Simd, T: Elem>(
             for kj in 0..k {
                 let base = lc * chan + (ri * k + kj) * hq * ow;
                 // Columns b read j = bS + kj - P: inside for lo <= b < hi.
-                let (lo, hi) = Inside::new(g, 0, kj).cols;
+                let (lo, hi) = inside(g, kj, g.w, g.ow);
                 let first = kj as isize - p;
                 if s == 1 && ow == g.w {
                     // A "same" convolution: the copy is the image shifted by
@@ -658,35 +658,39 @@ struct Inside {
 }
 
 impl Inside {
+    #[inline(always)]
     fn new(g: &Geom, ki: usize, kj: usize) -> Self {
-        // Output indices u with 0 <= uS + k - P < n, within 0..out.
-        // `a / S` without a division instruction for the common strides
-        // (a division costs as much as this whole call otherwise).
-        let div = |a: usize| match g.s {
-            1 => a,
-            2 => a >> 1,
-            s => a / s,
-        };
-        let range = |k: usize, n: usize, out: usize| {
-            let first = k as isize - g.p;
-            let lo = if first >= 0 {
-                0
-            } else {
-                div((-first) as usize + g.s - 1)
-            };
-            let hi = if (n as isize) > first {
-                (div((n as isize - first - 1) as usize) + 1).min(out)
-            } else {
-                0
-            };
-            (lo.min(hi), hi)
-        };
         Self {
-            rows: range(ki, g.h, g.oh),
-            cols: range(kj, g.w, g.ow),
+            rows: inside(g, ki, g.h, g.oh),
+            cols: inside(g, kj, g.w, g.ow),
             at: (ki as isize - g.p) * g.w as isize + kj as isize - g.p,
         }
     }
+}
+
+/// The output indices `u` where kernel offset `k` reads inside an image
+/// side of `n`, `0 <= uS + k - P < n`, within `0..out`.
+#[inline(always)]
+fn inside(g: &Geom, k: usize, n: usize, out: usize) -> (usize, usize) {
+    // `a / S` without a division instruction for the common strides (a
+    // division costs as much as the rest).
+    let div = |a: usize| match g.s {
+        1 => a,
+        2 => a >> 1,
+        s => a / s,
+    };
+    let first = k as isize - g.p;
+    let lo = if first >= 0 {
+        0
+    } else {
+        div((-first) as usize + g.s - 1)
+    };
+    let hi = if (n as isize) > first {
+        (div((n as isize - first - 1) as usize) + 1).min(out)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
 }
 
 /// The weight gradient's row tiles, for one kernel position `(ki, kj)`:
