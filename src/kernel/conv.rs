@@ -73,10 +73,11 @@ fn with_buffer<T: Elem, R>(need: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
 /// weight gradient's buffers of [`with_buffer`] (counted as if none shared
 /// its stack slot) with, for the forward, its tap table, for the weight
 /// gradient, its transposed `dY` block and pixel table; or the input
-/// gradient's block of `dX̂` and the dense kernel's panel.
+/// gradient's block of `dX̂`, padded channel and the dense kernel's panel.
 pub(super) const STACK_BYTES: usize = {
     let buffers = (1024 + 4096 + XCAP) * 8;
-    let forward = buffers + KC * core::mem::size_of::<usize>();
+    let taps = KC * core::mem::size_of::<usize>();
+    let forward = buffers + taps;
     let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps>();
     let input_grad = (DXCAP + PADCAP) * 8 + super::gemm::STACK_BYTES;
     let mut most = forward;
@@ -1061,94 +1062,6 @@ impl GradPlan {
     }
 }
 
-/// Elements of [`weight_grad_im2col`]'s block of `X̂`.
-const ACAP: usize = 3072;
-
-/// Whether [`weight_grad_im2col`] takes the call: few channels, where the
-/// channels-last tiles would hold fewer than 4 rows.
-fn im2col_grad(g: &Geom) -> bool {
-    g.c < 4 && g.group().is_some_and(|group| g.copies(group) <= XCAP)
-}
-
-/// `dWᵀ += X̂_n dY_nᵀ` as the dense kernel's products, per image, group of
-/// channels and block of pixels `q0..q1`: the block's rows of `X̂` (taps x
-/// pixels, copied from the forward's shifted copies, where each is a run)
-/// times the block of `dY` transposed (pixels x filters, in `bt`), into
-/// the group's rows of `dwt`; `db` gets the block's column sums. Rows are
-/// taps, so a 1-channel layer's tiles still have 8 rows. `false`, with
-/// nothing written, where the dense kernel does not run.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn weight_grad_im2col<S: Simd, T: Elem>(
-    simd: S,
-    g: &Geom,
-    x: &[T],
-    dy: &[T],
-    dwt: &mut [T],
-    db: &mut [T],
-    xs: &mut [T],
-    bt: &mut [T],
-    gemm: DenseKernel<T>,
-) -> bool {
-    let (kk, pix, f) = (g.kk(), g.pix(), g.f);
-    let Some(group) = g.group() else {
-        return false;
-    };
-    let qb = (ACAP / (group * kk)).min(BTCAP / f).min(pix);
-    if qb == 0 || f == 0 || xs.len() < g.copies(group) {
-        return false;
-    }
-    let a = &mut [T::ZERO; ACAP];
-    let taps = tap_table(g, group);
-    for n in 0..g.n {
-        let xn = x.get(n * g.c * g.h * g.w..).unwrap_or_default();
-        let dyn_ = dy.get(n * f * pix..(n + 1) * f * pix).unwrap_or_default();
-        let mut c0 = 0;
-        while c0 < g.c {
-            let c1 = (c0 + group).min(g.c);
-            let rows = (c1 - c0) * kk;
-            fill_shifted(simd, g, 0, false, xn, c0, c1, xs);
-            let mut q0 = 0;
-            while q0 < pix {
-                let nq = qb.min(pix - q0);
-                let src = dyn_.get(q0..).unwrap_or_default();
-                T::transpose(simd, src, pix, bt, f, f, nq);
-                if c0 == 0 {
-                    for row in bt.chunks_exact(f).take(nq) {
-                        for (d, &v) in db.iter_mut().zip(row) {
-                            *d += v;
-                        }
-                    }
-                }
-                for (&tap, row) in taps.iter().zip(a.chunks_exact_mut(nq)).take(rows) {
-                    if let Some(run) = xs.get(tap + q0..tap + q0 + nq) {
-                        row.copy_from_slice(run);
-                    }
-                }
-                let (Some(a), Some(b), Some(out)) = (
-                    a.get(..rows * nq),
-                    bt.get(..nq * f),
-                    dwt.get_mut(c0 * kk * f..c1 * kk * f),
-                ) else {
-                    return false;
-                };
-                let d = Dims {
-                    r: rows,
-                    c: nq,
-                    n: f,
-                };
-                // The group's rows are set by the first image's first block.
-                if !gemm(a, Lhs::Rows, b, out, d, n == 0 && q0 == 0) {
-                    return false;
-                }
-                q0 += nq;
-            }
-            c0 = c1;
-        }
-    }
-    true
-}
-
 /// The weight gradient's outputs: `dw` (`F x taps`) and `db` (`F`),
 /// overwritten, and `dwt`, zeros on entry, where `dWᵀ` (`taps x F`) is
 /// summed.
@@ -1165,8 +1078,6 @@ struct WeightGrad<'a, T> {
     out: Grads<'a, T>,
     xs: &'a mut [T],
     bt: &'a mut [T],
-    /// The dense kernel, where the call goes through [`weight_grad_im2col`].
-    im2col: Option<DenseKernel<T>>,
 }
 
 impl<T: Elem> WithSimd for WeightGrad<'_, T> {
@@ -1180,7 +1091,6 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             out,
             xs,
             bt,
-            im2col,
         } = self;
         let Grads { dwt, dw, db } = out;
         let lanes = T::lanes::<S>();
@@ -1193,14 +1103,6 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             || db.len() != g.f
         {
             return false;
-        }
-        if let Some(gemm) = im2col {
-            db.fill(T::ZERO);
-            if !weight_grad_im2col(simd, g, x, dy, dwt, db, xs, bt, gemm) {
-                return false;
-            }
-            T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
-            return true;
         }
         let Some(plan) = GradPlan::new(g, lanes) else {
             return false;
@@ -1227,14 +1129,8 @@ macro_rules! weight_grad_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
         fn $name(g: &Geom, x: &[$t], dy: &[$t], out: Grads<'_, $t>) -> bool {
-            let (need_xs, need_bt, im2col) = if im2col_grad(g) {
-                let need = g.group().map_or(0, |group| g.copies(group));
-                (need, 0, Some(gemm::<$t> as DenseKernel<$t>))
-            } else {
-                let Some((xs, bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
-                    return false;
-                };
-                (xs, bt, None)
+            let Some((need_xs, need_bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
+                return false;
             };
             with_buffer(
                 need_xs,
@@ -1249,7 +1145,6 @@ macro_rules! weight_grad_entry {
                             out,
                             xs,
                             bt,
-                            im2col,
                         })
                 },
             )
@@ -1508,7 +1403,6 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
                 out,
                 xs,
                 bt,
-                im2col: None,
             },
         );
         Some((forward, grad))
