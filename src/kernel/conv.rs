@@ -21,7 +21,12 @@
 //! forward's tiles broadcast one weight per row and multiply-add it into two
 //! vectors of pixels loaded from there, `MR` filters at a time (8 under
 //! AVX-512, 6 under AVX2, so that the accumulators stay in registers). The
-//! copies cost `S K` times the image (the im2col matrix: `K²` times).
+//! copies cost `S K` times the image (the im2col matrix: `K²` times); for
+//! stride 2 their rows are every other element of an image row, taken by
+//! AVX shuffles. Where a whole image's copies would leave room for too few
+//! channels (large images), they hold a band of output rows at a time
+//! ([`Geom::plan`]). A 1 x 1 convolution of stride 1 is a matrix product
+//! per image: the dense kernel's.
 //!
 //! The weight gradient takes the taps one kernel position `(ki, kj)` at a
 //! time: for it, the pixels where the tap reads inside the image form a box,
@@ -30,7 +35,7 @@
 //! images is copied channels-last, so that the tile's `MR` channels at a
 //! pixel are adjacent (one address, constant offsets), and its tiles
 //! broadcast them into a transposed copy of a block of `dY`, filters in
-//! vectors. Every buffer is on the stack, of a fixed size: about 200 KiB at
+//! vectors. Every buffer is on the stack, of a fixed size: about 260 KiB at
 //! most (see [`STACK_BYTES`]).
 
 use pulp::{Simd, WithSimd};
