@@ -273,26 +273,15 @@ fn fill_shifted<S: Simd, T: Elem>(
                     continue;
                 }
                 if s == 2 {
-                    // Row u reads image row i = 2u + ri - P: rows u0..u1
-                    // are inside, the others never written (they stay zero,
-                    // as the buffer starts). Each row of the copy is every
-                    // other element of its image row from column
-                    // 2 lo + kj - P; past `hi`, zeros up to a vector: the
-                    // rest of the row, or the next row's first (written
-                    // after it).
+                    // Row u reads image row i = 2u + ri - P (P the band's):
+                    // rows u0..u1 are inside. Each is every other element of
+                    // its image row from column 2 lo + kj - P; past `hi`,
+                    // zeros up to a vector: the rest of the row, or the next
+                    // row's first (written after it).
+                    let (u0, u1) = inside(&Geom { p: pr, ..*g }, ri, g.h, hq);
+                    zero(xs, base, base + u0 * ow);
+                    zero(xs, base + u1 * ow, base + hq * ow);
                     let top = pr - ri as isize;
-                    let u0 = if top > 0 {
-                        (top as usize).div_ceil(2)
-                    } else {
-                        0
-                    };
-                    let u1 = if h + top > 0 {
-                        ((h + top - 1) as usize / 2 + 1).min(hq)
-                    } else {
-                        0
-                    };
-                    zero(xs, base, base + u0.min(hq) * ow);
-                    zero(xs, base + u1.max(u0) * ow, base + hq * ow);
                     let col = (2 * lo) as isize + first;
                     for u in u0..u1 {
                         let from = ((2 * u) as isize - top) as usize * g.w;
