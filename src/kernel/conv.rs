@@ -698,7 +698,7 @@ fn inside(g: &Geom, k: usize, n: usize, out: usize) -> (usize, usize) {
 /// where the group's channels at the pixel it reads start), against every
 /// panel of filters, added into `dwt` (`taps x F`): channel `c0 + c`'s tap
 /// is row `(c0 + c) K² + tap`.
-struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
+struct GradTiles<'a, S: Simd, T: Elem, const V: usize, const Q: usize> {
     simd: S,
     f: usize,
     xs: &'a [T],
@@ -709,27 +709,53 @@ struct GradTiles<'a, S: Simd, T: Elem, const V: usize> {
     dwt: &'a mut [T],
     c0: usize,
     kk: usize,
-    tap: usize,
+    rows: Rows,
 }
 
-impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
+/// What the weight gradient's tile rows are.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// The group's channels, at kernel position `tap`; the copies are
+    /// channels-last and a step's element is where the channels start.
+    Channels { tap: usize },
+    /// The group's taps `(c, ki, kj)`, `k x k` per channel (for layers of
+    /// few channels); the copies are zero-padded planes (see [`Planes`]) and
+    /// a step's element is the pixel's tap `(0, 0, 0)`.
+    Taps { k: usize, planes: Planes },
+}
+
+impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S, T, V, Q> {
     #[inline(always)]
     fn tile<const M: usize>(&mut self, r0: usize) {
         let simd = self.simd;
-        let (f, steps) = (self.f, self.steps);
+        let (f, steps, kk) = (self.f, self.steps, self.kk);
         let pw = V * T::lanes::<S>();
         let bt = T::vectors::<S>(self.bt);
-        // The tile's channels at every pixel, as an array: its reads at a
-        // masked offset plus `r < M <= 8` go unchecked. It fits: the caller
-        // leaves `QW + 8` elements after the start of the group.
-        let Some(xs) = self
+        // Row `r`'s elements as an array, read at a step's element masked
+        // by `Q - 1`: the reads go unchecked. For channels (`Q = QW`), one
+        // array from the tile's first channel, read at `+ r < M <= 8` (the
+        // caller leaves `QW + 8` elements after the start of the group);
+        // for taps, one per row from its tap's offset (the caller leaves `Q`
+        // after the last).
+        let xs = self
             .xs
             .get(r0..r0 + QW + 8)
-            .and_then(|x| <&[T; QW + 8]>::try_from(x).ok())
-        else {
-            return;
+            .and_then(|x| <&[T; QW + 8]>::try_from(x).ok());
+        let mut xr: [Option<&[T; Q]>; M] = [None; M];
+        if let Rows::Taps { k, planes } = self.rows {
+            for (r, xr) in xr.iter_mut().enumerate() {
+                let t = r0 + r;
+                let (c, ki, kj) = (t / kk, t % kk / k, t % k);
+                let at = c * planes.plane + ki * planes.wp + kj;
+                *xr = self.xs.get(at..at + Q).and_then(|x| x.try_into().ok());
+            }
+        }
+        let (out0, per) = match self.rows {
+            Rows::Channels { tap } if xs.is_some() => ((self.c0 + r0) * kk + tap, kk),
+            Rows::Taps { .. } if xr.iter().all(Option::is_some) => (self.c0 * kk + r0, 1),
+            _ => return,
         };
-        let out_row = |r: usize| ((self.c0 + r0 + r) * self.kk + self.tap) * f;
+        let out_row = |r: usize| (out0 + r * per) * f;
         let mut j0 = 0;
         while j0 < f {
             let mut s = [[T::splat(simd, T::ZERO); V]; M];
@@ -743,12 +769,19 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
                 .get(at..at + self.panel * V)
                 .unwrap_or_default()
                 .as_chunks::<V>();
-            s = if M * V >= 8 {
-                grad_steps::<S, T, M, V, 1>(simd, steps, b, xs, s)
-            } else {
-                // Too few accumulators to hide the multiply-adds' latency
-                // (a 1-channel layer: one chain): four sets, pixel by pixel.
-                grad_steps::<S, T, M, V, 4>(simd, steps, b, xs, s)
+            s = match (self.rows, xs) {
+                (Rows::Channels { .. }, Some(xs)) => {
+                    let x = |o: usize, r: usize| xs[o + r];
+                    grad_steps::<S, T, M, V, QW, false>(simd, steps, b, x, s)
+                }
+                _ => {
+                    let Some(x0) = xr[0] else {
+                        return;
+                    };
+                    let xr = xr.map(|x| x.unwrap_or(x0));
+                    let x = |o: usize, r: usize| xr[r][o];
+                    grad_steps::<S, T, M, V, Q, true>(simd, steps, b, x, s)
+                }
             };
             for (r, acc_r) in s.iter().enumerate() {
                 let row = out_row(r);
@@ -761,47 +794,89 @@ impl<S: Simd, T: Elem, const V: usize> Tiles for GradTiles<'_, S, T, V> {
     }
 }
 
-/// `acc[r] += Σ_(l, o) xs[o + r] b[l]` over the `steps`, in `U` sets of
-/// accumulators taking the steps in turn (then added).
+/// `acc[r] += Σ_(l, o) x(o, r) b[l]` over the `steps` (`o` masked by
+/// `Q - 1`); `SEQ`: the steps' `l` are `0, 1, ..` (`b` has as many rows
+/// as there are steps).
 #[inline(always)]
-fn grad_steps<S: Simd, T: Elem, const M: usize, const V: usize, const U: usize>(
+fn grad_steps<S: Simd, T: Elem, const M: usize, const V: usize, const Q: usize, const SEQ: bool>(
     simd: S,
     steps: &[(u16, u16)],
     b: &[[T::V<S>; V]],
-    xs: &[T; QW + 8],
+    x: impl Fn(usize, usize) -> T,
+    acc: [[T::V<S>; V]; M],
+) -> [[T::V<S>; V]; M] {
+    if M * V >= 8 {
+        grad_steps_in::<S, T, M, V, Q, 1, SEQ>(simd, steps, b, x, acc)
+    } else {
+        // Too few accumulators to hide the multiply-adds' latency (a
+        // 1-channel layer: one chain): four sets, pixel by pixel.
+        grad_steps_in::<S, T, M, V, Q, 4, SEQ>(simd, steps, b, x, acc)
+    }
+}
+
+/// [`grad_steps`] in `U` sets of accumulators taking the steps in turn
+/// (then added).
+#[inline(always)]
+fn grad_steps_in<
+    S: Simd,
+    T: Elem,
+    const M: usize,
+    const V: usize,
+    const Q: usize,
+    const U: usize,
+    const SEQ: bool,
+>(
+    simd: S,
+    steps: &[(u16, u16)],
+    b: &[[T::V<S>; V]],
+    x: impl Fn(usize, usize) -> T,
     acc: [[T::V<S>; V]; M],
 ) -> [[T::V<S>; V]; M] {
     let mut s = [[[T::splat(simd, T::ZERO); V]; M]; U];
     s[0] = acc;
     #[inline(always)]
-    fn step<S: Simd, T: Elem, const M: usize, const V: usize>(
+    fn step<S: Simd, T: Elem, const M: usize, const V: usize, const Q: usize>(
         simd: S,
         su: &mut [[T::V<S>; V]; M],
-        (l, o): (u16, u16),
-        b: &[[T::V<S>; V]],
-        xs: &[T; QW + 8],
+        o: u16,
+        bl: &[T::V<S>; V],
+        x: &impl Fn(usize, usize) -> T,
     ) {
-        let Some(bl) = b.get(usize::from(l)) else {
-            return;
-        };
-        let o = usize::from(o) & (QW - 1);
-        // `r` indexes the accumulators and names the channel.
+        let o = usize::from(o) & (Q - 1);
+        // `r` indexes the accumulators and names the row.
         #[allow(clippy::needless_range_loop)]
         for r in 0..M {
-            let x = T::splat(simd, xs[o + r]);
+            let x = T::splat(simd, x(o, r));
             for v in 0..V {
                 su[r][v] = T::fma(simd, x, bl[v], su[r][v]);
             }
         }
     }
     let (chunks, rest) = steps.as_chunks::<U>();
-    for chunk in chunks {
-        for (su, &e) in s.iter_mut().zip(chunk) {
-            step(simd, su, e, b, xs);
+    if SEQ {
+        // Step `l` takes row `l`: no index to check.
+        let (b_chunks, b_rest) = b.as_chunks::<U>();
+        for (chunk, bc) in chunks.iter().zip(b_chunks) {
+            for ((su, &(_, o)), bl) in s.iter_mut().zip(chunk).zip(bc) {
+                step::<S, T, M, V, Q>(simd, su, o, bl, &x);
+            }
         }
-    }
-    for &e in rest {
-        step(simd, &mut s[0], e, b, xs);
+        for (&(_, o), bl) in rest.iter().zip(b_rest) {
+            step::<S, T, M, V, Q>(simd, &mut s[0], o, bl, &x);
+        }
+    } else {
+        for chunk in chunks {
+            for (su, &(l, o)) in s.iter_mut().zip(chunk) {
+                if let Some(bl) = b.get(usize::from(l)) {
+                    step::<S, T, M, V, Q>(simd, su, o, bl, &x);
+                }
+            }
+        }
+        for &(l, o) in rest {
+            if let Some(bl) = b.get(usize::from(l)) {
+                step::<S, T, M, V, Q>(simd, &mut s[0], o, bl, &x);
+            }
+        }
     }
     let mut out = s[0];
     let one = T::splat(simd, T::ONE);
@@ -879,6 +954,25 @@ impl Steps {
         }
         self.block = (q0, lq);
     }
+    /// The table for a block with the taps as rows: one list, every pixel
+    /// (the padding is in the planes), its element the pixel's tap
+    /// `(0, 0, 0)`: `(a W' + b) S` in its image's planes, `istride` apart.
+    fn build_taps(&mut self, g: &Geom, q0: usize, lq: usize, nb: usize, istride: usize, wp: usize) {
+        let (dl, dp) = (lq as u16, istride as u16);
+        for i in 0..nb {
+            let i16 = i as u16;
+            let entries = self.list.get_mut(i * lq..(i + 1) * lq).unwrap_or_default();
+            for (l, e) in entries.iter_mut().enumerate() {
+                let q = q0 + l;
+                let o = (q / g.ow * wp + q % g.ow) * g.s;
+                *e = (l as u16 + i16 * dl, o as u16 + i16 * dp);
+            }
+        }
+        if let Some(t) = self.taps.first_mut() {
+            *t = (0, lq);
+        }
+        self.block = (q0, lq);
+    }
     /// Tap `t`'s entries for the first `n` images.
     fn of(&self, t: usize, n: usize) -> &[(u16, u16)] {
         let (start, per) = self.taps.get(t).copied().unwrap_or_default();
@@ -893,12 +987,10 @@ impl Steps {
 /// at least `nb lq_max F` rounded up to panels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
+fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
     simd: S,
     g: &Geom,
-    group: usize,
-    nb: usize,
-    lq_max: usize,
+    plan: GradPlan,
     x: &[T],
     dy: &[T],
     dwt: &mut [T],
@@ -906,10 +998,17 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
     xs: &mut [T],
     bt: &mut [T],
 ) {
+    let GradPlan {
+        group,
+        nb,
+        lq_max,
+        planes,
+        ..
+    } = plan;
     let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
     let image = g.c * chan;
     let pw = V * T::lanes::<S>();
-    let istride = group * chan;
+    let istride = group * planes.map_or(chan, |p| p.plane);
     let mut steps = Steps {
         list: [(0, 0); LCAP],
         taps: [(0, 0); 256],
@@ -921,15 +1020,24 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
         let mut c0 = 0;
         while c0 < g.c {
             let c1 = (c0 + group).min(g.c);
-            // The images' channels c0..c1, transposed: image i, pixel p,
-            // channel c at (i H W + p) group + c - c0.
             for i in 0..n1 - n0 {
                 let from = (n0 + i) * image + c0 * chan;
                 let (src, dst) = (x.get(from..), xs.get_mut(i * istride..));
                 let (Some(src), Some(dst)) = (src, dst) else {
                     continue;
                 };
-                T::transpose(simd, src, chan, dst, group, c1 - c0, chan);
+                match planes {
+                    // The images' channels c0..c1, transposed: image i,
+                    // pixel p, channel c at (i H W + p) group + c - c0.
+                    None => T::transpose(simd, src, chan, dst, group, c1 - c0, chan),
+                    // Or in their planes, image i's channel c at
+                    // (i group + c - c0) plane.
+                    Some(planes) => {
+                        for (src, dst) in src.chunks(chan).zip(dst.chunks_mut(planes.plane)) {
+                            planes.fill(g, src, dst);
+                        }
+                    }
+                }
             }
             let mut q0 = 0;
             while q0 < pix {
@@ -966,14 +1074,34 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                     store_row::<S, T, V>(simd, out, &acc);
                 }
                 if steps.block != (q0, lq) {
-                    steps.build(g, q0, lq, nb, chan, group);
+                    match planes {
+                        None => steps.build(g, q0, lq, nb, chan, group),
+                        Some(p) => steps.build_taps(g, q0, lq, nb, istride, p.wp),
+                    }
+                }
+                if let Some(planes) = planes {
+                    let mut job = GradTiles::<S, T, V, Q> {
+                        simd,
+                        f: g.f,
+                        xs,
+                        steps: steps.of(0, n1 - n0),
+                        panel: (n1 - n0) * lq,
+                        bt,
+                        dwt: &mut *dwt,
+                        c0,
+                        kk,
+                        rows: Rows::Taps { k: g.k, planes },
+                    };
+                    tiles::<S, _>((c1 - c0) * kk, &mut job);
+                    q0 += lq;
+                    continue;
                 }
                 for tap in 0..kk {
                     let steps = steps.of(tap, n1 - n0);
                     if steps.is_empty() {
                         continue;
                     }
-                    let mut job = GradTiles::<S, T, V> {
+                    let mut job = GradTiles::<S, T, V, Q> {
                         simd,
                         f: g.f,
                         xs,
@@ -983,7 +1111,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize>(
                         dwt: &mut *dwt,
                         c0,
                         kk,
-                        tap,
+                        rows: Rows::Channels { tap },
                     };
                     tiles::<S, _>(c1 - c0, &mut job);
                 }
@@ -1003,17 +1131,86 @@ struct GradPlan {
     group: usize,
     nb: usize,
     lq_max: usize,
+    /// The copies' planes where the rows are taps, else `None` (channels).
+    planes: Option<Planes>,
+    /// Whether the buffers are the small ones: the copies' and the `dY`
+    /// block's in one buffer of [`SMALL`], read at steps masked by `QS - 1`
+    /// (else by `QW - 1`).
+    small: bool,
+}
+
+/// Elements of the weight gradient's one buffer for small layers.
+const SMALL: usize = 4096;
+/// Elements that the planes of a block span in the small buffer.
+const QS: usize = 1024;
+
+/// Layers of fewer channels than this take the taps as the weight
+/// gradient's rows: with the channels as rows their tiles would be short.
+const TAP_ROWS_BELOW: usize = 8;
+
+/// One channel of one image, zero-padded to the pixels the taps read:
+/// `(OH - 1) S + K` rows of `wp = (OW - 1) S + K`, element `(u, v)` is
+/// `X[c, u - P, v - P]`, so tap `(ki, kj)` at output pixel `(a, b)` is
+/// element `(aS + ki) wp + bS + kj`.
+#[derive(Clone, Copy)]
+struct Planes {
+    wp: usize,
+    hp: usize,
+    plane: usize,
+}
+
+impl Planes {
+    fn new(g: &Geom) -> Self {
+        let wp = (g.ow - 1) * g.s + g.k;
+        let hp = (g.oh - 1) * g.s + g.k;
+        Self {
+            wp,
+            hp,
+            plane: hp * wp,
+        }
+    }
+    /// Writes one channel (`src`, `H x W`) into its plane (`dst`), whose
+    /// padding is zero already (it is never written).
+    #[inline(always)]
+    fn fill<T: Elem>(self, g: &Geom, src: &[T], dst: &mut [T]) {
+        // Image columns `x0..x1` land in the plane, at `x + P`.
+        let x0 = (-g.p).max(0) as usize;
+        let x1 = (self.wp as isize - g.p).clamp(0, g.w as isize) as usize;
+        for (y, src) in src.chunks_exact(g.w).enumerate() {
+            let u = y as isize + g.p;
+            if u < 0 || u >= self.hp as isize || x0 >= x1 {
+                continue;
+            }
+            let at = u as usize * self.wp + (x0 as isize + g.p) as usize;
+            let (Some(src), Some(dst)) = (src.get(x0..x1), dst.get_mut(at..at + x1 - x0)) else {
+                continue;
+            };
+            // In runs of 8 (one move each), then element by element (pulp's
+            // partial loads and stores are calls; a loop of elements ran
+            // LLVM's checks and tails for every row).
+            let ((dc, dr), (sc, sr)) = (dst.as_chunks_mut::<8>(), src.as_chunks::<8>());
+            dc.iter_mut().zip(sc).for_each(|(d, s)| *d = *s);
+            dr.iter_mut().zip(sr).for_each(|(d, s)| *d = *s);
+        }
+    }
 }
 
 impl GradPlan {
     /// `None` where the kernel cannot run (`lanes`: elements per vector).
-    fn new(g: &Geom, lanes: usize) -> Option<Self> {
-        let chan = g.h * g.w;
+    fn new(g: &Geom, lanes: usize, small: bool) -> Option<Self> {
         if g.k == 0 || g.s == 0 || g.c == 0 || g.oh == 0 || g.ow == 0 {
             return None;
         }
-        // The copies of a block take at most `QW` elements.
-        let room = QW;
+        let planes = (g.c < TAP_ROWS_BELOW).then(|| Planes::new(g));
+        if small && planes.is_none() {
+            return None;
+        }
+        // The copies of a block take at most `QW` elements, a channel's
+        // `chan`.
+        let chan = planes.map_or(g.h * g.w, |p| p.plane);
+        // (Planes: less 8, so that the tiles' arrays end in the buffer.)
+        let q = if small { QS } else { QW };
+        let room = if planes.is_some() { q - 8 } else { q };
         let group = (room / chan).min(g.c);
         if group == 0 {
             return None;
@@ -1021,10 +1218,19 @@ impl GradPlan {
         let group = g.c.div_ceil(g.c.div_ceil(group));
         let v = if g.f <= lanes { 1 } else { 2 };
         let fpad = g.f.next_multiple_of(v * lanes);
-        if g.kk() > 256 {
+        // With channels as rows, a table of `K²` lists of pixels.
+        if planes.is_none() && g.kk() > 256 {
             return None;
         }
-        let lq_max = KQ.min(BTCAP / fpad).min(LCAP / g.kk());
+        let per_pixel = if planes.is_some() { 1 } else { g.kk() };
+        // The `dY` block's room: in the small buffer, what the copies leave
+        // (less a cache line for the alignment).
+        let bt_room = if small {
+            SMALL.saturating_sub(group * chan + q + 8 + 64)
+        } else {
+            BTCAP
+        };
+        let lq_max = KQ.min(bt_room / fpad).min(LCAP / per_pixel);
         if lq_max == 0 {
             return None;
         }
@@ -1039,11 +1245,16 @@ impl GradPlan {
             group,
             nb,
             lq_max,
+            planes,
+            small,
         })
     }
-    /// Elements of the images' copies.
+    /// Elements of the images' copies: the tiles read arrays of `QW + 8`
+    /// from the group's first channel (or of `QS` or `QW` from a tap's
+    /// offset in the planes).
     fn xs(self) -> usize {
-        self.group + QW + 8
+        let q = if self.small { QS } else { QW };
+        self.group * self.planes.map_or(1, |p| p.plane) + q + 8
     }
     /// Elements of the transposed block of `dY`.
     fn bt(self, g: &Geom, lanes: usize) -> usize {
@@ -1052,10 +1263,15 @@ impl GradPlan {
     /// The buffers' elements (copies, `dY` block) that a call needs in
     /// vectors of 32 or 64 bytes, whichever the CPU has, for elements of
     /// `size` bytes.
-    fn buffers(g: &Geom, size: usize) -> Option<(usize, usize)> {
-        let need = |lanes: usize| Self::new(g, lanes).map(|p| (p.xs(), p.bt(g, lanes)));
-        let (a, b) = (need(32 / size)?, need(64 / size)?);
-        Some((a.0.max(b.0), a.1.max(b.1)))
+    /// Whether the small buffer does (see [`GradPlan::small`]).
+    fn buffers(g: &Geom, size: usize) -> Option<(bool, usize, usize)> {
+        let need = |lanes: usize, small: bool| {
+            Self::new(g, lanes, small).map(|p| (p.xs(), p.bt(g, lanes)))
+        };
+        [true, false].into_iter().find_map(|small| {
+            let (a, b) = (need(32 / size, small)?, need(64 / size, small)?);
+            Some((small, a.0.max(b.0), a.1.max(b.1)))
+        })
     }
 }
 
@@ -1075,6 +1291,7 @@ struct WeightGrad<'a, T> {
     out: Grads<'a, T>,
     xs: &'a mut [T],
     bt: &'a mut [T],
+    small: bool,
 }
 
 impl<T: Elem> WithSimd for WeightGrad<'_, T> {
@@ -1088,6 +1305,7 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
             out,
             xs,
             bt,
+            small,
         } = self;
         let Grads { dwt, dw, db } = out;
         let lanes = T::lanes::<S>();
@@ -1101,20 +1319,18 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         {
             return false;
         }
-        let Some(plan) = GradPlan::new(g, lanes) else {
+        let Some(plan) = GradPlan::new(g, lanes, small) else {
             return false;
         };
         if xs.len() < plan.xs() || bt.len() < plan.bt(g, lanes) {
             return false;
         }
-        let GradPlan {
-            group, nb, lq_max, ..
-        } = plan;
         db.fill(T::ZERO);
-        if plan.v == 1 {
-            weight_grad_v::<S, T, 1>(simd, g, group, nb, lq_max, x, dy, dwt, db, xs, bt);
-        } else {
-            weight_grad_v::<S, T, 2>(simd, g, group, nb, lq_max, x, dy, dwt, db, xs, bt);
+        match (plan.v, small) {
+            (1, true) => weight_grad_v::<S, T, 1, QS>(simd, g, plan, x, dy, dwt, db, xs, bt),
+            (_, true) => weight_grad_v::<S, T, 2, QS>(simd, g, plan, x, dy, dwt, db, xs, bt),
+            (1, false) => weight_grad_v::<S, T, 1, QW>(simd, g, plan, x, dy, dwt, db, xs, bt),
+            (_, false) => weight_grad_v::<S, T, 2, QW>(simd, g, plan, x, dy, dwt, db, xs, bt),
         }
         T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
         true
@@ -1126,25 +1342,53 @@ macro_rules! weight_grad_entry {
     ($name:ident, $t:ty) => {
         #[inline(never)]
         fn $name(g: &Geom, x: &[$t], dy: &[$t], out: Grads<'_, $t>) -> bool {
-            let Some((need_xs, need_bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>()) else {
+            let Some((small, need_xs, need_bt)) = GradPlan::buffers(g, core::mem::size_of::<$t>())
+            else {
                 return false;
             };
-            with_buffer(
-                need_xs,
-                #[inline(always)]
-                |xs| {
-                    let bt = &mut Aligned([0.0; BTCAP]).0;
-                    need_bt <= BTCAP
-                        && pulp::Arch::new().dispatch(WeightGrad {
-                            g,
-                            x,
-                            dy,
-                            out,
-                            xs,
-                            bt,
-                        })
-                },
-            )
+            #[inline(never)]
+            fn run(
+                g: &Geom,
+                x: &[$t],
+                dy: &[$t],
+                out: Grads<'_, $t>,
+                bufs: (&mut [$t], &mut [$t], bool),
+            ) -> bool {
+                let (xs, bt, small) = bufs;
+                pulp::Arch::new().dispatch(WeightGrad {
+                    g,
+                    x,
+                    dy,
+                    out,
+                    xs,
+                    bt,
+                    small,
+                })
+            }
+            if small {
+                // Both in one buffer of 4096, the block of `dY` on a cache
+                // line (clearing the larger buffers cost small layers more
+                // than their products).
+                with_buffer(
+                    SMALL,
+                    #[inline(always)]
+                    |buf: &mut [$t]| {
+                        let (xs, rest) = buf.split_at_mut(need_xs.min(buf.len()));
+                        let skip = rest.as_ptr().align_offset(64).min(rest.len());
+                        let bt = &mut rest[skip..];
+                        bt.len() >= need_bt && run(g, x, dy, out, (xs, bt, small))
+                    },
+                )
+            } else {
+                with_buffer(
+                    need_xs,
+                    #[inline(always)]
+                    |xs| {
+                        let bt = &mut Aligned([0.0; BTCAP]).0;
+                        need_bt <= BTCAP && run(g, x, dy, out, (xs, bt, small))
+                    },
+                )
+            }
         }
     };
 }
@@ -1391,6 +1635,8 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
         );
         xs.fill(T::ZERO);
         let bt = &mut Aligned([T::ZERO; BTCAP]).0;
+        // The buffers that the call takes on any CPU (the small ones or not).
+        let small = GradPlan::buffers(g, core::mem::size_of::<T>()).is_some_and(|b| b.0);
         let grad = pulp::Simd::vectorize(
             simd,
             WeightGrad {
@@ -1400,6 +1646,7 @@ pub(crate) fn forward_and_weight_grad_avx2<T: Scalar>(
                 out,
                 xs,
                 bt,
+                small,
             },
         );
         Some((forward, grad))
@@ -1470,5 +1717,55 @@ mod tests {
             ..geom(32, 28, 5, 1, 2)
         };
         assert_eq!(one.plan(), Some((28, 3)), "one filter");
+    }
+
+    /// The weight gradient's plans for the shapes of the layer's definition
+    /// tests: layers of fewer than 8 channels take the taps as rows, from
+    /// the small buffer where a block's planes fit in it, in groups of
+    /// channels where a whole image's do not fit in the large one.
+    #[test]
+    fn grad_plans() {
+        use super::GradPlan;
+        // (taps as rows, small buffer, channels per group), 16 lanes (f32).
+        let plan = |g: Geom| {
+            let (small, ..) = GradPlan::buffers(&g, 4)?;
+            GradPlan::new(&g, 16, small).map(|p| (p.planes.is_some(), p.small, p.group))
+        };
+        let n16 = |g: Geom| Geom { n: 16, ..g };
+        assert_eq!(
+            plan(n16(geom(1, 8, 3, 1, 1))),
+            Some((true, true, 1)),
+            "digits conv1"
+        );
+        assert_eq!(
+            plan(n16(geom(16, 8, 3, 1, 1))),
+            Some((false, false, 16)),
+            "digits conv2"
+        );
+        assert_eq!(
+            plan(geom(3, 32, 5, 1, 2)),
+            Some((true, false, 3)),
+            "3x32x32 k5"
+        );
+        assert_eq!(
+            plan(geom(2, 32, 3, 1, 1)),
+            Some((true, false, 2)),
+            "2x32x32"
+        );
+        assert_eq!(
+            plan(geom(7, 40, 3, 1, 1)),
+            Some((true, false, 4)),
+            "7x40x40: groups"
+        );
+        assert_eq!(
+            plan(geom(4, 28, 3, 2, 1)),
+            Some((true, true, 1)),
+            "stride 2"
+        );
+        assert_eq!(
+            plan(geom(8, 32, 3, 1, 1)),
+            Some((false, false, 8)),
+            "8 channels"
+        );
     }
 }
