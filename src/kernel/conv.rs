@@ -958,14 +958,25 @@ impl Steps {
     /// (the padding is in the planes), its element the pixel's tap
     /// `(0, 0, 0)`: `(a W' + b) S` in its image's planes, `istride` apart.
     fn build_taps(&mut self, g: &Geom, q0: usize, lq: usize, nb: usize, istride: usize, wp: usize) {
+        let Some(all) = self.list.get_mut(..nb * lq) else {
+            return;
+        };
+        let (first, rest) = all.split_at_mut(lq);
+        // The first image's entries, pixel `(a, b)` walked from `q0`,
+        let (mut a, mut b) = (q0 / g.ow, q0 % g.ow);
+        for (l, e) in first.iter_mut().enumerate() {
+            *e = (l as u16, ((a * wp + b) * g.s) as u16);
+            b += 1;
+            if b == g.ow {
+                (a, b) = (a + 1, 0);
+            }
+        }
+        // then the others', shifted by whole images.
         let (dl, dp) = (lq as u16, istride as u16);
-        for i in 0..nb {
-            let i16 = i as u16;
-            let entries = self.list.get_mut(i * lq..(i + 1) * lq).unwrap_or_default();
-            for (l, e) in entries.iter_mut().enumerate() {
-                let q = q0 + l;
-                let o = (q / g.ow * wp + q % g.ow) * g.s;
-                *e = (l as u16 + i16 * dl, o as u16 + i16 * dp);
+        for (i, copy) in rest.chunks_exact_mut(lq.max(1)).enumerate() {
+            let i = i as u16 + 1;
+            for (e, &(l, o)) in copy.iter_mut().zip(&*first) {
+                *e = (l + i * dl, o + i * dp);
             }
         }
         if let Some(t) = self.taps.first_mut() {
@@ -1063,15 +1074,31 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
                         .unwrap_or_default()
                         .as_chunks::<V>();
                     let out = db.get_mut(f0..).unwrap_or_default();
-                    let mut acc = load_row::<S, T, V>(simd, out);
+                    let zero = [T::splat(simd, T::ZERO); V];
+                    // Four chains of adds, rows in turn (one chain waited
+                    // on every add: as long as a 1-channel layer's product).
+                    let mut acc = [load_row::<S, T, V>(simd, out), zero, zero, zero];
                     let one = T::splat(simd, T::ONE);
-                    for row in panel {
+                    let (quads, rest) = panel.as_chunks::<4>();
+                    let add = |acc: &mut [T::V<S>; V], row: &[T::V<S>; V]| {
                         for (a, &b) in acc.iter_mut().zip(row) {
                             // b 1 + a: a sum, rounded once.
                             *a = T::fma(simd, b, one, *a);
                         }
+                    };
+                    for quad in quads {
+                        for (acc, row) in acc.iter_mut().zip(quad) {
+                            add(acc, row);
+                        }
                     }
-                    store_row::<S, T, V>(simd, out, &acc);
+                    for row in rest {
+                        add(&mut acc[0], row);
+                    }
+                    let [mut a0, a1, a2, a3] = acc;
+                    for a in [a1, a2, a3] {
+                        add(&mut a0, &a);
+                    }
+                    store_row::<S, T, V>(simd, out, &a0);
                 }
                 if steps.block != (q0, lq) {
                     match planes {
