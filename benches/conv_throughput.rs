@@ -142,10 +142,11 @@ fn sweep() {
         "{:<46} {:>7} {:>10} {:>7} {:>7} {:>7}",
         "f32 conv", "MFLOP", "forward", "fwd", "w grad", "x grad"
     );
-    // First layers: one channel.
+    // First layers: one channel (grey images), three (colour).
     row!(16, 1, 16, 8, 8, k 3, stride 1);
     row!(16, 1, 32, 28, 28, k 5, stride 1);
     row!(16, 1, 16, 32, 32, k 3, stride 2);
+    row!(16, 3, 16, 32, 32, k 3, stride 1);
     // Stride 1, 3 x 3.
     row!(16, 16, 32, 8, 8, k 3, stride 1);
     row!(16, 16, 32, 16, 16, k 3, stride 1);
