@@ -28,14 +28,22 @@
 //! ([`Geom::plan`]). A 1 x 1 convolution of stride 1 is a matrix product
 //! per image: the dense kernel's.
 //!
-//! The weight gradient takes the taps one kernel position `(ki, kj)` at a
-//! time: for it, the pixels where the tap reads inside the image form a box,
-//! and its depth runs over those only (the padding's zero products are
-//! skipped: 16% of them for 3 x 3 kernels on 8 x 8 images). A block of
-//! images is copied channels-last, so that the tile's `MR` channels at a
-//! pixel are adjacent (one address, constant offsets), and its tiles
-//! broadcast them into a transposed copy of a block of `dY`, filters in
-//! vectors. Every buffer is on the stack, of a fixed size: about 260 KiB at
+//! The weight gradient's tiles broadcast `X̂` into a transposed copy of a
+//! block of `dY` (filters in vectors, cache-line aligned), 8 rows at a time.
+//! For layers of 8 channels or more and outputs under 32 x 32 pixels the
+//! rows are channels, one kernel position `(ki, kj)` at a time: for it, the
+//! pixels where the tap reads inside the image form a box, and its depth
+//! runs over those only (the padding's zero products are skipped: 16% of
+//! them for 3 x 3 kernels on 8 x 8 images). A block of images is copied
+//! channels-last, so that the tile's 8 channels at a pixel are adjacent
+//! (one address, constant offsets). Fewer channels would make short tiles
+//! (a first layer's: one row), and larger outputs many tables of pixels
+//! (one per kernel position and block), so there the rows are the `C K²`
+//! taps: each channel is copied into a zero-padded plane ([`Planes`]) in
+//! which tap `(ki, kj)` at output pixel `(a, b)` is element
+//! `(aS + ki) W' + bS + kj`, one table of pixels serves every tap and the
+//! padding's products are made (with zeros). Pixel blocks are of even
+//! sizes. Every buffer is on the stack, of a fixed size: about 260 KiB at
 //! most (see [`STACK_BYTES`]).
 
 use pulp::{Simd, WithSimd};
@@ -691,13 +699,12 @@ fn inside(g: &Geom, k: usize, n: usize, out: usize) -> (usize, usize) {
     (lo.min(hi), hi)
 }
 
-/// The weight gradient's row tiles, for one kernel position `(ki, kj)`:
-/// channels `r0..r0 + M` of the group (adjacent at each pixel of the
-/// channels-last copies), over the block's pixels inside the image
-/// (`steps`: the pixel's row in a panel of the transposed `dY` block and
-/// where the group's channels at the pixel it reads start), against every
-/// panel of filters, added into `dwt` (`taps x F`): channel `c0 + c`'s tap
-/// is row `(c0 + c) K² + tap`.
+/// The weight gradient's row tiles: rows `r0..r0 + M` (see [`Rows`]: the
+/// group's channels at one kernel position, or its taps) over the block's
+/// pixels (`steps`: the pixel's row in a panel of the transposed `dY`
+/// block and the element of the copies it reads), against every panel of
+/// filters, added into `dwt` (`taps x F`): channel `c0 + c`'s tap
+/// `(ki, kj)` is row `(c0 + c) K² + ki K + kj`.
 struct GradTiles<'a, S: Simd, T: Elem, const V: usize, const Q: usize> {
     simd: S,
     f: usize,
@@ -743,11 +750,19 @@ impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S
             .and_then(|x| <&[T; QW + 8]>::try_from(x).ok());
         let mut xr: [Option<&[T; Q]>; M] = [None; M];
         if let Rows::Taps { k, planes } = self.rows {
-            for (r, xr) in xr.iter_mut().enumerate() {
-                let t = r0 + r;
-                let (c, ki, kj) = (t / kk, t % kk / k, t % k);
-                let at = c * planes.plane + ki * planes.wp + kj;
-                *xr = self.xs.get(at..at + Q).and_then(|x| x.try_into().ok());
+            // Tap `r0 = (c, ki, kj)`, then the next ones, walked (divisions
+            // for every row cost as much as a short block's products).
+            let (mut at, mut ki, mut kj) = (r0 / kk * planes.plane, r0 % kk / k, r0 % k);
+            for xr in &mut xr {
+                let o = at + ki * planes.wp + kj;
+                *xr = self.xs.get(o..o + Q).and_then(|x| x.try_into().ok());
+                kj += 1;
+                if kj == k {
+                    (ki, kj) = (ki + 1, 0);
+                    if ki == k {
+                        (at, ki) = (at + planes.plane, 0);
+                    }
+                }
             }
         }
         let (out0, per) = match self.rows {
@@ -993,9 +1008,10 @@ impl Steps {
 
 /// The weight gradient with panels of `V` vectors of filters, `nb` images
 /// and `group` channels at a time, pixel blocks of `lq_max` (all of an
-/// image's pixels when `nb > 1`); `xs` holds at least `group + QW + 8`
-/// elements (the block's copies, channels-last, take at most `QW`), `bt`
-/// at least `nb lq_max F` rounded up to panels.
+/// image's pixels when `nb > 1`), as `plan` says; `xs` holds at least
+/// [`GradPlan::xs`] elements (the block's copies take at most `Q`: `QW`,
+/// or `QS` for the small buffer), `bt` at least `nb lq_max F` rounded up to
+/// panels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
@@ -1025,6 +1041,8 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
         taps: [(0, 0); 256],
         block: (0, 0),
     };
+    // Blocks of pixels of even sizes (784 pixels: 4 x 196, not 3 x 256 + 16).
+    let lq_even = pix.div_ceil(pix.div_ceil(lq_max));
     let mut n0 = 0;
     while n0 < g.n {
         let n1 = (n0 + nb).min(g.n);
@@ -1052,7 +1070,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
             }
             let mut q0 = 0;
             while q0 < pix {
-                let lq = lq_max.min(pix - q0);
+                let lq = lq_even.min(pix - q0);
                 // The block of dY, transposed, in panels of `pw` filters:
                 // panel j, image i, row l holds dY[n0 + i, j pw.., q0 + l].
                 for i in 0..n1 - n0 {
@@ -1174,6 +1192,20 @@ const QS: usize = 1024;
 /// Layers of fewer channels than this take the taps as the weight
 /// gradient's rows: with the channels as rows their tiles would be short.
 const TAP_ROWS_BELOW: usize = 8;
+/// Outputs of this many pixels or more take the taps as rows too (4
+/// blocks of `KQ`: with the channels as rows, the tables of pixels per
+/// kernel position are built again for every block of every image; measured
+/// faster with the taps from 32 x 32 outputs, slower at 24 x 24 and 28 x 28).
+const TAP_ROWS_FROM_PIXELS: usize = 1024;
+
+impl Geom {
+    /// Whether the weight gradient's rows are the taps: for fewer than
+    /// [`TAP_ROWS_BELOW`] channels or outputs of [`TAP_ROWS_FROM_PIXELS`]
+    /// or more.
+    fn tap_rows(&self) -> bool {
+        self.c < TAP_ROWS_BELOW || self.oh * self.ow >= TAP_ROWS_FROM_PIXELS
+    }
+}
 
 /// One channel of one image, zero-padded to the pixels the taps read:
 /// `(OH - 1) S + K` rows of `wp = (OW - 1) S + K`, element `(u, v)` is
@@ -1228,7 +1260,7 @@ impl GradPlan {
         if g.k == 0 || g.s == 0 || g.c == 0 || g.oh == 0 || g.ow == 0 {
             return None;
         }
-        let planes = (g.c < TAP_ROWS_BELOW).then(|| Planes::new(g));
+        let planes = g.tap_rows().then(|| Planes::new(g));
         if small && planes.is_none() {
             return None;
         }
@@ -1747,9 +1779,10 @@ mod tests {
     }
 
     /// The weight gradient's plans for the shapes of the layer's definition
-    /// tests: layers of fewer than 8 channels take the taps as rows, from
-    /// the small buffer where a block's planes fit in it, in groups of
-    /// channels where a whole image's do not fit in the large one.
+    /// tests: layers of fewer than 8 channels or of 32 x 32 outputs take the
+    /// taps as rows, from the small buffer where a block's planes fit in
+    /// it, in groups of channels where a whole image's do not fit in the
+    /// large one.
     #[test]
     fn grad_plans() {
         use super::GradPlan;
@@ -1791,8 +1824,19 @@ mod tests {
         );
         assert_eq!(
             plan(geom(8, 32, 3, 1, 1)),
+            Some((true, false, 4)),
+            "32x32 outputs"
+        );
+        assert_eq!(
+            plan(geom(12, 32, 3, 1, 1)),
+            Some((true, false, 6)),
+            "12x32x32"
+        );
+        assert_eq!(plan(geom(8, 24, 3, 1, 1)), Some((false, false, 8)), "24x24");
+        assert_eq!(
+            plan(geom(16, 32, 3, 2, 1)),
             Some((false, false, 8)),
-            "8 channels"
+            "16x16 outputs"
         );
     }
 }

@@ -1191,7 +1191,8 @@ mod tests {
     // strides 1-2, batches 1-64), the digits CNN's two layers, and edges:
     // groups of channels (64 x 9 taps > 256; 12 channels of 32 x 32 > the
     // weight gradient's 8192-element block; 7 channels' padded 42 x 42
-    // planes, with the taps as rows), a last block of fewer images, a
+    // planes, with the taps as rows), blocks of pixels (24 x 24 with
+    // channels as rows), a last block of fewer images, a
     // pixel count below a vector,
     // padding above K - 1 (the input gradient's padding is negative), even
     // and 1 x 1 kernels, odd filter counts.
@@ -1219,6 +1220,7 @@ mod tests {
         definition_bands_s3_f32: f32, N=1 C=24 H=40 W=40 F=4 K=3 S=3 P=1;
         definition_bands_f64: f64, N=1 C=8 H=32 W=32 F=5 K=3 S=1 P=1;
         definition_tap_groups_f32: f32, N=2 C=7 H=40 W=40 F=5 K=3 S=1 P=1;
+        definition_pixel_blocks_f32: f32, N=2 C=8 H=24 W=24 F=6 K=3 S=1 P=1;
     }
 
     #[test]
