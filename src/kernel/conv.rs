@@ -732,7 +732,11 @@ enum Rows {
 }
 
 impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S, T, V, Q> {
-    #[inline(always)]
+    // A debug build keeps each tile a call of its own: inlined, the unoptimized
+    // copies of every tile size, row kind and panel width took a megabyte of
+    // the dispatched function's frame (`tests/stack_conv.rs` runs on 2 MiB).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline(never))]
     fn tile<const M: usize>(&mut self, r0: usize) {
         let simd = self.simd;
         let (f, steps, kk) = (self.f, self.steps, self.kk);
@@ -1424,30 +1428,27 @@ macro_rules! weight_grad_entry {
                     small,
                 })
             }
-            if small {
-                // Both in one buffer of 4096, the block of `dY` on a cache
-                // line (clearing the larger buffers cost small layers more
-                // than their products).
-                with_buffer(
-                    SMALL,
-                    #[inline(always)]
-                    |buf: &mut [$t]| {
+            // Small layers: the copies and the block of `dY` in one buffer
+            // of 4096, the block on a cache line (clearing the larger
+            // buffers cost them more than their products). One call of
+            // `with_buffer` for both kinds (a debug build gives every call
+            // its own slots, and each of the three places where
+            // `with_buffer` calls this closure would hold its copy).
+            with_buffer(
+                if small { SMALL } else { need_xs },
+                #[cfg_attr(not(debug_assertions), inline(always))]
+                |buf: &mut [$t]| {
+                    if small {
                         let (xs, rest) = buf.split_at_mut(need_xs.min(buf.len()));
                         let skip = rest.as_ptr().align_offset(64).min(rest.len());
                         let bt = &mut rest[skip..];
                         bt.len() >= need_bt && run(g, x, dy, out, (xs, bt, small))
-                    },
-                )
-            } else {
-                with_buffer(
-                    need_xs,
-                    #[inline(always)]
-                    |xs| {
+                    } else {
                         let bt = &mut Aligned([0.0; BTCAP]).0;
-                        need_bt <= BTCAP && run(g, x, dy, out, (xs, bt, small))
-                    },
-                )
-            }
+                        need_bt <= BTCAP && run(g, x, dy, out, (buf, bt, small))
+                    }
+                },
+            )
         }
     };
 }
