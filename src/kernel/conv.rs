@@ -1793,51 +1793,20 @@ mod tests {
             GradPlan::new(&g, 16, small).map(|p| (p.planes.is_some(), p.small, p.group))
         };
         let n16 = |g: Geom| Geom { n: 16, ..g };
-        assert_eq!(
-            plan(n16(geom(1, 8, 3, 1, 1))),
-            Some((true, true, 1)),
-            "digits conv1"
-        );
-        assert_eq!(
-            plan(n16(geom(16, 8, 3, 1, 1))),
-            Some((false, false, 16)),
-            "digits conv2"
-        );
-        assert_eq!(
-            plan(geom(3, 32, 5, 1, 2)),
-            Some((true, false, 3)),
-            "3x32x32 k5"
-        );
-        assert_eq!(
-            plan(geom(2, 32, 3, 1, 1)),
-            Some((true, false, 2)),
-            "2x32x32"
-        );
-        assert_eq!(
-            plan(geom(7, 40, 3, 1, 1)),
-            Some((true, false, 4)),
-            "7x40x40: groups"
-        );
-        assert_eq!(
-            plan(geom(4, 28, 3, 2, 1)),
-            Some((true, true, 1)),
-            "stride 2"
-        );
-        assert_eq!(
-            plan(geom(8, 32, 3, 1, 1)),
-            Some((true, false, 4)),
-            "32x32 outputs"
-        );
-        assert_eq!(
-            plan(geom(12, 32, 3, 1, 1)),
-            Some((true, false, 6)),
-            "12x32x32"
-        );
-        assert_eq!(plan(geom(8, 24, 3, 1, 1)), Some((false, false, 8)), "24x24");
-        assert_eq!(
-            plan(geom(16, 32, 3, 2, 1)),
-            Some((false, false, 8)),
-            "16x16 outputs"
-        );
+        let cases = [
+            (n16(geom(1, 8, 3, 1, 1)), (true, true, 1), "conv1"),
+            (n16(geom(16, 8, 3, 1, 1)), (false, false, 16), "conv2"),
+            (geom(3, 32, 5, 1, 2), (true, false, 3), "3x32x32 k5"),
+            (geom(2, 32, 3, 1, 1), (true, false, 2), "2x32x32"),
+            (geom(7, 40, 3, 1, 1), (true, false, 4), "7x40x40: groups"),
+            (geom(4, 28, 3, 2, 1), (true, true, 1), "stride 2"),
+            (geom(8, 32, 3, 1, 1), (true, false, 4), "32x32 outputs"),
+            (geom(12, 32, 3, 1, 1), (true, false, 6), "12x32x32"),
+            (geom(8, 24, 3, 1, 1), (false, false, 8), "24x24"),
+            (geom(16, 32, 3, 2, 1), (false, false, 8), "16x16 outputs"),
+        ];
+        for (g, want, what) in cases {
+            assert_eq!(plan(g), Some(want), "{what}");
+        }
     }
 }
