@@ -725,9 +725,9 @@ enum Rows {
     /// The group's channels, at kernel position `tap`; the copies are
     /// channels-last and a step's element is where the channels start.
     Channels { tap: usize },
-    /// The group's taps `(c, ki, kj)`, `k x k` per channel (for layers of
-    /// few channels); the copies are zero-padded planes (see [`Planes`]) and
-    /// a step's element is the pixel's tap `(0, 0, 0)`.
+    /// The group's taps `(c, ki, kj)`, `k x k` per channel (see
+    /// [`Geom::tap_rows`]); the copies are zero-padded planes (see
+    /// [`Planes`]) and a step's element is the pixel's tap `(0, 0, 0)`.
     Taps { k: usize, planes: Planes },
 }
 
