@@ -1323,10 +1323,10 @@ impl GradPlan {
     fn bt(self, g: &Geom, lanes: usize) -> usize {
         self.nb * self.lq_max.min(g.pix()) * g.f.next_multiple_of(self.v * lanes)
     }
-    /// The buffers' elements (copies, `dY` block) that a call needs in
-    /// vectors of 32 or 64 bytes, whichever the CPU has, for elements of
-    /// `size` bytes.
-    /// Whether the small buffer does (see [`GradPlan::small`]).
+    /// Whether a call takes the small buffer (see [`GradPlan::small`]), and
+    /// the buffers' elements (copies, `dY` block) that it needs in vectors
+    /// of 32 or 64 bytes, whichever the CPU has, for elements of `size`
+    /// bytes.
     fn buffers(g: &Geom, size: usize) -> Option<(bool, usize, usize)> {
         let need = |lanes: usize, small: bool| {
             Self::new(g, lanes, small).map(|p| (p.xs(), p.bt(g, lanes)))
