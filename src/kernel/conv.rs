@@ -74,11 +74,11 @@ const BTCAP: usize = 8192;
 #[inline(always)]
 fn with_buffer<T: Elem, R>(need: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     if need <= 1024 {
-        f(&mut [T::ZERO; 1024])
+        f(&mut Aligned([T::ZERO; 1024]).0)
     } else if need <= 4096 {
-        f(&mut [T::ZERO; 4096])
+        f(&mut Aligned([T::ZERO; 4096]).0)
     } else {
-        f(&mut [T::ZERO; XCAP])
+        f(&mut Aligned([T::ZERO; XCAP]).0)
     }
 }
 
@@ -228,7 +228,7 @@ fn fill_shifted<S: Simd, T: Elem>(
     xs: &mut [T],
 ) {
     let (s, k, hq, ow, chan, p) = (g.s, g.k, g.hq(), g.ow, g.chan(), g.p);
-    let (h, w) = (g.h as isize, g.w as isize);
+    let h = g.h as isize;
     // The rows' padding, for the band: copy row u reads image row uS + ri - pr.
     let pr = p - (s * a0) as isize;
     let zero = |xs: &mut [T], from: usize, to: usize| {
@@ -236,6 +236,9 @@ fn fill_shifted<S: Simd, T: Elem>(
             rows.fill(T::ZERO);
         }
     };
+    if s == 1 && ow == g.w {
+        return fill_same(simd, g, pr, zero_rows, xn, c0, c1, xs);
+    }
     for lc in 0..c1 - c0 {
         let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
         for ri in 0..s {
@@ -244,42 +247,6 @@ fn fill_shifted<S: Simd, T: Elem>(
                 // Columns b read j = bS + kj - P: inside for lo <= b < hi.
                 let (lo, hi) = inside(g, kj, g.w, g.ow);
                 let first = kj as isize - p;
-                if s == 1 && ow == g.w {
-                    // A "same" convolution: the copy is the image shifted by
-                    // (P, P - kj) as one run (row u, column b is element
-                    // (u - P) W + b + kj - P), with the columns that wrapped
-                    // around set to 0. The rows above and below it are
-                    // not written by the run (its last store is partial).
-                    let u0 = pr.clamp(0, hq as isize) as usize;
-                    let u1 = (h + pr).clamp(u0 as isize, hq as isize) as usize;
-                    zero(xs, base, base + u0 * ow);
-                    zero(xs, base + u1 * ow, base + hq * ow);
-                    let mut from = (u0 as isize - pr) * w + first;
-                    let (mut to, mut len) = (base + u0 * ow, (u1 - u0) * ow);
-                    if from < 0 {
-                        let skip = (-from) as usize;
-                        (to, len, from) = (to + skip, len.saturating_sub(skip), 0);
-                    }
-                    let lanes = T::lanes::<S>();
-                    let (from, dst) = (from as usize, xs.get_mut(to..to + len).unwrap_or_default());
-                    for (o, d) in (0..).step_by(lanes).zip(dst.chunks_mut(lanes)) {
-                        T::store(
-                            simd,
-                            d,
-                            T::load(simd, src.get(from + o..).unwrap_or_default()),
-                        );
-                    }
-                    // Down each wrapped column (at most P of them).
-                    let rows = xs.get_mut(base + u0 * ow..).unwrap_or_default();
-                    for b in (0..lo).chain(hi..ow) {
-                        for u in 0..u1 - u0 {
-                            if let Some(d) = rows.get_mut(u * ow + b) {
-                                *d = T::ZERO;
-                            }
-                        }
-                    }
-                    continue;
-                }
                 if s == 2 {
                     // Row u reads image row i = 2u + ri - P (P the band's):
                     // rows u0..u1 are inside. Each is every other element of
@@ -330,6 +297,92 @@ fn fill_shifted<S: Simd, T: Elem>(
                     copy_spill(simd, src, from, xs, row + lo, hi - lo);
                     zero_spill(simd, xs, row + hi, ow - hi);
                 }
+            }
+        }
+    }
+}
+
+/// [`fill_shifted`] for a "same" convolution (stride 1, `OW = W`): copy
+/// `kj`'s rows inside the image are the image shifted by `(P, P - kj)` as
+/// one run, read and written a vector at a time, the columns that wrapped
+/// around set to zero lane by lane (each lane's column `b` kept as `2b + 1`
+/// and tested against `2 lo` and `2 hi`: whole numbers, exact). A run
+/// starts at its first element inside the channel: the ones before it are
+/// wrapped columns, zero from the buffer's start and wherever written.
+/// Each element is stored once; per vector, a load, a store and, off the
+/// centre column, eight vector operations (the lanes' columns tested and
+/// stepped).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fill_same<S: Simd, T: Elem>(
+    simd: S,
+    g: &Geom,
+    pr: isize,
+    zero_rows: bool,
+    xn: &[T],
+    c0: usize,
+    c1: usize,
+    xs: &mut [T],
+) {
+    let (hq, ow, chan) = (g.hq(), g.ow, g.chan());
+    let lanes = T::lanes::<S>();
+    let u0 = pr.clamp(0, hq as isize) as usize;
+    let u1 = (g.h as isize + pr).clamp(u0 as isize, hq as isize) as usize;
+    let len = (u1 - u0) * ow;
+    // Channel element of copy 0's element `(u0, 0)`.
+    let from = (u0 as isize - pr) * g.w as isize - g.p;
+    // Lane `l`'s column at the start of a copy, `2 (l mod OW) + 1`.
+    let two = T::splat(simd, T::of(2));
+    let wrap = T::splat(simd, T::of(2 * ow));
+    let mut lane = [T::ZERO; 16];
+    for (l, e) in lane.iter_mut().enumerate() {
+        *e = T::of(l);
+    }
+    let lane = T::load(simd, lane.get(..lanes).unwrap_or_default());
+    let mut cols = T::fma(simd, two, lane, T::splat(simd, T::ONE));
+    for _ in 0..lanes.div_ceil(ow) {
+        cols = T::add_wrap(simd, cols, T::splat(simd, T::ZERO), wrap);
+    }
+    let step = T::splat(simd, T::of(2 * (lanes % ow)));
+    for kj in 0..g.k {
+        let (lo, hi) = inside(g, kj, g.w, ow);
+        // No column wrapped around: the run is copied as it is.
+        let whole = lo == 0 && hi == ow;
+        let at = from + kj as isize;
+        // Elements before the channel's first: wrapped columns.
+        let skip = (-at).max(0) as usize;
+        let mut first = cols;
+        for _ in 0..skip % ow {
+            first = T::add_wrap(simd, first, two, wrap);
+        }
+        let (lo, hi) = (T::splat(simd, T::of(2 * lo)), T::splat(simd, T::of(2 * hi)));
+        for lc in 0..c1 - c0 {
+            let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
+            let copy = lc * chan + kj * hq * ow;
+            if zero_rows {
+                for (a, b) in [(copy, copy + u0 * ow), (copy + u1 * ow, copy + hq * ow)] {
+                    if let Some(rows) = xs.get_mut(a..b) {
+                        rows.fill(T::ZERO);
+                    }
+                }
+            }
+            let to = copy + u0 * ow;
+            let (mut o, mut col) = (skip, first);
+            while o < len {
+                let v = T::load(
+                    simd,
+                    src.get((at + o as isize) as usize..).unwrap_or_default(),
+                );
+                let v = if whole {
+                    v
+                } else {
+                    let kept = T::keep(simd, col, lo, hi, v);
+                    col = T::add_wrap(simd, col, step, wrap);
+                    kept
+                };
+                let n = lanes.min(len - o);
+                T::store(simd, xs.get_mut(to + o..to + o + n).unwrap_or_default(), v);
+                o += lanes;
             }
         }
     }
@@ -526,7 +579,9 @@ impl<T: Elem> WithSimd for Forward<'_, T> {
             relu,
             xs,
         } = self;
-        if !wide::<S>() || !forward_fits(g, x, w, bias, y) {
+        // (No instruction set has vectors of more than 16 elements: the
+        // copies' column tests assume it.)
+        if !wide::<S>() || T::lanes::<S>() > 16 || !forward_fits(g, x, w, bias, y) {
             return false;
         }
         let Some((ob, group)) = g.plan() else {

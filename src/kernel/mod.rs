@@ -58,6 +58,18 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
     fn store<S: Simd>(simd: S, x: &mut [Self], v: Self::V<S>);
     /// `max(0, v)`, NaN kept.
     fn relu<S: Simd>(simd: S, v: Self::V<S>) -> Self::V<S>;
+    /// `v` in the lanes where `lo < c < hi`, 0 in the others.
+    fn keep<S: Simd>(
+        simd: S,
+        c: Self::V<S>,
+        lo: Self::V<S>,
+        hi: Self::V<S>,
+        v: Self::V<S>,
+    ) -> Self::V<S>;
+    /// `c + d - m` in the lanes where `c + d > m`, else `c + d`.
+    fn add_wrap<S: Simd>(simd: S, c: Self::V<S>, d: Self::V<S>, m: Self::V<S>) -> Self::V<S>;
+    /// `n` as an element (exact below 2^24).
+    fn of(n: usize) -> Self;
     /// `dst[b] = src[2 b]` for `b < n` (0 where `2 b` is past the end of
     /// `src`), and maybe `dst[b] = 0` for `n <= b < n'`, `n'` the next
     /// multiple of 8 (`f32`) or 4 (`f64`): a row of a stride-2
@@ -521,6 +533,22 @@ macro_rules! elem {
                 // Positive lanes and NaN keep their value; the rest become 0.
                 let zero = simd.$splat(0.0);
                 simd.$select(simd.$gt(zero, v), zero, v)
+            }
+            #[inline(always)]
+            fn keep<S: Simd>(simd: S, c: S::$v, lo: S::$v, hi: S::$v, v: S::$v) -> S::$v {
+                let zero = simd.$splat(0.0);
+                let v = simd.$select(simd.$gt(c, lo), v, zero);
+                simd.$select(simd.$gt(hi, c), v, zero)
+            }
+            #[inline(always)]
+            fn add_wrap<S: Simd>(simd: S, c: S::$v, d: S::$v, m: S::$v) -> S::$v {
+                let c = simd.$fma(simd.$splat(1.0), c, d);
+                let under = simd.$fma(simd.$splat(-1.0), m, c);
+                simd.$select(simd.$gt(c, m), under, c)
+            }
+            #[inline(always)]
+            fn of(n: usize) -> $t {
+                n as $t
             }
         }
     };
