@@ -18,22 +18,32 @@
 //! peak is 12 chains of fused multiply-adds in the widest vectors; all of them
 //! run in alternated blocks of about 2 ms, 300 rounds, and each prints its
 //! median and fastest block.
+//!
+//! Alternated with them, the same three products as one matrix product
+//! each over the whole batch (`Matrix::matmul`, `t_matmul`: the library's
+//! dense kernel) on an im2col matrix `X̂` (`C K² x N OH OW`) built
+//! beforehand: `W X̂`, `X̂ dYᵀ` (with `dY` given transposed) and `Wᵀ dY`.
+//! Each product prints its time as a multiple of its matrix product's: what
+//! im2col plus the dense kernel would cost, not counting the im2col matrix
+//! and the sum back onto the image. The sweep prints the matrix products'
+//! percent of the peak (`mm`) and these ratios (`/`).
 
 #[path = "common/timing.rs"]
 mod timing;
 
 use std::hint::black_box;
 
-use stackgrad::Images;
 use stackgrad::nn::{Conv2d, Layer, Params};
 use stackgrad::rand::{SeedableRng, rngs::StdRng};
+use stackgrad::{Images, Matrix};
 use timing::{CHAIN_FLOPS, alternated, fma_chains, fmt_time, load_average};
 
 /// Times the three products of one shape, `K x K` kernels with padding
-/// `K / 2`, in `rounds` alternated rounds with the peak's chains; returns
-/// the peak in GFLOP/s, the work of one product in flops, and the
-/// (median, fastest) times of the forward, the weight gradient and the
-/// input gradient. A macro: each shape's sizes are checked where it is
+/// `K / 2`, in `rounds` alternated rounds with the peak's chains and the
+/// same products as matrix products on an im2col matrix; returns the peak
+/// in GFLOP/s, the work of one product in flops, and the (median, fastest)
+/// times of the forward, the weight gradient and the input gradient, and
+/// of their matrix products. A macro: each shape's sizes are checked where it is
 /// written.
 macro_rules! measure {
     ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal, $rounds:expr) => {{
@@ -59,6 +69,18 @@ macro_rules! measure {
         let mut dx = Images::<f32, N, C, H, W>::zeros();
         let (mut grads, mut grads2) = (conv.zeros_like(), conv.zeros_like());
         let flops = 2.0 * (N * F * C * K * K * OH * OW) as f64;
+        // The same three products as matrix products over the whole batch,
+        // by the library's dense kernel, on an im2col matrix built
+        // beforehand: forward `W X̂`, weight gradient `X̂ dYᵀ` (dY given
+        // transposed, as an im2col program would lay it out), input
+        // gradient `Wᵀ dY`.
+        const CKK: usize = C * K * K;
+        const NP: usize = N * OH * OW;
+        let val = |r: usize, c: usize| ((r * 7 + c * 3) as f32 * 0.01).sin();
+        let xh = Box::new(Matrix::<f32, CKK, NP>::from_fn(val));
+        let wm = Box::new(Matrix::<f32, F, CKK>::from_fn(val));
+        let dym = Box::new(Matrix::<f32, F, NP>::from_fn(val));
+        let dyt = Box::new(Matrix::<f32, NP, F>::from_fn(val));
         let lanes = fma_chains();
         let t = alternated(
             &mut [
@@ -78,6 +100,15 @@ macro_rules! measure {
                         &mut grads2,
                     )
                 },
+                &mut || {
+                    black_box(&wm.matmul(black_box(&*xh)));
+                },
+                &mut || {
+                    black_box(&xh.matmul(black_box(&*dyt)));
+                },
+                &mut || {
+                    black_box(&wm.t_matmul(black_box(&*dym)));
+                },
             ],
             $rounds,
         );
@@ -91,6 +122,7 @@ macro_rules! measure {
             peak,
             flops,
             [t[1], t[2], input],
+            [t[4], t[5], t[6]],
         )
     }};
 }
@@ -98,21 +130,23 @@ macro_rules! measure {
 /// Prints the three products of one shape in detail.
 macro_rules! shape {
     ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, stride $s:literal) => {{
-        let (name, lanes, peak, flops, t) = measure!($n, $c, $f, $h, $w, k 3, stride $s, 300);
+        let (name, lanes, peak, flops, t, gemm) = measure!($n, $c, $f, $h, $w, k 3, stride $s, 300);
         println!(
             "conv {name}, f32: {:.2} MFLOP per product; load average {}",
             flops / 1e6,
             load_average()
         );
         println!("  FMA peak {peak:.1} GFLOP/s ({lanes}-lane chains, alternated with the products)");
-        for (name, (median, fastest)) in ["forward", "weight gradient", "input gradient"].into_iter().zip(t) {
+        let names = ["forward", "weight gradient", "input gradient"];
+        for ((name, (median, fastest)), (gemm, _)) in names.into_iter().zip(t).zip(gemm) {
             let gflops = flops / median / 1e9;
             println!(
-                "  {name:<16} median {:>10}  {gflops:6.1} GFLOP/s  {:5.1}% of peak;  fastest {:>10}  {:5.1}%",
+                "  {name:<16} median {:>10}  {gflops:6.1} GFLOP/s  {:5.1}% of peak;  fastest {:>10}  {:5.1}%;  {:.2}x the matrix product's time",
                 fmt_time(median),
                 100.0 * gflops / peak,
                 fmt_time(fastest),
                 100.0 * flops / fastest / 1e9 / peak,
+                median / gemm,
             );
         }
     }};
@@ -122,15 +156,22 @@ macro_rules! shape {
 /// the peak measured with them.
 macro_rules! row {
     ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal) => {{
-        let (name, _, peak, flops, t) = measure!($n, $c, $f, $h, $w, k $k, stride $s, 60);
+        let (name, _, peak, flops, t, gemm) = measure!($n, $c, $f, $h, $w, k $k, stride $s, 60);
         let pct = |(median, _): (f64, f64)| 100.0 * flops / median / 1e9 / peak;
+        let ratio = |i: usize| t[i].0 / gemm[i].0;
         println!(
-            "{name:<46} {:>7.3} {:>10} {:>6.1}% {:>6.1}% {:>6.1}%",
+            "{name:<46} {:>7.3} {:>10} {:>6.1}% {:>6.1}% {:>6.1}% {:>6.1}% {:>6.1}% {:>6.1}% {:>5.2} {:>5.2} {:>5.2}",
             flops / 1e6,
             fmt_time(t[0].0),
             pct(t[0]),
             pct(t[1]),
             pct(t[2]),
+            pct(gemm[0]),
+            pct(gemm[1]),
+            pct(gemm[2]),
+            ratio(0),
+            ratio(1),
+            ratio(2),
         );
     }};
 }
@@ -139,8 +180,19 @@ macro_rules! row {
 fn sweep() {
     println!("load average {}", load_average());
     println!(
-        "{:<46} {:>7} {:>10} {:>7} {:>7} {:>7}",
-        "f32 conv", "MFLOP", "forward", "fwd", "w grad", "x grad"
+        "{:<46} {:>7} {:>10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>5} {:>5} {:>5}",
+        "f32 conv",
+        "MFLOP",
+        "forward",
+        "fwd",
+        "w grad",
+        "x grad",
+        "mm fwd",
+        "mm w",
+        "mm x",
+        "/fwd",
+        "/w",
+        "/x"
     );
     // First layers: one channel (grey images), three (colour).
     row!(16, 1, 16, 8, 8, k 3, stride 1);
