@@ -239,6 +239,19 @@ fn fill_shifted<S: Simd, T: Elem>(
     if s == 1 && ow == g.w {
         return fill_same(simd, g, pr, zero_rows, xn, c0, c1, xs);
     }
+    // Stride 2: copy (ri, kj) reads image column 2 (b + dx) + γ, with
+    // kj - P = 2 dx + γ, so it is copy (ri, P + γ) (which reads column
+    // 2b + γ) shifted by dx columns, where that copy exists and its row
+    // holds every column of parity γ that copy (ri, kj) reads inside the
+    // image (2 OW >= W where dx > 0): copied from it as runs, after the
+    // gathered copies of the channel.
+    let runs = (s == 2).then(|| Runs::<S, T>::new(simd, ow));
+    let derived = |kj: usize| {
+        let d = kj as isize - p;
+        let (kb, dx) = (p + d.rem_euclid(2), d.div_euclid(2));
+        let ok = s == 2 && kb >= 0 && kb < k as isize && kb != kj as isize;
+        (ok && (dx <= 0 || 2 * ow >= g.w)).then_some((kb as usize, dx))
+    };
     for lc in 0..c1 - c0 {
         let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
         for ri in 0..s {
@@ -248,6 +261,9 @@ fn fill_shifted<S: Simd, T: Elem>(
                 let (lo, hi) = inside(g, kj, g.w, g.ow);
                 let first = kj as isize - p;
                 if s == 2 {
+                    if derived(kj).is_some() {
+                        continue;
+                    }
                     // Row u reads image row i = 2u + ri - P (P the band's):
                     // rows u0..u1 are inside. Each is every other element of
                     // its image row from column 2 lo + kj - P; past `hi`,
@@ -299,19 +315,28 @@ fn fill_shifted<S: Simd, T: Elem>(
                 }
             }
         }
+        let Some(runs) = &runs else {
+            continue;
+        };
+        for ri in 0..s {
+            for kj in 0..k {
+                let Some((kb, dx)) = derived(kj) else {
+                    continue;
+                };
+                // Columns b with b + dx inside the copy's row.
+                let lo = (-dx).max(0) as usize;
+                let hi = (ow as isize - dx).clamp(lo as isize, ow as isize) as usize;
+                let from = lc * chan + (ri * k + kb) * hq * ow;
+                let to = lc * chan + (ri * k + kj) * hq * ow;
+                runs.copy(&runs.shift(dx, lo, hi), None, from, xs, to, hq * ow);
+            }
+        }
     }
 }
 
 /// [`fill_shifted`] for a "same" convolution (stride 1, `OW = W`): copy
 /// `kj`'s rows inside the image are the image shifted by `(P, P - kj)` as
-/// one run, read and written a vector at a time, the columns that wrapped
-/// around set to zero lane by lane (each lane's column `b` kept as `2b + 1`
-/// and tested against `2 lo` and `2 hi`: whole numbers, exact). A run
-/// starts at its first element inside the channel: the ones before it are
-/// wrapped columns, zero from the buffer's start and wherever written.
-/// Each element is stored once; per vector, a load, a store and, off the
-/// centre column, eight vector operations (the lanes' columns tested and
-/// stepped).
+/// one run ([`Runs`]), the columns that wrapped around set to zero.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn fill_same<S: Simd, T: Elem>(
@@ -325,37 +350,15 @@ fn fill_same<S: Simd, T: Elem>(
     xs: &mut [T],
 ) {
     let (hq, ow, chan) = (g.hq(), g.ow, g.chan());
-    let lanes = T::lanes::<S>();
     let u0 = pr.clamp(0, hq as isize) as usize;
     let u1 = (g.h as isize + pr).clamp(u0 as isize, hq as isize) as usize;
     let len = (u1 - u0) * ow;
     // Channel element of copy 0's element `(u0, 0)`.
     let from = (u0 as isize - pr) * g.w as isize - g.p;
-    // Lane `l`'s column at the start of a copy, `2 (l mod OW) + 1`.
-    let two = T::splat(simd, T::of(2));
-    let wrap = T::splat(simd, T::of(2 * ow));
-    let mut lane = [T::ZERO; 16];
-    for (l, e) in lane.iter_mut().enumerate() {
-        *e = T::of(l);
-    }
-    let lane = T::load(simd, lane.get(..lanes).unwrap_or_default());
-    let mut cols = T::fma(simd, two, lane, T::splat(simd, T::ONE));
-    for _ in 0..lanes.div_ceil(ow) {
-        cols = T::add_wrap(simd, cols, T::splat(simd, T::ZERO), wrap);
-    }
-    let step = T::splat(simd, T::of(2 * (lanes % ow)));
+    let runs = Runs::<S, T>::new(simd, ow);
     for kj in 0..g.k {
         let (lo, hi) = inside(g, kj, g.w, ow);
-        // No column wrapped around: the run is copied as it is.
-        let whole = lo == 0 && hi == ow;
-        let at = from + kj as isize;
-        // Elements before the channel's first: wrapped columns.
-        let skip = (-at).max(0) as usize;
-        let mut first = cols;
-        for _ in 0..skip % ow {
-            first = T::add_wrap(simd, first, two, wrap);
-        }
-        let (lo, hi) = (T::splat(simd, T::of(2 * lo)), T::splat(simd, T::of(2 * hi)));
+        let shift = runs.shift(from + kj as isize, lo, hi);
         for lc in 0..c1 - c0 {
             let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
             let copy = lc * chan + kj * hq * ow;
@@ -366,24 +369,114 @@ fn fill_same<S: Simd, T: Elem>(
                     }
                 }
             }
-            let to = copy + u0 * ow;
-            let (mut o, mut col) = (skip, first);
-            while o < len {
-                let v = T::load(
-                    simd,
-                    src.get((at + o as isize) as usize..).unwrap_or_default(),
-                );
-                let v = if whole {
-                    v
-                } else {
-                    let kept = T::keep(simd, col, lo, hi, v);
-                    col = T::add_wrap(simd, col, step, wrap);
-                    kept
-                };
-                let n = lanes.min(len - o);
-                T::store(simd, xs.get_mut(to + o..to + o + n).unwrap_or_default(), v);
-                o += lanes;
-            }
+            runs.copy(&shift, Some(src), 0, xs, copy + u0 * ow, len);
+        }
+    }
+}
+
+/// Runs of a copy's rows (`ow` columns each) read a vector at a time from
+/// a source shifted by a whole number of elements, the columns that wrap
+/// around zeroed in registers: each lane's column `b` is kept as `2b + 1`
+/// and tested against `2 lo` and `2 hi` (whole numbers, exact). Each
+/// element is stored once; per vector, a load, a store and, where columns
+/// wrap, eight vector operations (the lanes' columns tested and stepped).
+struct Runs<S: Simd, T: Elem> {
+    simd: S,
+    ow: usize,
+    /// Lane `l`'s column at the start of a run, `2 (l mod OW) + 1`.
+    cols: T::V<S>,
+    two: T::V<S>,
+    wrap: T::V<S>,
+    /// The columns' step from a vector to the next.
+    step: T::V<S>,
+}
+
+/// A source shifted by `at` elements (from the run's first), its columns
+/// `lo..hi` kept (see [`Runs`]).
+struct Shift<V> {
+    at: isize,
+    /// Elements before the source's first: wrapped columns, zero from the
+    /// buffer's start and wherever written.
+    skip: usize,
+    /// The lanes' columns at element `skip`.
+    first: V,
+    lo: V,
+    hi: V,
+    /// No column wraps: the run is copied as it is.
+    whole: bool,
+}
+
+impl<S: Simd, T: Elem> Runs<S, T> {
+    #[inline(always)]
+    fn new(simd: S, ow: usize) -> Self {
+        let lanes = T::lanes::<S>();
+        let two = T::splat(simd, T::of(2));
+        let wrap = T::splat(simd, T::of(2 * ow));
+        let mut lane = [T::ZERO; 16];
+        for (l, e) in lane.iter_mut().enumerate() {
+            *e = T::of(l);
+        }
+        let lane = T::load(simd, lane.get(..lanes).unwrap_or_default());
+        let mut cols = T::fma(simd, two, lane, T::splat(simd, T::ONE));
+        for _ in 0..lanes.div_ceil(ow) {
+            cols = T::add_wrap(simd, cols, T::splat(simd, T::ZERO), wrap);
+        }
+        let step = T::splat(simd, T::of(2 * (lanes % ow)));
+        Self {
+            simd,
+            ow,
+            cols,
+            two,
+            wrap,
+            step,
+        }
+    }
+
+    #[inline(always)]
+    fn shift(&self, at: isize, lo: usize, hi: usize) -> Shift<T::V<S>> {
+        let skip = (-at).max(0) as usize;
+        let mut first = self.cols;
+        for _ in 0..skip % self.ow {
+            first = T::add_wrap(self.simd, first, self.two, self.wrap);
+        }
+        Shift {
+            at,
+            skip,
+            first,
+            lo: T::splat(self.simd, T::of(2 * lo)),
+            hi: T::splat(self.simd, T::of(2 * hi)),
+            whole: lo == 0 && hi == self.ow,
+        }
+    }
+
+    /// `xs[to + o] = source[src0 + at + o]` for `o` in `skip..len`, the
+    /// wrapped columns 0; the source is `src`, or `xs` itself (from a copy
+    /// written before).
+    #[inline(always)]
+    fn copy(
+        &self,
+        sh: &Shift<T::V<S>>,
+        src: Option<&[T]>,
+        src0: usize,
+        xs: &mut [T],
+        to: usize,
+        len: usize,
+    ) {
+        let (simd, lanes) = (self.simd, T::lanes::<S>());
+        let (mut o, mut col) = (sh.skip, sh.first);
+        while o < len {
+            let i = (src0 as isize + sh.at + o as isize) as usize;
+            let v = T::load(simd, src.unwrap_or(xs).get(i..).unwrap_or_default());
+            let v = if sh.whole {
+                v
+            } else {
+                let kept = T::keep(simd, col, sh.lo, sh.hi, v);
+                col = T::add_wrap(simd, col, self.step, self.wrap);
+                kept
+            };
+            let n = lanes.min(len - o);
+            T::store(simd, xs.get_mut(to + o..to + o + n).unwrap_or_default(), v);
+            o += lanes;
         }
     }
 }
