@@ -243,8 +243,9 @@ fn fill_shifted<S: Simd, T: Elem>(
     // kj - P = 2 dx + γ, so it is copy (ri, P + γ) (which reads column
     // 2b + γ) shifted by dx columns, where that copy exists and its row
     // holds every column of parity γ that copy (ri, kj) reads inside the
-    // image (2 OW >= W where dx > 0): copied from it as runs, after the
-    // gathered copies of the channel.
+    // image (2 OW >= W where dx > 0): copied from it as runs, after all the
+    // gathered copies (whose rows' last vectors may spill zeros into the
+    // next copy).
     let runs = (s == 2).then(|| Runs::<S, T>::new(simd, ow));
     let derived = |kj: usize| {
         let d = kj as isize - p;
@@ -315,20 +316,23 @@ fn fill_shifted<S: Simd, T: Elem>(
                 }
             }
         }
-        let Some(runs) = &runs else {
+    }
+    let Some(runs) = &runs else {
+        return;
+    };
+    for kj in 0..k {
+        let Some((kb, dx)) = derived(kj) else {
             continue;
         };
-        for ri in 0..s {
-            for kj in 0..k {
-                let Some((kb, dx)) = derived(kj) else {
-                    continue;
-                };
-                // Columns b with b + dx inside the copy's row.
-                let lo = (-dx).max(0) as usize;
-                let hi = (ow as isize - dx).clamp(lo as isize, ow as isize) as usize;
+        // Columns b with b + dx inside the copy's row.
+        let lo = (-dx).max(0) as usize;
+        let hi = (ow as isize - dx).clamp(lo as isize, ow as isize) as usize;
+        let shift = runs.shift(dx, lo, hi);
+        for lc in 0..c1 - c0 {
+            for ri in 0..s {
                 let from = lc * chan + (ri * k + kb) * hq * ow;
                 let to = lc * chan + (ri * k + kj) * hq * ow;
-                runs.copy(&runs.shift(dx, lo, hi), None, from, xs, to, hq * ow);
+                runs.copy(&shift, None, from, xs, to, hq * ow);
             }
         }
     }
