@@ -9,7 +9,11 @@
 //! ```sh
 //! cargo bench -p stackgrad-bench --bench conv_throughput
 //! cargo bench -p stackgrad-bench --bench conv_throughput -- --sweep
+//! cargo bench -p stackgrad-bench --bench conv_throughput -- --sweep "batch 1,"
 //! ```
+//!
+//! (the last: the sweep's rows whose shape, followed by a comma, contains
+//! the text).
 //!
 //! Work counted as PyTorch's profilers count it: `2 N F C K² OH OW` flops per
 //! product (the padding's zero taps included). The forward is
@@ -38,6 +42,14 @@ use stackgrad::rand::{SeedableRng, rngs::StdRng};
 use stackgrad::{Images, Matrix};
 use timing::{CHAIN_FLOPS, alternated, fma_chains, fmt_time, load_average};
 
+/// `"CxHxW -> FxOHxOW, KxK, stride S, pad P, batch N"` for `[N, C, F, H,
+/// W, K, S]` with padding `K / 2`.
+fn shape_name([n, c, f, h, w, k, s]: [usize; 7]) -> String {
+    let p = k / 2;
+    let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+    format!("{c}x{h}x{w} -> {f}x{oh}x{ow}, {k}x{k}, stride {s}, pad {p}, batch {n}")
+}
+
 /// Times the three products of one shape, `K x K` kernels with padding
 /// `K / 2`, in `rounds` alternated rounds with the peak's chains and the
 /// same products as matrix products on an im2col matrix; returns the peak
@@ -57,6 +69,7 @@ macro_rules! measure {
         const P: usize = K / 2;
         const OH: usize = (H + 2 * P - K) / S + 1;
         const OW: usize = (W + 2 * P - K) / S + 1;
+        let name = shape_name([N, C, F, H, W, K, S]);
         let conv = Conv2d::<f32, C, F, K, S, P>::he_normal(&mut StdRng::seed_from_u64(1));
         let x = Images::<f32, N, C, H, W>::from_fn(|n, c, i, j| {
             ((n * 1000 + c * 131 + i * 17 + j) as f32 * 0.1).sin()
@@ -117,7 +130,7 @@ macro_rules! measure {
         let peak = CHAIN_FLOPS * lanes as f64 / t[0].1 / 1e9;
         let input = (t[3].0 - t[2].0, t[3].1 - t[2].1);
         (
-            format!("{C}x{H}x{W} -> {F}x{OH}x{OW}, {K}x{K}, stride {S}, pad {P}, batch {N}"),
+            name,
             lanes,
             peak,
             flops,
@@ -155,7 +168,9 @@ macro_rules! shape {
 /// One row of the sweep's table: the three products' medians in percent of
 /// the peak measured with them.
 macro_rules! row {
-    ($n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal) => {{
+    ($only:ident, $n:literal, $c:literal, $f:literal, $h:literal, $w:literal, k $k:literal, stride $s:literal) => {{
+        // (`"...batch 16,"`: a filter can end a row's name with a comma.)
+        if format!("{},", shape_name([$n, $c, $f, $h, $w, $k, $s])).contains($only) {
         let (name, _, peak, flops, t, gemm) = measure!($n, $c, $f, $h, $w, k $k, stride $s, 60);
         let pct = |(median, _): (f64, f64)| 100.0 * flops / median / 1e9 / peak;
         let ratio = |i: usize| t[i].0 / gemm[i].0;
@@ -173,11 +188,13 @@ macro_rules! row {
             ratio(1),
             ratio(2),
         );
+        }
     }};
 }
 
-/// The sweep, on a thread with room for its largest tensors (several MiB).
-fn sweep() {
+/// The sweep, on a thread with room for its largest tensors (several MiB):
+/// the rows whose shape's name contains `only`.
+fn sweep(only: &str) {
     println!("load average {}", load_average());
     println!(
         "{:<46} {:>7} {:>10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>5} {:>5} {:>5}",
@@ -195,36 +212,44 @@ fn sweep() {
         "/x"
     );
     // First layers: one channel (grey images), three (colour).
-    row!(16, 1, 16, 8, 8, k 3, stride 1);
-    row!(16, 1, 32, 28, 28, k 5, stride 1);
-    row!(16, 1, 16, 32, 32, k 3, stride 2);
-    row!(16, 3, 16, 32, 32, k 3, stride 1);
+    row!(only, 16, 1, 16, 8, 8, k 3, stride 1);
+    row!(only, 16, 1, 32, 28, 28, k 5, stride 1);
+    row!(only, 16, 1, 16, 32, 32, k 3, stride 2);
+    row!(only, 16, 3, 16, 32, 32, k 3, stride 1);
     // Stride 1, 3 x 3.
-    row!(16, 16, 32, 8, 8, k 3, stride 1);
-    row!(16, 16, 32, 16, 16, k 3, stride 1);
-    row!(16, 32, 64, 8, 8, k 3, stride 1);
-    row!(16, 64, 64, 8, 8, k 3, stride 1);
-    row!(16, 16, 16, 32, 32, k 3, stride 1);
+    row!(only, 16, 16, 32, 8, 8, k 3, stride 1);
+    row!(only, 16, 16, 32, 16, 16, k 3, stride 1);
+    row!(only, 16, 32, 64, 8, 8, k 3, stride 1);
+    row!(only, 16, 64, 64, 8, 8, k 3, stride 1);
+    row!(only, 16, 16, 16, 32, 32, k 3, stride 1);
     // Other kernels.
-    row!(16, 32, 64, 16, 16, k 1, stride 1);
-    row!(16, 16, 32, 16, 16, k 5, stride 1);
+    row!(only, 16, 32, 64, 16, 16, k 1, stride 1);
+    row!(only, 16, 16, 32, 16, 16, k 5, stride 1);
     // Stride 2.
-    row!(16, 16, 32, 16, 16, k 3, stride 2);
-    row!(16, 32, 64, 16, 16, k 3, stride 2);
-    row!(16, 16, 32, 32, 32, k 3, stride 2);
+    row!(only, 16, 16, 32, 16, 16, k 3, stride 2);
+    row!(only, 16, 32, 64, 16, 16, k 3, stride 2);
+    row!(only, 16, 16, 32, 32, 32, k 3, stride 2);
     // Batches.
-    row!(1, 16, 32, 8, 8, k 3, stride 1);
-    row!(64, 16, 32, 8, 8, k 3, stride 1);
+    row!(only, 1, 16, 32, 8, 8, k 3, stride 1);
+    row!(only, 64, 16, 32, 8, 8, k 3, stride 1);
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    if std::env::args().any(|a| a == "--sweep") {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--sweep") {
+        // The argument after `--sweep` (not an option) keeps the rows whose
+        // shape contains it, e.g. `--sweep "batch 1,"`.
+        let only = args
+            .get(at + 1)
+            .filter(|a| !a.starts_with("--"))
+            .cloned()
+            .unwrap_or_default();
         let sweep = std::thread::Builder::new()
             .stack_size(256 << 20)
-            .spawn(sweep);
+            .spawn(move || sweep(&only));
         if !sweep.is_ok_and(|t| t.join().is_ok()) {
             eprintln!("the sweep did not run to its end");
             std::process::exit(1);
