@@ -49,7 +49,7 @@
 use pulp::{Simd, WithSimd};
 
 use super::{
-    Aligned, Elem, Tiles, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
+    Aligned, Elem, Tiles, apart, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
 };
 
 use super::gemm::{Dims, Lhs, gemm, gemm_bias};
@@ -615,29 +615,32 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
             while c0 < g.c {
                 let c1 = (c0 + group).min(g.c);
                 fill_shifted(simd, &gb, a0, banded, xn, c0, c1, xs);
-                let mut j0 = q0;
-                while j0 < q1 {
-                    let mut job = ForwardTiles::<S, T, V> {
-                        simd,
-                        w,
-                        depth,
-                        k0: c0 * kk,
-                        rows: (c1 - c0) * kk,
-                        xs,
-                        taps: &taps,
-                        bias,
-                        first: c0 == 0,
-                        last: c1 == g.c,
-                        relu,
-                        y: &mut *yn,
-                        pix,
-                        j0,
-                        xj: j0 - q0,
-                        cols: pw.min(q1 - j0),
-                    };
-                    tiles::<S, _>(g.f, &mut job);
-                    j0 += pw;
-                }
+                // The tiles apart: see [`apart`].
+                apart(simd, || {
+                    let mut j0 = q0;
+                    while j0 < q1 {
+                        let mut job = ForwardTiles::<S, T, V> {
+                            simd,
+                            w,
+                            depth,
+                            k0: c0 * kk,
+                            rows: (c1 - c0) * kk,
+                            xs,
+                            taps: &taps,
+                            bias,
+                            first: c0 == 0,
+                            last: c1 == g.c,
+                            relu,
+                            y: &mut *yn,
+                            pix,
+                            j0,
+                            xj: j0 - q0,
+                            cols: pw.min(q1 - j0),
+                        };
+                        tiles::<S, _>(g.f, &mut job);
+                        j0 += pw;
+                    }
+                });
                 c0 = c1;
             }
         }

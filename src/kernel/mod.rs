@@ -727,6 +727,27 @@ fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
     }
 }
 
+/// Runs `f` in a function of its own (one per instruction set and
+/// closure), compiled for `simd`'s instruction set: the row tiles inside
+/// get the registers to themselves. Inlined into the loops that set the
+/// tiles up, the values those loops keep across (constants, the copies'
+/// column vectors) took registers from the tiles, and a 4-row AVX2 tile
+/// kept 3 of its 8 accumulators on the stack, reloading and storing them
+/// at every step. (A function that lacks the instruction set's features
+/// calls pulp's entry, which has them and so cannot be inlined into it.)
+#[inline(never)]
+fn apart<S: Simd, R>(simd: S, f: impl FnOnce() -> R) -> R {
+    struct Op<F>(F);
+    impl<R, F: FnOnce() -> R> pulp::WithSimd for Op<F> {
+        type Output = R;
+        #[inline(always)]
+        fn with_simd<S2: Simd>(self, _: S2) -> R {
+            (self.0)()
+        }
+    }
+    simd.vectorize(Op(f))
+}
+
 /// Loads `out[v lanes..]` (up to `cols` elements) as `V` vectors.
 #[inline(always)]
 fn load_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &[T]) -> [T::V<S>; V] {
