@@ -616,31 +616,35 @@ fn forward_v<S: Simd, T: Elem, const V: usize>(
                 let c1 = (c0 + group).min(g.c);
                 fill_shifted(simd, &gb, a0, banded, xn, c0, c1, xs);
                 // The tiles apart: see [`apart`].
-                apart(simd, || {
-                    let mut j0 = q0;
-                    while j0 < q1 {
-                        let mut job = ForwardTiles::<S, T, V> {
-                            simd,
-                            w,
-                            depth,
-                            k0: c0 * kk,
-                            rows: (c1 - c0) * kk,
-                            xs,
-                            taps: &taps,
-                            bias,
-                            first: c0 == 0,
-                            last: c1 == g.c,
-                            relu,
-                            y: &mut *yn,
-                            pix,
-                            j0,
-                            xj: j0 - q0,
-                            cols: pw.min(q1 - j0),
-                        };
-                        tiles::<S, _>(g.f, &mut job);
-                        j0 += pw;
-                    }
-                });
+                apart(
+                    simd,
+                    #[inline(always)]
+                    || {
+                        let mut j0 = q0;
+                        while j0 < q1 {
+                            let mut job = ForwardTiles::<S, T, V> {
+                                simd,
+                                w,
+                                depth,
+                                k0: c0 * kk,
+                                rows: (c1 - c0) * kk,
+                                xs,
+                                taps: &taps,
+                                bias,
+                                first: c0 == 0,
+                                last: c1 == g.c,
+                                relu,
+                                y: &mut *yn,
+                                pix,
+                                j0,
+                                xj: j0 - q0,
+                                cols: pw.min(q1 - j0),
+                            };
+                            tiles::<S, _>(g.f, &mut job);
+                            j0 += pw;
+                        }
+                    },
+                );
                 c0 = c1;
             }
         }

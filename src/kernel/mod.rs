@@ -735,6 +735,9 @@ fn tiles<S: Simd, J: Tiles>(rows: usize, job: &mut J) {
 /// kept 3 of its 8 accumulators on the stack, reloading and storing them
 /// at every step. (A function that lacks the instruction set's features
 /// calls pulp's entry, which has them and so cannot be inlined into it.)
+/// `f` must be `#[inline(always)]`: a closure is a function of its own,
+/// compiled without the instruction set's features unless inlined into the
+/// entry (the weight gradient's, not inlined, ran 50 times slower).
 #[inline(never)]
 fn apart<S: Simd, R>(simd: S, f: impl FnOnce() -> R) -> R {
     struct Op<F>(F);
