@@ -864,7 +864,7 @@ fn inside(g: &Geom, k: usize, n: usize, out: usize) -> (usize, usize) {
 /// block and the element of the copies it reads), against every panel of
 /// filters, added into `dwt` (`taps x F`): channel `c0 + c`'s tap
 /// `(ki, kj)` is row `(c0 + c) K² + ki K + kj`.
-struct GradTiles<'a, S: Simd, T: Elem, const V: usize, const Q: usize> {
+struct GradTiles<'a, S: Simd, T: Elem, const V: usize, const Q: usize, const QA: usize> {
     simd: S,
     f: usize,
     xs: &'a [T],
@@ -890,7 +890,9 @@ enum Rows {
     Taps { k: usize, planes: Planes },
 }
 
-impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S, T, V, Q> {
+impl<S: Simd, T: Elem, const V: usize, const Q: usize, const QA: usize> Tiles
+    for GradTiles<'_, S, T, V, Q, QA>
+{
     // A debug build keeps each tile a call of its own: inlined, the unoptimized
     // copies of every tile size, row kind and panel width took a megabyte of
     // the dispatched function's frame (`tests/stack_conv.rs` runs on 2 MiB).
@@ -902,15 +904,15 @@ impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S
         let pw = V * T::lanes::<S>();
         let bt = T::vectors::<S>(self.bt);
         // Row `r`'s elements as an array, read at a step's element masked
-        // by `Q - 1`: the reads go unchecked. For channels (`Q = QW`), one
-        // array from the tile's first channel, read at `+ r < M <= 8` (the
-        // caller leaves `QW + 8` elements after the start of the group);
+        // by `Q - 1`: the reads go unchecked. For channels, one array of
+        // `QA = Q + 8` from the tile's first channel, read at `+ r < M <= 8`
+        // (the caller leaves `Q + 8` elements after the start of the group);
         // for taps, one per row from its tap's offset (the caller leaves `Q`
         // after the last).
         let xs = self
             .xs
-            .get(r0..r0 + QW + 8)
-            .and_then(|x| <&[T; QW + 8]>::try_from(x).ok());
+            .get(r0..r0 + QA)
+            .and_then(|x| <&[T; QA]>::try_from(x).ok());
         let mut xr: [Option<&[T; Q]>; M] = [None; M];
         if let Rows::Taps { k, planes } = self.rows {
             // Tap `r0 = (c, ki, kj)`, then the next ones, walked (divisions
@@ -950,7 +952,7 @@ impl<S: Simd, T: Elem, const V: usize, const Q: usize> Tiles for GradTiles<'_, S
             s = match (self.rows, xs) {
                 (Rows::Channels { .. }, Some(xs)) => {
                     let x = |o: usize, r: usize| xs[o + r];
-                    grad_steps::<S, T, M, V, QW, false>(simd, steps, b, x, s)
+                    grad_steps::<S, T, M, V, Q, false>(simd, steps, b, x, s)
                 }
                 _ => {
                     let Some(x0) = xr[0] else {
@@ -1173,11 +1175,11 @@ impl Steps {
 /// and `group` channels at a time, pixel blocks of `lq_max` (all of an
 /// image's pixels when `nb > 1`), as `plan` says; `xs` holds at least
 /// [`GradPlan::xs`] elements (the block's copies take at most `Q`: `QW`,
-/// or `QS` for the small buffer), `bt` at least `nb lq_max F` rounded up to
-/// panels.
+/// or `QS` for the small buffer; `QA = Q + 8`, the channels' arrays), `bt`
+/// at least `nb lq_max F` rounded up to panels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
+fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize, const QA: usize>(
     simd: S,
     g: &Geom,
     plan: GradPlan,
@@ -1288,7 +1290,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
                     }
                 }
                 if let Some(planes) = planes {
-                    let mut job = GradTiles::<S, T, V, Q> {
+                    let mut job = GradTiles::<S, T, V, Q, QA> {
                         simd,
                         f: g.f,
                         xs,
@@ -1309,7 +1311,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize>(
                     if steps.is_empty() {
                         continue;
                     }
-                    let mut job = GradTiles::<S, T, V, Q> {
+                    let mut job = GradTiles::<S, T, V, Q, QA> {
                         simd,
                         f: g.f,
                         xs,
@@ -1349,6 +1351,12 @@ struct GradPlan {
 
 /// Elements of the weight gradient's one buffer for small layers.
 const SMALL: usize = 4096;
+/// Multiply-adds of a weight gradient below which the small buffer serves
+/// even with fewer images per block: clearing the large buffers (96 KiB
+/// in `f32`) costs more than the shorter blocks. (16x8x8 -> 32x8x8 at
+/// batch 1, 0.3 M: 14% faster in the small buffer; at batch 16, 4.7 M: the
+/// large one's 4 images per block.)
+const SMALL_WORK: usize = 1 << 20;
 /// Elements that the planes of a block span in the small buffer.
 const QS: usize = 1024;
 
@@ -1424,11 +1432,8 @@ impl GradPlan {
             return None;
         }
         let planes = g.tap_rows().then(|| Planes::new(g));
-        if small && planes.is_none() {
-            return None;
-        }
-        // The copies of a block take at most `QW` elements, a channel's
-        // `chan`.
+        // The copies of a block take at most `Q` elements (`QS` in the small
+        // buffer, else `QW`), a channel's `chan`.
         let chan = planes.map_or(g.h * g.w, |p| p.plane);
         // (Planes: less 8, so that the tiles' arrays end in the buffer.)
         let q = if small { QS } else { QW };
@@ -1445,35 +1450,36 @@ impl GradPlan {
             return None;
         }
         let per_pixel = if planes.is_some() { 1 } else { g.kk() };
+        let mut plan = Self {
+            v,
+            group,
+            nb: 1,
+            lq_max: 0,
+            planes,
+            small,
+        };
         // The `dY` block's room: in the small buffer, what the copies leave
         // (less a cache line for the alignment).
         let bt_room = if small {
-            SMALL.saturating_sub(group * chan + q + 8 + 64)
+            SMALL.saturating_sub(plan.xs() + 64)
         } else {
             BTCAP
         };
-        let lq_max = KQ.min(bt_room / fpad).min(LCAP / per_pixel);
-        if lq_max == 0 {
+        plan.lq_max = KQ.min(bt_room / fpad).min(LCAP / per_pixel);
+        if plan.lq_max == 0 {
             return None;
         }
         // Whole images, several at a time, where they fit the buffers.
-        let nb = if g.pix() <= lq_max {
-            (lq_max / g.pix()).min(room / (group * chan)).clamp(1, g.n)
-        } else {
-            1
-        };
-        Some(Self {
-            v,
-            group,
-            nb,
-            lq_max,
-            planes,
-            small,
-        })
+        if g.pix() <= plan.lq_max {
+            plan.nb = (plan.lq_max / g.pix())
+                .min(room / (group * chan))
+                .clamp(1, g.n);
+        }
+        Some(plan)
     }
-    /// Elements of the images' copies: the tiles read arrays of `QW + 8`
-    /// from the group's first channel (or of `QS` or `QW` from a tap's
-    /// offset in the planes).
+    /// Elements of the images' copies: the tiles read arrays of `Q + 8`
+    /// from the group's channels (`Q`: `QS` in the small buffer, else `QW`),
+    /// or of `Q` from a tap's offset in the planes.
     fn xs(self) -> usize {
         let q = if self.small { QS } else { QW };
         self.group * self.planes.map_or(1, |p| p.plane) + q + 8
@@ -1485,15 +1491,26 @@ impl GradPlan {
     /// Whether a call takes the small buffer (see [`GradPlan::small`]), and
     /// the buffers' elements (copies, `dY` block) that it needs in vectors
     /// of 32 or 64 bytes, whichever the CPU has, for elements of `size`
-    /// bytes.
+    /// bytes. The small buffer where its plan groups as many channels as
+    /// the large one's (fewer: shorter tiles; for 1x1 kernels a third of
+    /// the speed), and takes as many images per block or the product is
+    /// below [`SMALL_WORK`] multiply-adds.
     fn buffers(g: &Geom, size: usize) -> Option<(bool, usize, usize)> {
-        let need = |lanes: usize, small: bool| {
-            Self::new(g, lanes, small).map(|p| (p.xs(), p.bt(g, lanes)))
-        };
-        [true, false].into_iter().find_map(|small| {
-            let (a, b) = (need(32 / size, small)?, need(64 / size, small)?);
-            Some((small, a.0.max(b.0), a.1.max(b.1)))
-        })
+        let lanes = [32 / size, 64 / size];
+        let plans = |small: bool| lanes.map(|l| Self::new(g, l, small));
+        let (small, large) = (plans(true), plans(false));
+        let work = g.n * g.pix() * g.c * g.kk() * g.f;
+        let same = small.iter().zip(&large).all(|(s, l)| match (s, l) {
+            (Some(s), Some(l)) => s.group == l.group && (s.nb == l.nb || work < SMALL_WORK),
+            (s, _) => s.is_some(),
+        });
+        let (small, plans) = if same { (true, small) } else { (false, large) };
+        let mut need = (0, 0);
+        for (plan, lanes) in plans.into_iter().zip(lanes) {
+            let plan = plan?;
+            need = (need.0.max(plan.xs()), need.1.max(plan.bt(g, lanes)));
+        }
+        Some((small, need.0, need.1))
     }
 }
 
@@ -1549,10 +1566,18 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         }
         db.fill(T::ZERO);
         match (plan.v, small) {
-            (1, true) => weight_grad_v::<S, T, 1, QS>(simd, g, plan, x, dy, dwt, db, xs, bt),
-            (_, true) => weight_grad_v::<S, T, 2, QS>(simd, g, plan, x, dy, dwt, db, xs, bt),
-            (1, false) => weight_grad_v::<S, T, 1, QW>(simd, g, plan, x, dy, dwt, db, xs, bt),
-            (_, false) => weight_grad_v::<S, T, 2, QW>(simd, g, plan, x, dy, dwt, db, xs, bt),
+            (1, true) => {
+                weight_grad_v::<S, T, 1, QS, { QS + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
+            }
+            (_, true) => {
+                weight_grad_v::<S, T, 2, QS, { QS + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
+            }
+            (1, false) => {
+                weight_grad_v::<S, T, 1, QW, { QW + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
+            }
+            (_, false) => {
+                weight_grad_v::<S, T, 2, QW, { QW + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
+            }
         }
         T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
         true
@@ -1941,8 +1966,8 @@ mod tests {
     /// The weight gradient's plans for the shapes of the layer's definition
     /// tests: layers of fewer than 8 channels or of 32 x 32 outputs take the
     /// taps as rows, from the small buffer where a block's planes fit in
-    /// it, in groups of channels where a whole image's do not fit in the
-    /// large one.
+    /// it with as many channels per group as in the large one, in groups of
+    /// channels where a whole image's do not fit in the large one.
     #[test]
     fn grad_plans() {
         use super::GradPlan;
@@ -1955,10 +1980,13 @@ mod tests {
         let cases = [
             (n16(geom(1, 8, 3, 1, 1)), (true, true, 1), "conv1"),
             (n16(geom(16, 8, 3, 1, 1)), (false, false, 16), "conv2"),
+            (geom(16, 8, 3, 1, 1), (false, true, 16), "conv2, batch 1"),
+            // (The small buffer would hold 4 channels of 16 x 16.)
+            (n16(geom(32, 16, 1, 1, 0)), (false, false, 32), "1x1"),
             (geom(3, 32, 5, 1, 2), (true, false, 3), "3x32x32 k5"),
             (geom(2, 32, 3, 1, 1), (true, false, 2), "2x32x32"),
             (geom(7, 40, 3, 1, 1), (true, false, 4), "7x40x40: groups"),
-            (geom(4, 28, 3, 2, 1), (true, true, 1), "stride 2"),
+            (geom(4, 28, 3, 2, 1), (true, false, 4), "stride 2"),
             (geom(8, 32, 3, 1, 1), (true, false, 4), "32x32 outputs"),
             (geom(12, 32, 3, 1, 1), (true, false, 6), "12x32x32"),
             (geom(8, 24, 3, 1, 1), (false, false, 8), "24x24"),
