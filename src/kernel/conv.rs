@@ -86,14 +86,21 @@ fn with_buffer<T: Elem, R>(need: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
 /// weight gradient's buffers of [`with_buffer`] (counted as if none shared
 /// its stack slot) with, for the forward, its tap table, for the weight
 /// gradient, its transposed `dY` block and pixel table; or the input
-/// gradient's block of `dX̂`, padded channel and the dense kernel's panel.
+/// gradient's block of `dX̂`, padded channel and the dense kernel's panel;
+/// or a 1 x 1 weight gradient's transposed image and the dense kernel's
+/// panel.
 pub(super) const STACK_BYTES: usize = {
     let buffers = (1024 + 4096 + XCAP) * 8;
     let taps = KC * core::mem::size_of::<usize>();
     let forward = buffers + taps;
     let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps>();
     let input_grad = (DXCAP + PADCAP) * 8 + super::gemm::STACK_BYTES;
+    // A 1 x 1 weight gradient: its transposed image, then the dense kernel.
+    let pointwise_grad = buffers + super::gemm::STACK_BYTES;
     let mut most = forward;
+    if pointwise_grad > most {
+        most = pointwise_grad;
+    }
     if weight_grad > most {
         most = weight_grad;
     }
@@ -1639,6 +1646,114 @@ macro_rules! weight_grad_entry {
 weight_grad_entry!(weight_grad_f32, f32);
 weight_grad_entry!(weight_grad_f64, f64);
 
+/// [`weight_grad`] for 1 x 1 filters, stride 1, no padding: per image, a
+/// matrix product by the dense kernel, `dW (F x C) += dY_n (F x HW) X_nᵀ`,
+/// with `X_nᵀ` (`HW x C`) transposed into `xt`, and `db` the sums of `dY`'s
+/// rows. `false`, with `dw` and `db` maybe written, where it does not run.
+struct PointwiseGrad<'a, T> {
+    g: &'a Geom,
+    x: &'a [T],
+    dy: &'a [T],
+    dw: &'a mut [T],
+    db: &'a mut [T],
+    xt: &'a mut [T],
+    gemm: DenseKernel<T>,
+}
+
+impl<T: Elem> WithSimd for PointwiseGrad<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        let Self {
+            g,
+            x,
+            dy,
+            dw,
+            db,
+            xt,
+            gemm,
+        } = self;
+        let pix = g.pix();
+        let Some(xt) = xt.get_mut(..pix * g.c) else {
+            return false;
+        };
+        if !wide::<S>()
+            || pix == 0
+            || x.len() != g.n * g.c * pix
+            || dy.len() != g.n * g.f * pix
+            || dw.len() != g.f * g.c
+            || db.len() != g.f
+        {
+            return false;
+        }
+        let d = Dims {
+            r: g.f,
+            c: pix,
+            n: g.c,
+        };
+        db.fill(T::ZERO);
+        for (i, (xn, dyn_)) in x
+            .chunks_exact(g.c * pix)
+            .zip(dy.chunks_exact(g.f * pix))
+            .enumerate()
+        {
+            T::transpose(simd, xn, pix, xt, g.c, g.c, pix);
+            if !gemm(dyn_, Lhs::Rows, xt, dw, d, i == 0) {
+                return false;
+            }
+            // db: each row's sum in 8 lanes (independent chains), then added.
+            for (b, row) in db.iter_mut().zip(dyn_.chunks_exact(pix)) {
+                let mut acc = [T::ZERO; 8];
+                let (chunks, rest) = row.as_chunks::<8>();
+                for c in chunks {
+                    for (a, &v) in acc.iter_mut().zip(c) {
+                        *a += v;
+                    }
+                }
+                for (a, &v) in acc.iter_mut().zip(rest) {
+                    *a += v;
+                }
+                for w in [4, 2, 1] {
+                    for l in 0..w {
+                        let v = acc[l + w];
+                        acc[l] += v;
+                    }
+                }
+                *b += acc[0];
+            }
+        }
+        true
+    }
+}
+
+/// [`PointwiseGrad`]'s entry for one element type, compiled in this crate.
+macro_rules! pointwise_grad_entry {
+    ($name:ident, $t:ty) => {
+        #[inline(never)]
+        fn $name(g: &Geom, x: &[$t], dy: &[$t], dw: &mut [$t], db: &mut [$t]) -> bool {
+            let need = g.pix() * g.c;
+            need <= XCAP
+                && with_buffer(
+                    need,
+                    #[inline(always)]
+                    |xt: &mut [$t]| {
+                        pulp::Arch::new().dispatch(PointwiseGrad {
+                            g,
+                            x,
+                            dy,
+                            dw,
+                            db,
+                            xt,
+                            gemm: gemm::<$t>,
+                        })
+                    },
+                )
+        }
+    };
+}
+pointwise_grad_entry!(pointwise_grad_f32, f32);
+pointwise_grad_entry!(pointwise_grad_f64, f64);
+
 /// `dw[f, t] = Σ_n Σ_q X̂_n[t, q] dy[n, f, q]` and `db[f] = Σ_n Σ_q dy[n, f, q]`
 /// for `x: n x c x h x w`, `dy: n x f x oh x ow`, `dw: f x (c k k)`, through
 /// `dwt`, `(c k k) x f` zeros. `false`, with `dw` and `db` not written,
@@ -1646,20 +1761,26 @@ weight_grad_entry!(weight_grad_f64, f64);
 #[inline(always)]
 pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], out: Grads<'_, T>) -> bool {
     let Grads { dwt, dw, db } = out;
+    // 1 x 1, stride 1, no padding: a matrix product per image (see
+    // `PointwiseGrad`), else (an image too large for its buffer) the
+    // convolution's kernel.
+    let pointwise = g.k == 1 && g.s == 1 && g.p == 0 && g.oh == g.h && g.ow == g.w;
     match (T::slice(x), T::slice(dy), T::slice_mut(dwt)) {
         (Slice::F32(x), Slice::F32(dy), SliceMut::F32(dwt)) => {
             let (SliceMut::F32(dw), SliceMut::F32(db)) = (T::slice_mut(dw), T::slice_mut(db))
             else {
                 return false;
             };
-            weight_grad_f32(g, x, dy, Grads { dwt, dw, db })
+            (pointwise && pointwise_grad_f32(g, x, dy, dw, db))
+                || weight_grad_f32(g, x, dy, Grads { dwt, dw, db })
         }
         (Slice::F64(x), Slice::F64(dy), SliceMut::F64(dwt)) => {
             let (SliceMut::F64(dw), SliceMut::F64(db)) = (T::slice_mut(dw), T::slice_mut(db))
             else {
                 return false;
             };
-            weight_grad_f64(g, x, dy, Grads { dwt, dw, db })
+            (pointwise && pointwise_grad_f64(g, x, dy, dw, db))
+                || weight_grad_f64(g, x, dy, Grads { dwt, dw, db })
         }
         _ => false,
     }

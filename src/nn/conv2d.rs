@@ -1204,6 +1204,9 @@ mod tests {
         definition_s2_28x28_f32: f32, N=2 C=4 H=28 W=28 F=6 K=3 S=2 P=1;
         definition_k5_s2_f32: f32, N=1 C=2 H=12 W=11 F=3 K=5 S=2 P=2;
         definition_k1_f32: f32, N=3 C=5 H=9 W=7 F=7 K=1 S=1 P=0;
+        // (An image too large for the 1 x 1 weight gradient's buffer: the
+        // convolution's kernel.)
+        definition_k1_large_f32: f32, N=1 C=8 H=48 W=48 F=3 K=1 S=1 P=0;
         definition_batch64_f32: f32, N=64 C=2 H=8 W=8 F=4 K=3 S=1 P=1;
         definition_pad_above_k_f32: f32, N=1 C=3 H=6 W=5 F=2 K=3 S=1 P=3;
         definition_even_kernel_f32: f32, N=2 C=3 H=16 W=16 F=17 K=4 S=1 P=0;
