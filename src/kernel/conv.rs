@@ -1679,6 +1679,9 @@ impl<T: Elem> WithSimd for PointwiseGrad<'_, T> {
         };
         if !wide::<S>()
             || pix == 0
+            // (No image: no product writes `dw`; the convolution's kernel
+            // sets it to zeros.)
+            || g.n == 0
             || x.len() != g.n * g.c * pix
             || dy.len() != g.n * g.f * pix
             || dw.len() != g.f * g.c
