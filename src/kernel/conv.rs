@@ -93,7 +93,7 @@ pub(super) const STACK_BYTES: usize = {
     let buffers = (1024 + 4096 + XCAP) * 8;
     let taps = KC * core::mem::size_of::<usize>();
     let forward = buffers + taps;
-    let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps>();
+    let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps<LCAP>>();
     let input_grad = (DXCAP + PADCAP) * 8 + super::gemm::STACK_BYTES;
     // A 1 x 1 weight gradient: its transposed image, then the dense kernel.
     let pointwise_grad = buffers + super::gemm::STACK_BYTES;
@@ -1078,48 +1078,69 @@ fn grad_steps_in<
     out
 }
 
-/// Entries of the weight gradient's table of pixels (see [`Steps`]).
+/// Entries of the weight gradient's table of pixels (see [`Steps`]) with
+/// the large buffers.
 const LCAP: usize = 6400;
+/// Entries of the table with the small buffer: a 16x16 image's 3x3 taps
+/// (each call clears its table: 9 KiB instead of 25).
+const LCAP_SMALL: usize = 2304;
 
 /// For each tap (kernel position) `(ki, kj)`, the pixels of a block (`lq`
 /// pixels from `q0`, of `nb` images) where it reads inside the image, image
 /// after image: the pixel's row in a panel of the transposed `dY` block and
 /// the element it reads in the block's copies (channels-last, `group` per
-/// pixel, `istride` pixels per image), relative to its channel.
-struct Steps {
-    list: [(u16, u16); LCAP],
+/// pixel, `istride` pixels per image), relative to its channel. `L`
+/// entries at most.
+struct Steps<const L: usize> {
+    list: [(u16, u16); L],
     /// Tap `t`'s entries: from `taps[t].0`, `taps[t].1` per image.
-    taps: [(usize, usize); 256],
+    taps: [(u16, u16); 256],
     /// `(q0, lq)` of the block the table is for.
     block: (usize, usize),
 }
 
-impl Steps {
-    /// The table for a block. It fits: `nb lq K² <= LCAP`, `K² <= 256`,
-    /// the rows `nb lq <= KQ` and the elements below `QW`.
+impl<const L: usize> Steps<L> {
+    fn new() -> Self {
+        Self {
+            list: [(0, 0); L],
+            taps: [(0, 0); 256],
+            block: (0, 0),
+        }
+    }
+    /// The table for a block. It fits: `nb lq K² <= L`, `K² <= 256`,
+    /// the rows `nb lq <= KQ` and the elements below `QW` (entries that
+    /// would not fit are left out).
     fn build(&mut self, g: &Geom, q0: usize, lq: usize, nb: usize, istride: usize, group: usize) {
         let mut len = 0;
+        let (qa, qb) = (q0 / g.ow, (q0 + lq).div_ceil(g.ow));
         for ki in 0..g.k {
             for kj in 0..g.k {
                 let inside = Inside::new(g, ki, kj);
-                let (qa, qb) = (q0 / g.ow, (q0 + lq).div_ceil(g.ow));
                 let start = len;
-                // The first image's entries,
+                // The first image's entries, a run per output row: row `a`'s
+                // pixels `b` inside both the image and the block, `l = q -
+                // q0` and the element `(a S W + b S + at) group` stepping by
+                // 1 and `S group`.
                 for a in inside.rows.0.max(qa)..inside.rows.1.min(qb) {
-                    for b in inside.cols.0..inside.cols.1 {
-                        let q = a * g.ow + b;
-                        if q < q0 || q >= q0 + lq {
-                            continue;
-                        }
-                        let p = (a * g.s * g.w + b * g.s) as isize + inside.at;
-                        let (l, o) = (q - q0, p as usize * group);
-                        if let (Some(e), Ok(l), Ok(o)) =
-                            (self.list.get_mut(len), u16::try_from(l), u16::try_from(o))
-                        {
-                            *e = (l, o);
-                            len += 1;
-                        }
+                    let row = a * g.ow;
+                    let b0 = inside.cols.0.max(q0.saturating_sub(row));
+                    let b1 = inside.cols.1.min((q0 + lq).saturating_sub(row));
+                    if b0 >= b1 {
+                        continue;
                     }
+                    let p0 = (a * g.s * g.w + b0 * g.s) as isize + inside.at;
+                    let (l0, o0) = (row + b0 - q0, p0 as usize * group);
+                    let (l_end, o_end) = (l0 + (b1 - b0 - 1), o0 + (b1 - b0 - 1) * g.s * group);
+                    let fits = u16::try_from(l_end).is_ok() && u16::try_from(o_end).is_ok();
+                    let Some(run) = self.list.get_mut(len..len + (b1 - b0)).filter(|_| fits) else {
+                        continue;
+                    };
+                    let (mut l, mut o, step) = (l0 as u16, o0 as u16, (g.s * group) as u16);
+                    for e in run {
+                        *e = (l, o);
+                        (l, o) = (l.wrapping_add(1), o.wrapping_add(step));
+                    }
+                    len += b1 - b0;
                 }
                 // then the others', shifted by whole images.
                 let per = len - start;
@@ -1135,7 +1156,7 @@ impl Steps {
                     len += (nb - 1) * per;
                 }
                 if let Some(t) = self.taps.get_mut(ki * g.k + kj) {
-                    *t = (start, per);
+                    *t = (start as u16, per as u16);
                 }
             }
         }
@@ -1167,13 +1188,14 @@ impl Steps {
             }
         }
         if let Some(t) = self.taps.first_mut() {
-            *t = (0, lq);
+            *t = (0, lq as u16);
         }
         self.block = (q0, lq);
     }
     /// Tap `t`'s entries for the first `n` images.
     fn of(&self, t: usize, n: usize) -> &[(u16, u16)] {
         let (start, per) = self.taps.get(t).copied().unwrap_or_default();
+        let (start, per) = (usize::from(start), usize::from(per));
         self.list.get(start..start + per * n).unwrap_or_default()
     }
 }
@@ -1186,7 +1208,14 @@ impl Steps {
 /// at least `nb lq_max F` rounded up to panels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize, const QA: usize>(
+fn weight_grad_v<
+    S: Simd,
+    T: Elem,
+    const V: usize,
+    const Q: usize,
+    const QA: usize,
+    const L: usize,
+>(
     simd: S,
     g: &Geom,
     plan: GradPlan,
@@ -1208,11 +1237,7 @@ fn weight_grad_v<S: Simd, T: Elem, const V: usize, const Q: usize, const QA: usi
     let image = g.c * chan;
     let pw = V * T::lanes::<S>();
     let istride = group * planes.map_or(chan, |p| p.plane);
-    let mut steps = Steps {
-        list: [(0, 0); LCAP],
-        taps: [(0, 0); 256],
-        block: (0, 0),
-    };
+    let mut steps = Steps::<L>::new();
     // Blocks of pixels of even sizes (784 pixels: 4 x 196, not 3 x 256 + 16).
     let lq_even = pix.div_ceil(pix.div_ceil(lq_max));
     let mut n0 = 0;
@@ -1472,7 +1497,8 @@ impl GradPlan {
         } else {
             BTCAP
         };
-        plan.lq_max = KQ.min(bt_room / fpad).min(LCAP / per_pixel);
+        let entries = if small { LCAP_SMALL } else { LCAP };
+        plan.lq_max = KQ.min(bt_room / fpad).min(entries / per_pixel);
         if plan.lq_max == 0 {
             return None;
         }
@@ -1573,18 +1599,18 @@ impl<T: Elem> WithSimd for WeightGrad<'_, T> {
         }
         db.fill(T::ZERO);
         match (plan.v, small) {
-            (1, true) => {
-                weight_grad_v::<S, T, 1, QS, { QS + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
-            }
-            (_, true) => {
-                weight_grad_v::<S, T, 2, QS, { QS + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
-            }
-            (1, false) => {
-                weight_grad_v::<S, T, 1, QW, { QW + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
-            }
-            (_, false) => {
-                weight_grad_v::<S, T, 2, QW, { QW + 8 }>(simd, g, plan, x, dy, dwt, db, xs, bt)
-            }
+            (1, true) => weight_grad_v::<S, T, 1, QS, { QS + 8 }, LCAP_SMALL>(
+                simd, g, plan, x, dy, dwt, db, xs, bt,
+            ),
+            (_, true) => weight_grad_v::<S, T, 2, QS, { QS + 8 }, LCAP_SMALL>(
+                simd, g, plan, x, dy, dwt, db, xs, bt,
+            ),
+            (1, false) => weight_grad_v::<S, T, 1, QW, { QW + 8 }, LCAP>(
+                simd, g, plan, x, dy, dwt, db, xs, bt,
+            ),
+            (_, false) => weight_grad_v::<S, T, 2, QW, { QW + 8 }, LCAP>(
+                simd, g, plan, x, dy, dwt, db, xs, bt,
+            ),
         }
         T::transpose(simd, dwt, g.f, dw, taps, taps, g.f);
         true
