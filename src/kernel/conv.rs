@@ -139,6 +139,10 @@ impl Geom {
     fn hq(&self) -> usize {
         self.oh + (self.k - 1) / self.s
     }
+    /// Multiply-adds of one product (forward, or either gradient).
+    fn work(&self) -> usize {
+        self.n * self.oh * self.ow * self.c * self.kk() * self.f
+    }
     /// Elements of one channel's shifted copies.
     fn chan(&self) -> usize {
         self.s * self.k * self.hq() * self.ow
@@ -183,6 +187,14 @@ impl Geom {
         // feed, and the bands' extra rows of copies cost more than they save
         // (one filter, 32 channels of 28x28, 5x5: 14.7% -> 11.4% of the peak).
         if let Some(group) = whole.filter(|&g| g >= want || self.f < 8) {
+            // Small products: groups that fit the 4096 buffer, where they
+            // still give the depth (clearing 16384 elements cost 16x8x8 ->
+            // 32x8x8's input gradient at batch 1 a tenth of its time; at
+            // batch 16, half the groups' passes over the outputs cost more).
+            let fits = (4096 - XSLACK) / self.chan();
+            if self.work() < SMALL_WORK && fits >= want && fits < group {
+                return Some((self.oh, self.c.div_ceil(self.c.div_ceil(fits))));
+            }
             return Some((self.oh, group));
         }
         let halo = (self.k - 1) / self.s;
@@ -1383,11 +1395,12 @@ struct GradPlan {
 
 /// Elements of the weight gradient's one buffer for small layers.
 const SMALL: usize = 4096;
-/// Multiply-adds of a weight gradient below which the small buffer serves
-/// even with fewer images per block: clearing the large buffers (96 KiB
-/// in `f32`) costs more than the shorter blocks. (16x8x8 -> 32x8x8 at
-/// batch 1, 0.3 M: 14% faster in the small buffer; at batch 16, 4.7 M: the
-/// large one's 4 images per block.)
+/// Multiply-adds of a product below which a smaller buffer serves even
+/// with shorter blocks: clearing the large buffers (96 KiB in `f32` for the
+/// weight gradient, 64 KiB for the forward) costs more than the shorter
+/// blocks. (16x8x8 -> 32x8x8 at batch 1, 0.3 M: weight gradient 14% faster
+/// in the small buffer; at batch 16, 4.7 M: the large one's 4 images per
+/// block. The forward: see [`Geom::plan`].)
 const SMALL_WORK: usize = 1 << 20;
 /// Elements that the planes of a block span in the small buffer.
 const QS: usize = 1024;
@@ -1532,7 +1545,7 @@ impl GradPlan {
         let lanes = [32 / size, 64 / size];
         let plans = |small: bool| lanes.map(|l| Self::new(g, l, small));
         let (small, large) = (plans(true), plans(false));
-        let work = g.n * g.pix() * g.c * g.kk() * g.f;
+        let work = g.work();
         let same = small.iter().zip(&large).all(|(s, l)| match (s, l) {
             (Some(s), Some(l)) => s.group == l.group && (s.nb == l.nb || work < SMALL_WORK),
             (s, _) => s.is_some(),
