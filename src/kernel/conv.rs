@@ -2124,6 +2124,17 @@ mod tests {
             ..geom(32, 28, 5, 1, 2)
         };
         assert_eq!(one.plan(), Some((28, 3)), "one filter");
+        // The input gradient of 16x8x8 -> 32x8x8 (the forward of dY's 32
+        // channels into 16): at batch 1 (under 2^20 multiply-adds) two
+        // groups that fit the 4096-element buffer, at batch 16 one group.
+        let dy = |n| Geom {
+            n,
+            f: 16,
+            ..geom(32, 8, 3, 1, 1)
+        };
+        assert_eq!(dy(1).plan(), Some((8, 16)), "batch 1");
+        assert_eq!(dy(1).forward_buffer(), 16 * 240 + 64, "batch 1's buffer");
+        assert_eq!(dy(16).plan(), Some((8, 32)), "batch 16");
     }
 
     /// The weight gradient's plans for the shapes of the layer's definition

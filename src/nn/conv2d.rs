@@ -467,14 +467,16 @@ fn backward_to<
     // Stride 1: the forward of dY padded by K - 1 - P, with the filters
     // flipped and transposed.
     if S == 1 {
+        // Flipping both kernel axes reverses a filter's K² taps: written in
+        // order, each filter of each channel one reversed run.
         let mut flipped = [[[[T::zero(); K]; K]; F]; C];
-        for (f, wf) in layer.weight.iter().enumerate() {
-            for (fc, wc) in flipped.iter_mut().zip(wf) {
-                for (ki, wr) in wc.iter().enumerate() {
-                    for (kj, &w) in wr.iter().enumerate() {
-                        fc[f][K - 1 - ki][K - 1 - kj] = w;
-                    }
-                }
+        for (c, fc) in flipped.iter_mut().enumerate() {
+            for (dst, wf) in fc.iter_mut().zip(&layer.weight) {
+                let src = wf[c].as_flattened().iter().rev();
+                dst.as_flattened_mut()
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &w)| *d = w);
             }
         }
         let gt = geom(N, F, OH, OW, C, K, 1, K as isize - 1 - P as isize, H, W);
@@ -1199,6 +1201,9 @@ mod tests {
     against_definition! {
         definition_digits_conv1_f32: f32, N=16 C=1 H=8 W=8 F=16 K=3 S=1 P=1;
         definition_digits_conv2_f32: f32, N=16 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
+        // (Batch 1: small products; the input gradient's forward of 32
+        // channels in two groups that fit the 4096-element buffer.)
+        definition_digits_conv2_batch1_f32: f32, N=1 C=16 H=8 W=8 F=32 K=3 S=1 P=1;
         definition_c64_f64_f32: f32, N=2 C=64 H=8 W=8 F=64 K=3 S=1 P=1;
         definition_k5_32x32_f32: f32, N=1 C=3 H=32 W=32 F=8 K=5 S=1 P=2;
         definition_s2_28x28_f32: f32, N=2 C=4 H=28 W=28 F=6 K=3 S=2 P=1;
