@@ -265,13 +265,74 @@ fn fill_shifted<S: Simd, T: Elem>(
     // image (2 OW >= W where dx > 0): copied from it as runs, after all the
     // gathered copies (whose rows' last vectors may spill zeros into the
     // next copy).
-    let runs = (s == 2).then(|| Runs::<S, T>::new(simd, ow));
     let derived = |kj: usize| {
         let d = kj as isize - p;
         let (kb, dx) = (p + d.rem_euclid(2), d.div_euclid(2));
         let ok = s == 2 && kb >= 0 && kb < k as isize && kb != kj as isize;
         (ok && (dx <= 0 || 2 * ow >= g.w)).then_some((kb as usize, dx))
     };
+    // Stride 2 (kernels of up to 32 columns: the forward's tap table holds
+    // 22 x 22): what the copies of every channel share, computed once. Per
+    // kernel column `kj` gathered, the columns `lo..hi` inside the image
+    // and the image column read at `lo`, `2 lo + kj - P`; per row parity
+    // `ri`, rows `u0..u1` inside, row `u` reading image row `2u - top`.
+    let mut cols = [None; 32];
+    if s == 2 && k <= cols.len() {
+        for (kj, c) in cols.iter_mut().enumerate().take(k) {
+            if derived(kj).is_none() {
+                let (lo, hi) = inside(g, kj, g.w, g.ow);
+                *c = Some((lo, hi, (2 * lo) as isize + kj as isize - p));
+            }
+        }
+        let rows = [0, 1].map(|ri| {
+            let (u0, u1) = inside(&Geom { p: pr, ..*g }, ri, g.h, hq);
+            (u0, u1, pr - ri as isize)
+        });
+        for lc in 0..c1 - c0 {
+            let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
+            for (ri, &(u0, u1, top)) in rows.iter().enumerate() {
+                for (kj, &c) in cols.iter().enumerate().take(k) {
+                    let Some((lo, hi, col)) = c else {
+                        continue;
+                    };
+                    // Every other element of an image row from column col;
+                    // past `hi`, zeros up to a vector: the rest of the row,
+                    // or the next row's first (written after it).
+                    let base = lc * chan + (ri * k + kj) * hq * ow;
+                    zero(xs, base, base + u0 * ow);
+                    zero(xs, base + u1 * ow, base + hq * ow);
+                    if u0 < u1 {
+                        let from = ((2 * u0) as isize - top) as usize * g.w;
+                        let src = src
+                            .get((from as isize + col) as usize..)
+                            .unwrap_or_default();
+                        let dst = xs.get_mut(base + u0 * ow + lo..).unwrap_or_default();
+                        T::gather2(simd, src, 2 * g.w, dst, ow, u1 - u0, hi - lo);
+                    }
+                }
+            }
+        }
+        // The derived copies, from the gathered ones.
+        let runs = Runs::<S, T>::new(simd, ow);
+        for kj in 0..k {
+            let Some((kb, dx)) = derived(kj) else {
+                continue;
+            };
+            // Columns b with b + dx inside the copy's row.
+            let lo = (-dx).max(0) as usize;
+            let hi = (ow as isize - dx).clamp(lo as isize, ow as isize) as usize;
+            let shift = runs.shift(dx, lo, hi);
+            for lc in 0..c1 - c0 {
+                for ri in 0..s {
+                    let from = lc * chan + (ri * k + kb) * hq * ow;
+                    let to = lc * chan + (ri * k + kj) * hq * ow;
+                    runs.copy(&shift, None, from, xs, to, hq * ow);
+                }
+            }
+        }
+        return;
+    }
+    // Other strides: element by element.
     for lc in 0..c1 - c0 {
         let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
         for ri in 0..s {
@@ -280,28 +341,6 @@ fn fill_shifted<S: Simd, T: Elem>(
                 // Columns b read j = bS + kj - P: inside for lo <= b < hi.
                 let (lo, hi) = inside(g, kj, g.w, g.ow);
                 let first = kj as isize - p;
-                if s == 2 {
-                    if derived(kj).is_some() {
-                        continue;
-                    }
-                    // Row u reads image row i = 2u + ri - P (P the band's):
-                    // rows u0..u1 are inside. Each is every other element of
-                    // its image row from column 2 lo + kj - P; past `hi`,
-                    // zeros up to a vector: the rest of the row, or the next
-                    // row's first (written after it).
-                    let (u0, u1) = inside(&Geom { p: pr, ..*g }, ri, g.h, hq);
-                    zero(xs, base, base + u0 * ow);
-                    zero(xs, base + u1 * ow, base + hq * ow);
-                    let top = pr - ri as isize;
-                    let col = (2 * lo) as isize + first;
-                    for u in u0..u1 {
-                        let from = ((2 * u) as isize - top) as usize * g.w;
-                        let from = (from as isize + col) as usize;
-                        let dst = xs.get_mut(base + u * ow + lo..).unwrap_or_default();
-                        T::gather2(simd, src.get(from..).unwrap_or_default(), dst, hi - lo);
-                    }
-                    continue;
-                }
                 for u in 0..hq {
                     let row = base + u * ow;
                     let i = (u * s + ri) as isize - pr;
@@ -333,25 +372,6 @@ fn fill_shifted<S: Simd, T: Elem>(
                     copy_spill(simd, src, from, xs, row + lo, hi - lo);
                     zero_spill(simd, xs, row + hi, ow - hi);
                 }
-            }
-        }
-    }
-    let Some(runs) = &runs else {
-        return;
-    };
-    for kj in 0..k {
-        let Some((kb, dx)) = derived(kj) else {
-            continue;
-        };
-        // Columns b with b + dx inside the copy's row.
-        let lo = (-dx).max(0) as usize;
-        let hi = (ow as isize - dx).clamp(lo as isize, ow as isize) as usize;
-        let shift = runs.shift(dx, lo, hi);
-        for lc in 0..c1 - c0 {
-            for ri in 0..s {
-                let from = lc * chan + (ri * k + kb) * hq * ow;
-                let to = lc * chan + (ri * k + kj) * hq * ow;
-                runs.copy(&shift, None, from, xs, to, hq * ow);
             }
         }
     }

@@ -70,11 +70,21 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
     fn add_wrap<S: Simd>(simd: S, c: Self::V<S>, d: Self::V<S>, m: Self::V<S>) -> Self::V<S>;
     /// `n` as an element (exact below 2^24).
     fn of(n: usize) -> Self;
-    /// `dst[b] = src[2 b]` for `b < n` (0 where `2 b` is past the end of
-    /// `src`), and maybe `dst[b] = 0` for `n <= b < n'`, `n'` the next
-    /// multiple of 8 (`f32`) or 4 (`f64`): a row of a stride-2
-    /// convolution's shifted copy, in AVX shuffles where `S` has AVX.
-    fn gather2<S: Simd>(simd: S, src: &[Self], dst: &mut [Self], n: usize);
+    /// `dst[r ds + b] = src[r ss + 2 b]` for `r < rows`, `b < n` (0 where
+    /// `r ss + 2 b` is past the end of `src`), rows in order, and maybe
+    /// `dst[r ds + b] = 0` for `n <= b < n'`, `n'` the next multiple of 8
+    /// (`f32`) or 4 (`f64`): rows of a stride-2 convolution's shifted copy,
+    /// in AVX shuffles where `S` has AVX.
+    #[allow(clippy::too_many_arguments)]
+    fn gather2<S: Simd>(
+        simd: S,
+        src: &[Self],
+        ss: usize,
+        dst: &mut [Self],
+        ds: usize,
+        rows: usize,
+        n: usize,
+    );
     /// `dst[r ds + 2 b] += src[r cols + b]` for `r < rows`, `b < cols`, the
     /// other elements of `dst` unchanged: [`gather2`](Self::gather2)'s
     /// gradient, in AVX shuffles where `S` has AVX and the slices hold the
@@ -426,40 +436,57 @@ macro_rules! elem {
                 transpose_scalar(src, ss, dst, ds, rows, cols);
             }
             #[inline(always)]
-            fn gather2<S: Simd>(simd: S, src: &[$t], dst: &mut [$t], n: usize) {
+            fn gather2<S: Simd>(
+                simd: S,
+                src: &[$t],
+                ss: usize,
+                dst: &mut [$t],
+                ds: usize,
+                rows: usize,
+                n: usize,
+            ) {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(v3) = avx::v3(&simd) {
                     use pulp::bytemuck::cast;
                     const B: usize = $block;
                     let z = cast(v3.$splat(0.0));
-                    for o in (0..n).step_by(B) {
-                        let (a, b) = match (
-                            avx::read::<_, _, B>(src, 2 * o),
-                            avx::read::<_, _, B>(src, 2 * o + B),
-                        ) {
-                            (Some(a), Some(b)) => (a, b),
-                            // The end of `src`: zero-filled.
-                            _ => {
-                                let s = src.get(2 * o..).unwrap_or_default();
-                                (
-                                    cast(Self::load(v3, s)),
-                                    cast(Self::load(v3, s.get(B..).unwrap_or_default())),
-                                )
+                    // Vectors per row, the last one's lanes kept.
+                    let (chunks, last) = (n.div_ceil(B), n - n.saturating_sub(1) / B * B);
+                    for r in 0..rows {
+                        let (from, to) = (r * ss, r * ds);
+                        for c in 0..chunks {
+                            let (a, b) = match (
+                                avx::read::<_, _, B>(src, from + 2 * c * B),
+                                avx::read::<_, _, B>(src, from + 2 * c * B + B),
+                            ) {
+                                (Some(a), Some(b)) => (a, b),
+                                // The end of `src`: zero-filled.
+                                _ => {
+                                    let s = src.get(from + 2 * c * B..).unwrap_or_default();
+                                    (
+                                        cast(Self::load(v3, s)),
+                                        cast(Self::load(v3, s.get(B..).unwrap_or_default())),
+                                    )
+                                }
+                            };
+                            let mut e = avx::$evens(v3, a, b);
+                            if c + 1 == chunks && last < B {
+                                e = avx::$first(v3, e, last, z);
                             }
-                        };
-                        let mut e = avx::$evens(v3, a, b);
-                        if n - o < B {
-                            e = avx::$first(v3, e, n - o, z);
-                        }
-                        if !avx::write::<_, _, B>(dst, o, e) {
-                            Self::store(v3, dst.get_mut(o..).unwrap_or_default(), cast(e));
+                            if !avx::write::<_, _, B>(dst, to + c * B, e) {
+                                let d = dst.get_mut(to + c * B..).unwrap_or_default();
+                                Self::store(v3, d, cast(e));
+                            }
                         }
                     }
                     return;
                 }
                 let _ = simd;
-                for (b, d) in dst.iter_mut().take(n).enumerate() {
-                    *d = src.get(2 * b).copied().unwrap_or(0.0);
+                for r in 0..rows {
+                    let (src, dst) = (src.get(r * ss..).unwrap_or_default(), dst.get_mut(r * ds..));
+                    for (b, d) in dst.unwrap_or_default().iter_mut().take(n).enumerate() {
+                        *d = src.get(2 * b).copied().unwrap_or(0.0);
+                    }
                 }
             }
             #[inline(always)]
@@ -775,7 +802,7 @@ mod tests {
     use super::Elem;
 
     /// `gather2` and `scatter_add2` in one instruction set.
-    type Gather<'a, T> = &'a dyn Fn(&[T], &mut [T], usize);
+    type Gather<'a, T> = &'a dyn Fn(&[T], usize, &mut [T], usize, usize, usize);
     type Scatter<'a, T> = &'a dyn Fn(&[T], usize, usize, &mut [T], usize);
 
     /// `gather2` and `scatter_add2` against their definitions, for every
@@ -785,20 +812,28 @@ mod tests {
         let check = |simd_gather: Gather<'_, T>, simd_scatter: Scatter<'_, T>| {
             for n in 0..20usize {
                 for extra in 0..3 {
-                    let src: std::vec::Vec<T> = (0..2 * n + extra).map(val).collect();
-                    let mut dst = std::vec![T::ONE; n + 16];
-                    simd_gather(&src, &mut dst, n);
-                    for (b, &d) in dst.iter().enumerate() {
-                        let want = if b < n {
-                            src.get(2 * b).copied().unwrap_or(T::ZERO)
-                        } else {
-                            T::ONE
-                        };
-                        // Past n: unchanged, or zeros up to the next vector.
-                        assert!(
-                            d == want || (b >= n && b < n.next_multiple_of(8) && d == T::ZERO),
-                            "gather n {n} b {b}"
-                        );
+                    for rows in 1..4 {
+                        // Rows 2n + 1 apart, the last one `extra` long past
+                        // its first 2n - 1 (the end of `src`), into rows of
+                        // n + 16.
+                        let (ss, ds) = (2 * n + 1, n + 16);
+                        let src: std::vec::Vec<T> =
+                            (0..(rows - 1) * ss + 2 * n + extra).map(val).collect();
+                        let mut dst = std::vec![T::ONE; rows * ds];
+                        simd_gather(&src, ss, &mut dst, ds, rows, n);
+                        for (i, &d) in dst.iter().enumerate() {
+                            let (r, b) = (i / ds, i % ds);
+                            let want = if b < n {
+                                src.get(r * ss + 2 * b).copied().unwrap_or(T::ZERO)
+                            } else {
+                                T::ONE
+                            };
+                            // Past n: unchanged, or zeros up to the next vector.
+                            assert!(
+                                d == want || (b >= n && b < n.next_multiple_of(8) && d == T::ZERO),
+                                "gather n {n} rows {rows} row {r} b {b}"
+                            );
+                        }
                     }
                 }
             }
@@ -831,13 +866,14 @@ mod tests {
             }
         };
         let scalar = pulp::Scalar::new();
-        check(&|s, d, n| T::gather2(scalar, s, d, n), &|s, r, c, d, ds| {
-            T::scatter_add2(scalar, s, r, c, d, ds)
-        });
+        check(
+            &|s, ss, d, ds, r, n| T::gather2(scalar, s, ss, d, ds, r, n),
+            &|s, r, c, d, ds| T::scatter_add2(scalar, s, r, c, d, ds),
+        );
         #[cfg(target_arch = "x86_64")]
         if let Some(v3) = pulp::x86::V3::try_new() {
             check(
-                &|s, d, n| v3.vectorize(|| T::gather2(v3, s, d, n)),
+                &|s, ss, d, ds, r, n| v3.vectorize(|| T::gather2(v3, s, ss, d, ds, r, n)),
                 &|s, r, c, d, ds| v3.vectorize(|| T::scatter_add2(v3, s, r, c, d, ds)),
             );
         }
