@@ -291,8 +291,10 @@ fn fill_shifted<S: Simd, T: Elem>(
         for lc in 0..c1 - c0 {
             let src = xn.get((c0 + lc) * g.h * g.w..).unwrap_or_default();
             for (ri, &(u0, u1, top)) in rows.iter().enumerate() {
-                for (kj, &c) in cols.iter().enumerate().take(k) {
-                    let Some((lo, hi, col)) = c else {
+                let mut kj = 0;
+                while kj < k {
+                    let Some((lo, hi, col)) = cols.get(kj).copied().flatten() else {
+                        kj += 1;
                         continue;
                     };
                     // Every other element of an image row from column col;
@@ -301,14 +303,32 @@ fn fill_shifted<S: Simd, T: Elem>(
                     let base = lc * chan + (ri * k + kj) * hq * ow;
                     zero(xs, base, base + u0 * ow);
                     zero(xs, base + u1 * ow, base + hq * ow);
-                    if u0 < u1 {
-                        let from = ((2 * u0) as isize - top) as usize * g.w;
-                        let src = src
-                            .get((from as isize + col) as usize..)
-                            .unwrap_or_default();
-                        let dst = xs.get_mut(base + u0 * ow + lo..).unwrap_or_default();
-                        T::gather2(simd, src, 2 * g.w, dst, ow, u1 - u0, hi - lo);
+                    if u0 >= u1 {
+                        kj += 1;
+                        continue;
                     }
+                    let from = ((2 * u0) as isize - top) as usize * g.w;
+                    let src = src
+                        .get((from as isize + col) as usize..)
+                        .unwrap_or_default();
+                    let dst = xs.get_mut(base + u0 * ow + lo..).unwrap_or_default();
+                    // The next column's copy, where it reads the odd elements
+                    // of the same rows (3x3, pad 1: copies 1 and 2), from the
+                    // same reads.
+                    let next = cols.get(kj + 1).copied().flatten();
+                    let odd = next.filter(|&(lo2, _, col2)| lo == 0 && lo2 == 0 && col2 == col + 1);
+                    let (rows, n) = (u1 - u0, hi - lo);
+                    if let Some((_, hi2, _)) = odd
+                        && T::gather2_split(simd, src, 2 * g.w, dst, ow, hq * ow, rows, (n, hi2))
+                    {
+                        let base = base + hq * ow;
+                        zero(xs, base, base + u0 * ow);
+                        zero(xs, base + u1 * ow, base + hq * ow);
+                        kj += 2;
+                        continue;
+                    }
+                    T::gather2(simd, src, 2 * g.w, dst, ow, rows, n);
+                    kj += 1;
                 }
             }
         }

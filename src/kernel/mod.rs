@@ -85,6 +85,24 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
         rows: usize,
         n: usize,
     );
+    /// [`gather2`](Self::gather2) of the even and the odd elements from one
+    /// read: `dst[r ds + b] = src[r ss + 2 b]` for `b < ne` and `dst[off + r
+    /// ds + b] = src[r ss + 2 b + 1]` for `b < no`, `n = (ne, no)`, and zeros after each up
+    /// to the next multiple of 8 (`f32`) or 4 (`f64`), within its row.
+    /// `false`, having written nothing, where `S` has no AVX, `ds` is not a
+    /// multiple of the vector, the evens' rows would reach `off` or the
+    /// slices do not hold every vector.
+    #[allow(clippy::too_many_arguments)]
+    fn gather2_split<S: Simd>(
+        simd: S,
+        src: &[Self],
+        ss: usize,
+        dst: &mut [Self],
+        ds: usize,
+        off: usize,
+        rows: usize,
+        n: (usize, usize),
+    ) -> bool;
     /// `dst[r ds + 2 b] += src[r cols + b]` for `r < rows`, `b < cols`, the
     /// other elements of `dst` unchanged: [`gather2`](Self::gather2)'s
     /// gradient, in AVX shuffles where `S` has AVX and the slices hold the
@@ -264,13 +282,17 @@ mod avx {
         true
     }
 
-    /// The even elements of `a` then `b` (8 `f32` each): `a0 a2 .. a6 b0 .. b6`.
+    /// The even elements of `a` then `b` (8 `f32` each), `a0 a2 .. a6 b0
+    /// .. b6`, and the odd ones, `a1 a3 .. b7`.
     #[inline(always)]
-    pub(super) fn f32_evens(v3: V3, a: __m256, b: __m256) -> __m256 {
+    pub(super) fn f32_split(v3: V3, a: __m256, b: __m256) -> (__m256, __m256) {
         let (x, x2) = (v3.avx, v3.avx2);
         // a0 a2 b0 b2 | a4 a6 b4 b6, then its 64-bit pairs in order 0 2 1 3.
-        let e = x._mm256_shuffle_ps::<0x88>(a, b);
-        x._mm256_castpd_ps(x2._mm256_permute4x64_pd::<0xD8>(x._mm256_castps_pd(e)))
+        let order = |v| x._mm256_castpd_ps(x2._mm256_permute4x64_pd::<0xD8>(x._mm256_castps_pd(v)));
+        (
+            order(x._mm256_shuffle_ps::<0x88>(a, b)),
+            order(x._mm256_shuffle_ps::<0xDD>(a, b)),
+        )
     }
 
     /// `a` (8 `f32`) spread over the even lanes of two vectors, the odd
@@ -286,12 +308,15 @@ mod avx {
         )
     }
 
-    /// [`f32_evens`] for 4 `f64`: `a0 a2 b0 b2`.
+    /// [`f32_split`] for 4 `f64`: `a0 a2 b0 b2` and `a1 a3 b1 b3`.
     #[inline(always)]
-    pub(super) fn f64_evens(v3: V3, a: __m256d, b: __m256d) -> __m256d {
-        // a0 b0 | a2 b2, then in order 0 2 1 3.
-        v3.avx2
-            ._mm256_permute4x64_pd::<0xD8>(v3.avx._mm256_unpacklo_pd(a, b))
+    pub(super) fn f64_split(v3: V3, a: __m256d, b: __m256d) -> (__m256d, __m256d) {
+        // a0 b0 | a2 b2 (a1 b1 | a3 b3), then in order 0 2 1 3.
+        let order = |v| v3.avx2._mm256_permute4x64_pd::<0xD8>(v);
+        (
+            order(v3.avx._mm256_unpacklo_pd(a, b)),
+            order(v3.avx._mm256_unpackhi_pd(a, b)),
+        )
     }
 
     /// [`f32_spread`] for 4 `f64`: `a0 z a1 z`, `a2 z a3 z`.
@@ -369,7 +394,7 @@ mod avx {
 }
 
 macro_rules! elem {
-    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $evens:ident, $spread:ident, $first:ident, $addv:ident) => {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $split:ident, $spread:ident, $first:ident, $addv:ident) => {
         impl Elem for $t {
             type V<S: Simd> = S::$v;
             const ZERO: $t = 0.0;
@@ -469,7 +494,7 @@ macro_rules! elem {
                                     )
                                 }
                             };
-                            let mut e = avx::$evens(v3, a, b);
+                            let (mut e, _) = avx::$split(v3, a, b);
                             if c + 1 == chunks && last < B {
                                 e = avx::$first(v3, e, last, z);
                             }
@@ -488,6 +513,59 @@ macro_rules! elem {
                         *d = src.get(2 * b).copied().unwrap_or(0.0);
                     }
                 }
+            }
+            #[inline(always)]
+            fn gather2_split<S: Simd>(
+                simd: S,
+                src: &[$t],
+                ss: usize,
+                dst: &mut [$t],
+                ds: usize,
+                off: usize,
+                rows: usize,
+                (ne, no): (usize, usize),
+            ) -> bool {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(v3) = avx::v3(&simd) {
+                    use pulp::bytemuck::cast;
+                    const B: usize = $block;
+                    let chunks = ne.max(no).div_ceil(B);
+                    let (src_end, row_end) = ((rows.max(1) - 1) * ss, (rows.max(1) - 1) * ds);
+                    if ds % B != 0
+                        || chunks * B > ds
+                        || row_end + chunks * B > off
+                        || src.len() < src_end + 2 * chunks * B
+                        || dst.len() < off + row_end + chunks * B
+                    {
+                        return false;
+                    }
+                    let z = cast(v3.$splat(0.0));
+                    for r in 0..rows {
+                        for c in 0..chunks {
+                            let at = r * ss + 2 * c * B;
+                            let (Some(a), Some(b)) = (
+                                avx::read::<_, _, B>(src, at),
+                                avx::read::<_, _, B>(src, at + B),
+                            ) else {
+                                continue;
+                            };
+                            let (mut e, mut o) = avx::$split(v3, a, b);
+                            let (ke, ko) = (ne.saturating_sub(c * B), no.saturating_sub(c * B));
+                            if ke < B {
+                                e = avx::$first(v3, e, ke, z);
+                            }
+                            if ko < B {
+                                o = avx::$first(v3, o, ko, z);
+                            }
+                            let to = r * ds + c * B;
+                            avx::write::<_, _, B>(dst, to, e);
+                            avx::write::<_, _, B>(dst, off + to, o);
+                        }
+                    }
+                    return true;
+                }
+                let _ = (simd, src, ss, dst, ds, off, rows, ne, no);
+                false
             }
             #[inline(always)]
             fn scatter_add2<S: Simd>(
@@ -595,7 +673,7 @@ elem!(
     select_f32s,
     8,
     f32_8x8,
-    f32_evens,
+    f32_split,
     f32_spread,
     f32_first,
     f32_add
@@ -614,7 +692,7 @@ elem!(
     select_f64s,
     4,
     f64_4x4,
-    f64_evens,
+    f64_split,
     f64_spread,
     f64_first,
     f64_add
@@ -877,6 +955,87 @@ mod tests {
                 &|s, r, c, d, ds| v3.vectorize(|| T::scatter_add2(v3, s, r, c, d, ds)),
             );
         }
+    }
+
+    /// `gather2_split` against its definition in AVX (where the CPU has
+    /// it): the evens and odds of rows of every length around two vectors,
+    /// the lanes after them zero up to the vector, the rest unchanged.
+    fn split2<T: Elem + core::fmt::Debug + From<i8>>() {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(v3) = pulp::x86::V3::try_new() {
+            let val = |i: usize| T::from((i % 97) as i8 - 48);
+            let b = 32 / core::mem::size_of::<T>();
+            for ne in 0..=2 * b {
+                for no in ne.saturating_sub(1)..=ne {
+                    for rows in 1..4 {
+                        let (ss, ds) = (4 * b + 1, 2 * b);
+                        let off = rows * ds + 3;
+                        let src: std::vec::Vec<T> = (0..rows * ss + 4 * b).map(val).collect();
+                        let mut dst = std::vec![T::ONE; off + rows * ds + 5];
+                        let split = |d: &mut [T]| {
+                            v3.vectorize(|| {
+                                T::gather2_split(v3, &src, ss, d, ds, off, rows, (ne, no))
+                            })
+                        };
+                        assert!(split(&mut dst), "ne {ne} no {no} rows {rows} did not run");
+                        let end = ne.max(no).next_multiple_of(b);
+                        for (i, &d) in dst.iter().enumerate() {
+                            let (part, j, n) = if i < off {
+                                (0, i, ne)
+                            } else {
+                                (1, i - off, no)
+                            };
+                            let (r, c) = (j / ds, j % ds);
+                            let want = if r < rows && c < n {
+                                src[r * ss + 2 * c + part]
+                            } else if r < rows && c < end {
+                                T::ZERO
+                            } else {
+                                T::ONE
+                            };
+                            assert_eq!(d, want, "ne {ne} no {no} rows {rows} element {i}");
+                        }
+                        // Rows that would reach the odds: not run.
+                        let mut short = std::vec![T::ONE; off + rows * ds];
+                        let over = v3.vectorize(|| {
+                            T::gather2_split(
+                                v3,
+                                &src,
+                                ss,
+                                &mut short,
+                                ds,
+                                rows * ds - 1,
+                                rows,
+                                (ne, no),
+                            )
+                        });
+                        let fits = ne.max(no).div_ceil(b) * b < ds;
+                        assert_eq!(over, fits, "ne {ne} no {no} rows {rows}: overlap");
+                    }
+                }
+            }
+        }
+        // Without AVX: not run.
+        let scalar = pulp::Scalar::new();
+        let mut dst = [T::ONE; 64];
+        let src = [T::ZERO; 64];
+        assert!(!T::gather2_split(
+            scalar,
+            &src,
+            16,
+            &mut dst,
+            8,
+            32,
+            2,
+            (8, 8)
+        ));
+        assert!(dst.iter().all(|&d| d == T::ONE));
+    }
+
+    #[test]
+    fn stride2_split_copies() {
+        split2::<f32>();
+        split2::<f64>();
     }
 
     #[test]

@@ -1208,6 +1208,10 @@ mod tests {
         definition_k5_32x32_f32: f32, N=1 C=3 H=32 W=32 F=8 K=5 S=1 P=2;
         definition_s2_28x28_f32: f32, N=2 C=4 H=28 W=28 F=6 K=3 S=2 P=1;
         definition_k5_s2_f32: f32, N=1 C=2 H=12 W=11 F=3 K=5 S=2 P=2;
+        // (Stride 2 with rows of whole vectors: the even and odd columns'
+        // copies from the same reads.)
+        definition_k5_s2_split_f32: f32, N=1 C=2 H=16 W=16 F=3 K=5 S=2 P=2;
+        definition_s2_split_f64: f64, N=2 C=3 H=16 W=16 F=5 K=3 S=2 P=1;
         definition_k1_f32: f32, N=3 C=5 H=9 W=7 F=7 K=1 S=1 P=0;
         // (An image too large for the 1 x 1 weight gradient's buffer: the
         // convolution's kernel.)
