@@ -49,7 +49,8 @@
 use pulp::{Simd, WithSimd};
 
 use super::{
-    Aligned, Elem, Tiles, apart, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
+    Aligned, Col2, Elem, Tiles, apart, copy_spill, load_row, mul_tile, store_row, tiles, wide,
+    zero_spill,
 };
 
 use super::gemm::{Dims, Lhs, gemm, gemm_bias};
@@ -94,7 +95,7 @@ pub(super) const STACK_BYTES: usize = {
     let taps = KC * core::mem::size_of::<usize>();
     let forward = buffers + taps;
     let weight_grad = buffers + BTCAP * 8 + core::mem::size_of::<Steps<LCAP>>();
-    let input_grad = (DXCAP + PADCAP) * 8 + super::gemm::STACK_BYTES;
+    let input_grad = DXCAP * 8 + super::gemm::STACK_BYTES;
     // A 1 x 1 weight gradient: its transposed image, then the dense kernel.
     let pointwise_grad = buffers + super::gemm::STACK_BYTES;
     let mut most = forward;
@@ -1872,8 +1873,8 @@ pub(crate) fn weight_grad<T: Scalar>(g: &Geom, x: &[T], dy: &[T], out: Grads<'_,
 
 /// Elements of the input gradient's block of `dX̂` (taps x pixels).
 const DXCAP: usize = 16384;
-/// Elements of the stride-2 input gradient's zero-padded channel.
-const PADCAP: usize = 4096;
+/// Elements kept free before and after the block (see [`Elem::col2im2`]).
+const DXSLACK: usize = 32;
 
 /// The input gradient's product and sum, for any stride (see [`input_grad`]).
 struct InputGrad<'a, T> {
@@ -1881,10 +1882,8 @@ struct InputGrad<'a, T> {
     wt: &'a [T],
     dy: &'a [T],
     dx: &'a mut [T],
-    /// The block of `dX̂`.
+    /// The block of `dX̂`, from `DXSLACK`.
     buf: &'a mut [T; DXCAP],
-    /// A channel of `dX`, zero-padded (see [`col2im`]).
-    pad: &'a mut [T; PADCAP],
     /// The dense kernel for this element type.
     gemm: DenseKernel<T>,
 }
@@ -1902,7 +1901,6 @@ impl<T: Elem> WithSimd for InputGrad<'_, T> {
             dy,
             dx,
             buf,
-            pad,
             gemm,
         } = self;
         let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
@@ -1912,12 +1910,11 @@ impl<T: Elem> WithSimd for InputGrad<'_, T> {
             || g.f == 0
             || g.s == 0
             || kk * pix == 0
-            || kk * pix > DXCAP
+            || kk * pix > DXCAP - 2 * DXSLACK
         {
             return false;
         }
-        // A vector of room past the block (see `col2im`).
-        let cb = ((DXCAP - 8) / (kk * pix)).min(g.c);
+        let cb = ((DXCAP - 2 * DXSLACK) / (kk * pix)).min(g.c);
         for (dyn_, dxn) in dy
             .chunks_exact(g.f * pix)
             .zip(dx.chunks_exact_mut(g.c * chan))
@@ -1928,7 +1925,7 @@ impl<T: Elem> WithSimd for InputGrad<'_, T> {
                 let rows = (c1 - c0) * kk;
                 let (Some(a), Some(out)) = (
                     wt.get(c0 * kk * g.f..c1 * kk * g.f),
-                    buf.get_mut(..rows * pix),
+                    buf.get_mut(DXSLACK..DXSLACK + rows * pix),
                 ) else {
                     return false;
                 };
@@ -1940,7 +1937,7 @@ impl<T: Elem> WithSimd for InputGrad<'_, T> {
                 if !gemm(a, Lhs::Rows, dyn_, out, d, true) {
                     return false;
                 }
-                col2im(simd, g, buf, c0, c1, dxn, pad);
+                col2im(simd, g, buf, c0, c1, dxn);
                 c0 = c1;
             }
         }
@@ -1959,7 +1956,6 @@ macro_rules! input_grad_entry {
                 dy,
                 dx,
                 buf: &mut [0.0; DXCAP],
-                pad: &mut [0.0; PADCAP],
                 gemm: gemm::<$t>,
             })
         }
@@ -1971,47 +1967,28 @@ input_grad_entry!(input_grad_f64, f64);
 /// `dxn[c, i, j] = Σ dxh[t, q]` for channels `c0..c1` of one image, over
 /// the taps `t = (c - c0, ki, kj)` and the pixels `q = (a, b)` where they
 /// read inside it, `i = aS + ki - P`, `j = bS + kj - P`: the gradient of
-/// the im2col matrix, summed back onto the image. `dxh` holds a vector
-/// past the block's last tap. For stride 2 (and `P >= 0`), each channel is
-/// summed into a zero-padded image in `pad`, a row of taps at a time in AVX
-/// shuffles, then its inside copied out; elsewhere element by element.
+/// the im2col matrix, summed back onto the image. `buf` holds the block
+/// from `DXSLACK`. Stride 2 (with `P >= 0`) in [`Elem::col2im2`]'s rows
+/// of AVX sums; elsewhere element by element.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn col2im<S: Simd, T: Elem>(
-    simd: S,
-    g: &Geom,
-    dxh: &[T],
-    c0: usize,
-    c1: usize,
-    dxn: &mut [T],
-    pad: &mut [T; PADCAP],
-) {
+fn col2im<S: Simd, T: Elem>(simd: S, g: &Geom, buf: &[T], c0: usize, c1: usize, dxn: &mut [T]) {
     let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
     if g.s == 2 && g.p >= 0 {
-        // Rows of `wp` elements, wide enough for the whole vectors of a row of
-        // taps (those past `ow` add -0, in the padding).
-        let p = g.p as usize;
-        let wp = (g.w + 2 * p).max(2 * g.ow.next_multiple_of(8) + g.k);
-        let hp = g.h + 2 * p;
-        if let Some(acc) = pad.get_mut(..hp * wp) {
-            for lc in 0..c1 - c0 {
-                acc.fill(T::ZERO);
-                for t in 0..kk {
-                    let src = dxh.get((lc * kk + t) * pix..).unwrap_or_default();
-                    let at = (t / g.k) * wp + t % g.k;
-                    let dst = acc.get_mut(at..).unwrap_or_default();
-                    T::scatter_add2(simd, src, g.oh, g.ow, dst, 2 * wp);
-                }
-                // Row i of the channel from padded row i + P, column P. A
-                // row's last vector spills into the next (written after it).
-                let at = (c0 + lc) * chan;
-                for i in 0..g.h {
-                    copy_spill(simd, acc, (i + p) * wp + p, dxn, at + i * g.w, g.w);
-                }
-            }
+        let c2 = Col2 {
+            k: g.k,
+            p: g.p as usize,
+            oh: g.oh,
+            ow: g.ow,
+            h: g.h,
+            w: g.w,
+            chans: c1 - c0,
+        };
+        let dst = dxn.get_mut(c0 * chan..).unwrap_or_default();
+        if T::col2im2(simd, buf, DXSLACK, &c2, dst) {
             return;
         }
     }
+    let dxh = buf.get(DXSLACK..).unwrap_or_default();
     for lc in 0..c1 - c0 {
         let dxc = dxn
             .get_mut((c0 + lc) * chan..(c0 + lc + 1) * chan)

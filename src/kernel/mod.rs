@@ -38,6 +38,25 @@ pub(crate) const STACK_BYTES: usize = if conv::STACK_BYTES > gemm::STACK_BYTES {
 #[repr(C, align(64))]
 struct Aligned<P>(P);
 
+/// The geometry of a stride-2 convolution's input gradient as
+/// [`Elem::col2im2`] sums it: `chans` images of `h x w` read through
+/// `k x k` kernels padded by `p`, giving `oh x ow` outputs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Col2 {
+    pub k: usize,
+    pub p: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub h: usize,
+    pub w: usize,
+    pub chans: usize,
+}
+
+/// The widest kernel [`Elem::col2im2`] takes, and the most vectors of a
+/// row's even (or odd) columns: 64 columns of `f32`, 32 of `f64`.
+const COL2_K: usize = 8;
+const COL2_CHUNKS: usize = 4;
+
 /// An element type and its vectors in the instruction set `S`.
 pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static {
     /// A vector of `lanes::<S>()` elements.
@@ -103,18 +122,20 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
         rows: usize,
         n: (usize, usize),
     ) -> bool;
-    /// `dst[r ds + 2 b] += src[r cols + b]` for `r < rows`, `b < cols`, the
-    /// other elements of `dst` unchanged: [`gather2`](Self::gather2)'s
-    /// gradient, in AVX shuffles where `S` has AVX and the slices hold the
-    /// whole vectors (`src` its rows' last up to the next multiple of 8 or 4).
-    fn scatter_add2<S: Simd>(
-        simd: S,
-        src: &[Self],
-        rows: usize,
-        cols: usize,
-        dst: &mut [Self],
-        ds: usize,
-    );
+    /// The stride-2 sum of a block of im2col gradients back onto its
+    /// images (see [`Col2`]): `dst[c, i, j] = Σ src[at + ((c K + ki) K +
+    /// kj) pix + a ow + b]` over the taps `(ki, kj)` and the pixels `(a, b)`
+    /// inside the output where `2a + ki - P = i`, `2b + kj - P = j`, for
+    /// each channel `c < chans`. Each row of `dst` is summed in registers,
+    /// its even and odd columns apart, then interleaved and written once
+    /// (no read-modify-write of `dst`); a row's last vectors spill into
+    /// the next row, which is written after it, and stop at the end of
+    /// `dst`. Reads a few elements before and up to a vector after each
+    /// row of `src` (masked out), so callers keep room around the block
+    /// from `at`. `false`, having written nothing, where `S` has no AVX,
+    /// `src` lacks that room, or the kernel (8) or the rows (4 vectors of
+    /// even columns) are past its tables.
+    fn col2im2<S: Simd>(simd: S, src: &[Self], at: usize, g: &Col2, dst: &mut [Self]) -> bool;
     /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
     /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
     /// element by element elsewhere and at the edges.
@@ -295,12 +316,12 @@ mod avx {
         )
     }
 
-    /// `a` (8 `f32`) spread over the even lanes of two vectors, the odd
-    /// lanes `z`: `a0 z a1 z .. a3 z`, `a4 z .. a7 z`.
+    /// `a` and `z` (8 `f32` each) interleaved: `a0 z0 a1 z1 .. a3 z3`,
+    /// `a4 z4 .. a7 z7`.
     #[inline(always)]
-    pub(super) fn f32_spread(v3: V3, a: __m256, z: __m256) -> (__m256, __m256) {
+    pub(super) fn f32_zip(v3: V3, a: __m256, z: __m256) -> (__m256, __m256) {
         let x = v3.avx;
-        // a0 z a1 z | a4 z a5 z and a2 z a3 z | a6 z a7 z.
+        // a0 z0 a1 z1 | a4 z4 a5 z5 and a2 z2 a3 z3 | a6 z6 a7 z7.
         let (lo, hi) = (x._mm256_unpacklo_ps(a, z), x._mm256_unpackhi_ps(a, z));
         (
             x._mm256_permute2f128_ps::<0x20>(lo, hi),
@@ -319,11 +340,11 @@ mod avx {
         )
     }
 
-    /// [`f32_spread`] for 4 `f64`: `a0 z a1 z`, `a2 z a3 z`.
+    /// [`f32_zip`] for 4 `f64`: `a0 z0 a1 z1`, `a2 z2 a3 z3`.
     #[inline(always)]
-    pub(super) fn f64_spread(v3: V3, a: __m256d, z: __m256d) -> (__m256d, __m256d) {
+    pub(super) fn f64_zip(v3: V3, a: __m256d, z: __m256d) -> (__m256d, __m256d) {
         let x = v3.avx;
-        // a0 z | a2 z and a1 z | a3 z.
+        // a0 z0 | a2 z2 and a1 z1 | a3 z3.
         let (lo, hi) = (x._mm256_unpacklo_pd(a, z), x._mm256_unpackhi_pd(a, z));
         (
             x._mm256_permute2f128_pd::<0x20>(lo, hi),
@@ -365,6 +386,18 @@ mod avx {
         v3.avx._mm256_add_pd(a, b)
     }
 
+    /// The bits of `a` and `b`, 8 `f32`.
+    #[inline(always)]
+    pub(super) fn f32_and(v3: V3, a: __m256, b: __m256) -> __m256 {
+        v3.avx._mm256_and_ps(a, b)
+    }
+
+    /// The bits of `a` and `b`, 4 `f64`.
+    #[inline(always)]
+    pub(super) fn f64_and(v3: V3, a: __m256d, b: __m256d) -> __m256d {
+        v3.avx._mm256_and_pd(a, b)
+    }
+
     /// Elements `at..at + B` of `src` as a vector, if they are there.
     #[inline(always)]
     pub(super) fn read<T: Pod, V: Pod, const B: usize>(src: &[T], at: usize) -> Option<V> {
@@ -394,7 +427,7 @@ mod avx {
 }
 
 macro_rules! elem {
-    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $split:ident, $spread:ident, $first:ident, $addv:ident) => {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $split:ident, $zip:ident, $first:ident, $addv:ident, $andv:ident) => {
         impl Elem for $t {
             type V<S: Simd> = S::$v;
             const ZERO: $t = 0.0;
@@ -568,70 +601,115 @@ macro_rules! elem {
                 false
             }
             #[inline(always)]
-            fn scatter_add2<S: Simd>(
-                simd: S,
-                src: &[$t],
-                rows: usize,
-                cols: usize,
-                dst: &mut [$t],
-                ds: usize,
-            ) {
+            fn col2im2<S: Simd>(simd: S, src: &[$t], at: usize, g: &Col2, dst: &mut [$t]) -> bool {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(v3) = avx::v3(&simd) {
                     use pulp::bytemuck::cast;
                     const B: usize = $block;
-                    let chunks = cols.div_ceil(B);
-                    let last = rows.saturating_sub(1);
-                    if rows > 0
-                        && src.len() >= last * cols + chunks * B
-                        && dst.len() >= last * ds + 2 * chunks * B
+                    let Col2 {
+                        k,
+                        p,
+                        oh,
+                        ow,
+                        h,
+                        w,
+                        chans,
+                    } = *g;
+                    // Tap column kj feeds output columns of parity (kj + P) % 2,
+                    // j = 2m + parity, from b = m + d (d below).
+                    let d_of = |kj: usize| (((kj + p) % 2 + p) as isize - kj as isize) / 2;
+                    let (kk, pix) = (k * k, oh * ow);
+                    let chunks = w.div_ceil(2).div_ceil(B);
+                    let (dmin, dmax) = (0..k).fold((0isize, 0isize), |(lo, hi), kj| {
+                        (lo.min(d_of(kj)), hi.max(d_of(kj)))
+                    });
+                    let end = (at
+                        + (chans * kk).saturating_sub(1) * pix
+                        + oh.saturating_sub(1) * ow) as isize
+                        + ((chunks * B) as isize + dmax);
+                    if k == 0
+                        || k > COL2_K
+                        || pix == 0
+                        || chunks == 0
+                        || -dmin > at as isize
+                        || chunks > COL2_CHUNKS
+                        || end > src.len() as isize
+                        || chans * h * w > dst.len()
                     {
-                        // -0 in the lanes not added: x + (-0) is x for every x.
-                        let z = cast(v3.$splat(-0.0));
-                        let rem = cols - (chunks - 1) * B;
-                        for (r, drow) in dst.chunks_mut(ds).take(rows).enumerate() {
-                            // In range: checked above.
-                            let (Some(srow), Some(drow)) = (
-                                src.get(r * cols..r * cols + chunks * B),
-                                drow.get_mut(..2 * chunks * B),
-                            ) else {
-                                return;
+                        return false;
+                    }
+                    // Tap column kj's offset in `src` from its tap's.
+                    let mut offs = [0; COL2_K];
+                    for (kj, o) in offs.iter_mut().enumerate().take(k) {
+                        *o = (kj * pix).wrapping_add_signed(d_of(kj));
+                    }
+                    // keeps[m][kj]: tap column kj's mask for chunk m, all ones in
+                    // the lanes whose b = m B + lane + d is inside, 0 <= b < ow.
+                    let zero = cast(v3.$splat(0.0));
+                    let mut keeps = [[zero; COL2_K]; COL2_CHUNKS];
+                    let ones = <$t>::from_bits(!0);
+                    for (m, km) in keeps.iter_mut().enumerate().take(chunks) {
+                        for (kj, keep) in km.iter_mut().enumerate().take(k) {
+                            let lane = |l: usize| {
+                                let b = (m * B + l) as isize + d_of(kj);
+                                if 0 <= b && b < ow as isize { ones } else { 0.0 }
                             };
-                            for (k, (s, d)) in srow
-                                .chunks_exact(B)
-                                .zip(drow.chunks_exact_mut(2 * B))
-                                .enumerate()
-                            {
-                                let (Some(mut v), (d0, d1)) =
-                                    (avx::read::<_, _, B>(s, 0), d.split_at_mut(B))
-                                else {
-                                    return;
-                                };
-                                if k + 1 == chunks && rem < B {
-                                    v = avx::$first(v3, v, rem, z);
+                            let v: [$t; B] = core::array::from_fn(lane);
+                            *keep = cast(v);
+                        }
+                    }
+                    for c in 0..chans {
+                        for i in 0..h {
+                            let r = i + p;
+                            let row = c * h * w + i * w;
+                            for (m, keep) in keeps.iter().enumerate().take(chunks) {
+                                let (mut x0, mut x1) = (zero, zero);
+                                // Kernel rows ki of r's parity whose output row a
+                                // is inside, r = 2a + ki; sums by kj's parity.
+                                let mut ki = r % 2;
+                                while ki < k && ki <= r {
+                                    let a = (r - ki) / 2;
+                                    if a < oh {
+                                        let tap = at + (c * kk + ki * k) * pix + a * ow + m * B;
+                                        for kj in 0..k.min(COL2_K) {
+                                            if let Some(v) =
+                                                avx::read::<_, _, B>(src, tap + offs[kj])
+                                            {
+                                                let v = avx::$andv(v3, v, keep[kj]);
+                                                if kj % 2 == 0 {
+                                                    x0 = avx::$addv(v3, x0, v);
+                                                } else {
+                                                    x1 = avx::$addv(v3, x1, v);
+                                                }
+                                            }
+                                        }
+                                    }
+                                    ki += 2;
                                 }
-                                let (lo, hi) = avx::$spread(v3, v, z);
-                                if let (Some(a), Some(b)) =
-                                    (avx::read::<_, _, B>(d0, 0), avx::read::<_, _, B>(d1, 0))
-                                {
-                                    avx::write::<_, _, B>(d0, 0, avx::$addv(v3, a, lo));
-                                    avx::write::<_, _, B>(d1, 0, avx::$addv(v3, b, hi));
+                                // Even output columns from the kj of P's parity.
+                                let (e, o) = if p % 2 == 0 { (x0, x1) } else { (x1, x0) };
+                                let (lo, hi) = avx::$zip(v3, e, o);
+                                let j = row + 2 * m * B;
+                                for (q, v) in [(0, lo), (B, hi)] {
+                                    if 2 * m * B + q >= w {
+                                        break;
+                                    }
+                                    if !avx::write::<_, _, B>(dst, j + q, v) {
+                                        // The end of `dst`: the elements there.
+                                        let v: [$t; B] = cast(v);
+                                        let tail = dst.get_mut(j + q..).unwrap_or_default();
+                                        for (d, v) in tail.iter_mut().zip(v) {
+                                            *d = v;
+                                        }
+                                    }
                                 }
                             }
                         }
-                        return;
                     }
+                    return true;
                 }
-                let _ = simd;
-                for r in 0..rows {
-                    for b in 0..cols {
-                        if let (Some(d), Some(&v)) =
-                            (dst.get_mut(r * ds + 2 * b), src.get(r * cols + b))
-                        {
-                            *d += v;
-                        }
-                    }
-                }
+                let _ = (simd, src, at, g, dst);
+                false
             }
             #[inline(always)]
             fn relu<S: Simd>(simd: S, v: S::$v) -> S::$v {
@@ -674,9 +752,10 @@ elem!(
     8,
     f32_8x8,
     f32_split,
-    f32_spread,
+    f32_zip,
     f32_first,
-    f32_add
+    f32_add,
+    f32_and
 );
 elem!(
     f64,
@@ -693,9 +772,10 @@ elem!(
     4,
     f64_4x4,
     f64_split,
-    f64_spread,
+    f64_zip,
     f64_first,
-    f64_add
+    f64_add,
+    f64_and
 );
 
 /// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
@@ -877,17 +957,16 @@ fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T:
 
 #[cfg(test)]
 mod tests {
-    use super::Elem;
+    use super::{Col2, Elem};
 
-    /// `gather2` and `scatter_add2` in one instruction set.
+    /// `gather2` in one instruction set.
     type Gather<'a, T> = &'a dyn Fn(&[T], usize, &mut [T], usize, usize, usize);
-    type Scatter<'a, T> = &'a dyn Fn(&[T], usize, usize, &mut [T], usize);
 
-    /// `gather2` and `scatter_add2` against their definitions, for every
+    /// `gather2` against its definition, for every
     /// length around a vector, in AVX (where the CPU has it) and portably.
     fn stride2<T: Elem + core::fmt::Debug + From<i8>>() {
         let val = |i: usize| T::from((i % 97) as i8 - 48);
-        let check = |simd_gather: Gather<'_, T>, simd_scatter: Scatter<'_, T>| {
+        let check = |simd_gather: Gather<'_, T>| {
             for n in 0..20usize {
                 for extra in 0..3 {
                     for rows in 1..4 {
@@ -915,46 +994,115 @@ mod tests {
                     }
                 }
             }
-            for rows in 1..4 {
-                for cols in 1..19usize {
-                    let ds = 2 * cols.next_multiple_of(8) + 3;
-                    // The whole vectors: the last row's up to a multiple of 8.
-                    let src: std::vec::Vec<T> = (0..rows * cols + 8).map(val).collect();
-                    let mut dst: std::vec::Vec<T> =
-                        (0..rows * ds + 16).map(|i| val(i + 5)).collect();
-                    let mut want = dst.clone();
-                    for r in 0..rows {
-                        for b in 0..cols {
-                            want[r * ds + 2 * b] += src[r * cols + b];
-                        }
-                    }
-                    simd_scatter(&src, rows, cols, &mut dst, ds);
-                    assert_eq!(dst, want, "scatter rows {rows} cols {cols}");
-                    // Slices too short for whole vectors: the same sums.
-                    let mut short = (0..(rows - 1) * ds + 2 * cols - 1)
-                        .map(|i| val(i + 5))
-                        .collect::<std::vec::Vec<T>>();
-                    simd_scatter(&src[..rows * cols], rows, cols, &mut short, ds);
-                    assert_eq!(
-                        short[..],
-                        want[..short.len()],
-                        "short rows {rows} cols {cols}"
-                    );
-                }
-            }
         };
         let scalar = pulp::Scalar::new();
-        check(
-            &|s, ss, d, ds, r, n| T::gather2(scalar, s, ss, d, ds, r, n),
-            &|s, r, c, d, ds| T::scatter_add2(scalar, s, r, c, d, ds),
-        );
+        check(&|s, ss, d, ds, r, n| T::gather2(scalar, s, ss, d, ds, r, n));
         #[cfg(target_arch = "x86_64")]
         if let Some(v3) = pulp::x86::V3::try_new() {
-            check(
-                &|s, ss, d, ds, r, n| v3.vectorize(|| T::gather2(v3, s, ss, d, ds, r, n)),
-                &|s, r, c, d, ds| v3.vectorize(|| T::scatter_add2(v3, s, r, c, d, ds)),
-            );
+            check(&|s, ss, d, ds, r, n| v3.vectorize(|| T::gather2(v3, s, ss, d, ds, r, n)));
         }
+    }
+
+    /// `col2im2` against its definition in AVX (where the CPU has it), for
+    /// kernels 1 to 5, every padding up to the kernel, images whose rows
+    /// span one to four vectors of even columns, odd sizes, and the end of
+    /// `dst` (no room to spill); and its refusals.
+    fn col2im2<T: Elem + core::fmt::Debug + From<i8>>() {
+        let scalar = pulp::Scalar::new();
+        let val = |i: usize| T::from((i % 89) as i8 - 44);
+        let at = 8;
+        let run = |g: &Col2, src: &[T], dst: &mut [T]| {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v3) = pulp::x86::V3::try_new() {
+                return v3.vectorize(|| T::col2im2(v3, src, at, g, dst));
+            }
+            let _ = (g, src, dst);
+            false
+        };
+        let lanes = 32 / core::mem::size_of::<T>();
+        #[cfg(target_arch = "x86_64")]
+        let avx = pulp::x86::V3::try_new().is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx = false;
+        let mut ran = 0;
+        for k in 1..=5usize {
+            for p in 0..=k {
+                for (h, w) in [(1, 1), (2, 3), (5, 4), (8, 8), (9, 15), (16, 17), (7, 64)] {
+                    let (oh, ow) = (
+                        (h + 2 * p).saturating_sub(k) / 2 + 1,
+                        (w + 2 * p).saturating_sub(k) / 2 + 1,
+                    );
+                    if h + 2 * p < k || w + 2 * p < k {
+                        continue;
+                    }
+                    let chans = 1 + (h + k) % 3;
+                    let g = Col2 {
+                        k,
+                        p,
+                        oh,
+                        ow,
+                        h,
+                        w,
+                        chans,
+                    };
+                    let (kk, pix) = (k * k, oh * ow);
+                    // The block from `at`, a vector and a kernel's width after it.
+                    let src: std::vec::Vec<T> = (0..at + chans * kk * pix + 2 * lanes + k)
+                        .map(val)
+                        .collect();
+                    let mut want = std::vec![T::ZERO; chans * h * w];
+                    for c in 0..chans {
+                        for (ki, kj) in (0..kk).map(|t| (t / k, t % k)) {
+                            for (a, b) in (0..pix).map(|q| (q / ow, q % ow)) {
+                                let (i, j) =
+                                    ((2 * a + ki).wrapping_sub(p), (2 * b + kj).wrapping_sub(p));
+                                if i < h && j < w {
+                                    want[(c * h + i) * w + j] +=
+                                        src[at + (c * kk + ki * k + kj) * pix + a * ow + b];
+                                }
+                            }
+                        }
+                    }
+                    // Rows of up to 4 vectors of even columns run where the
+                    // CPU has AVX; the end of `dst` is the end of the image.
+                    let mut dst = std::vec![T::from(7); chans * h * w];
+                    let fits = w.div_ceil(2).div_ceil(lanes) <= 4;
+                    let ran_here = run(&g, &src, &mut dst);
+                    assert_eq!(ran_here, fits && avx, "{g:?}");
+                    if ran_here {
+                        assert_eq!(dst, want, "{g:?}");
+                        ran += 1;
+                    }
+                    // Refused, `dst` untouched: the block short of its last tap,
+                    // `at` short of the columns before 0, or no SIMD.
+                    let mut d2 = std::vec![T::from(7); chans * h * w];
+                    assert!(
+                        !run(&g, &src[..at + (chans * kk - 1) * pix], &mut d2),
+                        "{g:?}"
+                    );
+                    let dmin = (0..k)
+                        .map(|kj| (((kj + p) % 2 + p) as isize - kj as isize) / 2)
+                        .min();
+                    if let Some(d) = dmin.filter(|&d| d < 0) {
+                        let short = &src[at - (-d) as usize + 1..];
+                        #[cfg(target_arch = "x86_64")]
+                        if let Some(v3) = pulp::x86::V3::try_new() {
+                            let at = (-d) as usize - 1;
+                            assert!(!v3.vectorize(|| T::col2im2(v3, short, at, &g, &mut d2)));
+                        }
+                    }
+                    assert!(!T::col2im2(scalar, &src, at, &g, &mut d2));
+                    assert!(d2.iter().all(|&x| x == T::from(7)), "{g:?}");
+                }
+            }
+        }
+        assert!(ran > 100 || !avx, "only {ran} shapes ran");
+    }
+
+    #[test]
+    fn stride2_sums() {
+        col2im2::<f32>();
+        col2im2::<f64>();
     }
 
     /// `gather2_split` against its definition in AVX (where the CPU has
@@ -1039,7 +1187,7 @@ mod tests {
     }
 
     #[test]
-    fn stride2_copies_and_sums() {
+    fn stride2_copies() {
         stride2::<f32>();
         stride2::<f64>();
     }
