@@ -374,28 +374,17 @@ mod avx {
         v3.avx._mm256_blendv_pd(z, v, keep)
     }
 
-    /// `a + b`, 8 `f32`.
+    /// `a + (b & keep)`, 8 `f32`: `b` where `keep`'s lanes are all ones,
+    /// `+0` where they are zero.
     #[inline(always)]
-    pub(super) fn f32_add(v3: V3, a: __m256, b: __m256) -> __m256 {
-        v3.avx._mm256_add_ps(a, b)
+    pub(super) fn f32_add_kept(v3: V3, a: __m256, b: __m256, keep: __m256) -> __m256 {
+        v3.avx._mm256_add_ps(a, v3.avx._mm256_and_ps(b, keep))
     }
 
-    /// `a + b`, 4 `f64`.
+    /// [`f32_add_kept`] for 4 `f64`.
     #[inline(always)]
-    pub(super) fn f64_add(v3: V3, a: __m256d, b: __m256d) -> __m256d {
-        v3.avx._mm256_add_pd(a, b)
-    }
-
-    /// The bits of `a` and `b`, 8 `f32`.
-    #[inline(always)]
-    pub(super) fn f32_and(v3: V3, a: __m256, b: __m256) -> __m256 {
-        v3.avx._mm256_and_ps(a, b)
-    }
-
-    /// The bits of `a` and `b`, 4 `f64`.
-    #[inline(always)]
-    pub(super) fn f64_and(v3: V3, a: __m256d, b: __m256d) -> __m256d {
-        v3.avx._mm256_and_pd(a, b)
+    pub(super) fn f64_add_kept(v3: V3, a: __m256d, b: __m256d, keep: __m256d) -> __m256d {
+        v3.avx._mm256_add_pd(a, v3.avx._mm256_and_pd(b, keep))
     }
 
     /// Elements `at..at + B` of `src` as a vector, if they are there.
@@ -427,7 +416,7 @@ mod avx {
 }
 
 macro_rules! elem {
-    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $split:ident, $zip:ident, $first:ident, $addv:ident, $andv:ident) => {
+    ($t:ty, $v:ident, $lanes:ident, $splat:ident, $fma:ident, $simd:ident, $simd_mut:ident, $pload:ident, $pstore:ident, $gt:ident, $select:ident, $block:literal, $avx:ident, $split:ident, $zip:ident, $first:ident, $addk:ident) => {
         impl Elem for $t {
             type V<S: Simd> = S::$v;
             const ZERO: $t = 0.0;
@@ -675,11 +664,10 @@ macro_rules! elem {
                                             if let Some(v) =
                                                 avx::read::<_, _, B>(src, tap + offs[kj])
                                             {
-                                                let v = avx::$andv(v3, v, keep[kj]);
                                                 if kj % 2 == 0 {
-                                                    x0 = avx::$addv(v3, x0, v);
+                                                    x0 = avx::$addk(v3, x0, v, keep[kj]);
                                                 } else {
-                                                    x1 = avx::$addv(v3, x1, v);
+                                                    x1 = avx::$addk(v3, x1, v, keep[kj]);
                                                 }
                                             }
                                         }
@@ -754,8 +742,7 @@ elem!(
     f32_split,
     f32_zip,
     f32_first,
-    f32_add,
-    f32_and
+    f32_add_kept
 );
 elem!(
     f64,
@@ -774,8 +761,7 @@ elem!(
     f64_split,
     f64_zip,
     f64_first,
-    f64_add,
-    f64_and
+    f64_add_kept
 );
 
 /// `dst[d0..d0 + len] = src[s0..s0 + len]` in whole vectors: the last one may
