@@ -49,8 +49,7 @@
 use pulp::{Simd, WithSimd};
 
 use super::{
-    Aligned, Col2, Elem, Tiles, apart, copy_spill, load_row, mul_tile, store_row, tiles, wide,
-    zero_spill,
+    Aligned, Elem, Tiles, apart, copy_spill, load_row, mul_tile, store_row, tiles, wide, zero_spill,
 };
 
 use super::gemm::{Dims, Lhs, gemm, gemm_bias};
@@ -1973,20 +1972,9 @@ input_grad_entry!(input_grad_f64, f64);
 #[inline(always)]
 fn col2im<S: Simd, T: Elem>(simd: S, g: &Geom, buf: &[T], c0: usize, c1: usize, dxn: &mut [T]) {
     let (kk, pix, chan) = (g.kk(), g.pix(), g.h * g.w);
-    if g.s == 2 && g.p >= 0 {
-        let c2 = Col2 {
-            k: g.k,
-            p: g.p as usize,
-            oh: g.oh,
-            ow: g.ow,
-            h: g.h,
-            w: g.w,
-            chans: c1 - c0,
-        };
-        let dst = dxn.get_mut(c0 * chan..).unwrap_or_default();
-        if T::col2im2(simd, buf, DXSLACK, &c2, dst) {
-            return;
-        }
+    let dst = dxn.get_mut(c0 * chan..).unwrap_or_default();
+    if T::col2im2(simd, buf, DXSLACK, g, c1 - c0, dst) {
+        return;
     }
     let dxh = buf.get(DXSLACK..).unwrap_or_default();
     for lc in 0..c1 - c0 {

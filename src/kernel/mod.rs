@@ -38,20 +38,6 @@ pub(crate) const STACK_BYTES: usize = if conv::STACK_BYTES > gemm::STACK_BYTES {
 #[repr(C, align(64))]
 struct Aligned<P>(P);
 
-/// The geometry of a stride-2 convolution's input gradient as
-/// [`Elem::col2im2`] sums it: `chans` images of `h x w` read through
-/// `k x k` kernels padded by `p`, giving `oh x ow` outputs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Col2 {
-    pub k: usize,
-    pub p: usize,
-    pub oh: usize,
-    pub ow: usize,
-    pub h: usize,
-    pub w: usize,
-    pub chans: usize,
-}
-
 /// The widest kernel [`Elem::col2im2`] takes, and the most vectors of a
 /// row's even (or odd) columns: 64 columns of `f32`, 32 of `f64`.
 const COL2_K: usize = 8;
@@ -122,9 +108,9 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
         rows: usize,
         n: (usize, usize),
     ) -> bool;
-    /// The stride-2 sum of a block of im2col gradients back onto its
-    /// images (see [`Col2`]): `dst[c, i, j] = Σ src[at + ((c K + ki) K +
-    /// kj) pix + a ow + b]` over the taps `(ki, kj)` and the pixels `(a, b)`
+    /// The stride-2 sum of a block of im2col gradients back onto `chans`
+    /// channels of an image of `g`: `dst[c, i, j] = Σ src[at + ((c K + ki)
+    /// K + kj) pix + a ow + b]` over the taps `(ki, kj)` and the pixels `(a, b)`
     /// inside the output where `2a + ki - P = i`, `2b + kj - P = j`, for
     /// each channel `c < chans`. Each row of `dst` is summed in registers,
     /// its even and odd columns apart, then interleaved and written once
@@ -132,10 +118,18 @@ pub(crate) trait Elem: Copy + PartialOrd + Pod + core::ops::AddAssign + 'static 
     /// the next row, which is written after it, and stop at the end of
     /// `dst`. Reads a few elements before and up to a vector after each
     /// row of `src` (masked out), so callers keep room around the block
-    /// from `at`. `false`, having written nothing, where `S` has no AVX,
-    /// `src` lacks that room, or the kernel (8) or the rows (4 vectors of
-    /// even columns) are past its tables.
-    fn col2im2<S: Simd>(simd: S, src: &[Self], at: usize, g: &Col2, dst: &mut [Self]) -> bool;
+    /// from `at`. `false`, having written nothing, where `g`'s stride is
+    /// not 2 or its padding negative, `S` has no AVX, `src` lacks that
+    /// room, or the kernel (8) or the rows (4 vectors of even columns) are
+    /// past its tables.
+    fn col2im2<S: Simd>(
+        simd: S,
+        src: &[Self],
+        at: usize,
+        g: &conv::Geom,
+        chans: usize,
+        dst: &mut [Self],
+    ) -> bool;
     /// `dst[c ds + r] = src[r ss + c]` for `r < rows`, `c < cols`: in 8 x 8
     /// (`f32`) or 4 x 4 (`f64`) blocks of AVX shuffles where `S` has AVX,
     /// element by element elsewhere and at the edges.
@@ -590,20 +584,32 @@ macro_rules! elem {
                 false
             }
             #[inline(always)]
-            fn col2im2<S: Simd>(simd: S, src: &[$t], at: usize, g: &Col2, dst: &mut [$t]) -> bool {
+            fn col2im2<S: Simd>(
+                simd: S,
+                src: &[$t],
+                at: usize,
+                g: &conv::Geom,
+                chans: usize,
+                dst: &mut [$t],
+            ) -> bool {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(v3) = avx::v3(&simd) {
                     use pulp::bytemuck::cast;
                     const B: usize = $block;
-                    let Col2 {
+                    let conv::Geom {
                         k,
+                        s,
                         p,
                         oh,
                         ow,
                         h,
                         w,
-                        chans,
+                        ..
                     } = *g;
+                    if s != 2 || p < 0 {
+                        return false;
+                    }
+                    let p = p as usize;
                     // Tap column kj feeds output columns of parity (kj + P) % 2,
                     // j = 2m + parity, from b = m + d (d below).
                     let d_of = |kj: usize| (((kj + p) % 2 + p) as isize - kj as isize) / 2;
@@ -696,7 +702,7 @@ macro_rules! elem {
                     }
                     return true;
                 }
-                let _ = (simd, src, at, g, dst);
+                let _ = (simd, src, at, g, chans, dst);
                 false
             }
             #[inline(always)]
@@ -943,7 +949,8 @@ fn store_row<S: Simd, T: Elem, const V: usize>(simd: S, out: &mut [T], acc: &[T:
 
 #[cfg(test)]
 mod tests {
-    use super::{Col2, Elem};
+    use super::Elem;
+    use super::conv::Geom;
 
     /// `gather2` in one instruction set.
     type Gather<'a, T> = &'a dyn Fn(&[T], usize, &mut [T], usize, usize, usize);
@@ -997,10 +1004,10 @@ mod tests {
         let scalar = pulp::Scalar::new();
         let val = |i: usize| T::from((i % 89) as i8 - 44);
         let at = 8;
-        let run = |g: &Col2, src: &[T], dst: &mut [T]| {
+        let run = |g: &Geom, src: &[T], dst: &mut [T]| {
             #[cfg(target_arch = "x86_64")]
             if let Some(v3) = pulp::x86::V3::try_new() {
-                return v3.vectorize(|| T::col2im2(v3, src, at, g, dst));
+                return v3.vectorize(|| T::col2im2(v3, src, at, g, g.c, dst));
             }
             let _ = (g, src, dst);
             false
@@ -1022,14 +1029,17 @@ mod tests {
                         continue;
                     }
                     let chans = 1 + (h + k) % 3;
-                    let g = Col2 {
-                        k,
-                        p,
-                        oh,
-                        ow,
+                    let g = Geom {
+                        n: 1,
+                        c: chans,
                         h,
                         w,
-                        chans,
+                        f: 1,
+                        k,
+                        s: 2,
+                        p: p as isize,
+                        oh,
+                        ow,
                     };
                     let (kk, pix) = (k * k, oh * ow);
                     // The block from `at`, a vector and a kernel's width after it.
@@ -1074,10 +1084,12 @@ mod tests {
                         #[cfg(target_arch = "x86_64")]
                         if let Some(v3) = pulp::x86::V3::try_new() {
                             let at = (-d) as usize - 1;
-                            assert!(!v3.vectorize(|| T::col2im2(v3, short, at, &g, &mut d2)));
+                            assert!(
+                                !v3.vectorize(|| T::col2im2(v3, short, at, &g, chans, &mut d2))
+                            );
                         }
                     }
-                    assert!(!T::col2im2(scalar, &src, at, &g, &mut d2));
+                    assert!(!T::col2im2(scalar, &src, at, &g, chans, &mut d2));
                     assert!(d2.iter().all(|&x| x == T::from(7)), "{g:?}");
                 }
             }
